@@ -1,0 +1,45 @@
+# brandstats: `make run` and `make test` are all a new user needs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+OUT ?= reports/latest
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-fast lint lab bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	@touch $(STAMP)
+
+install: $(STAMP)  ## create .venv (if missing) and install brandstats with its dev tools
+
+run: install  ## run every target's notebook on the shipped data and write the scorecard to reports/
+	$(BIN)/brandstats targets
+	$(BIN)/brandstats validate data/targets.csv data/observations.csv
+
+test: install  ## run the whole test suite, notebooks included
+	$(BIN)/python -m pytest
+
+test-fast: install  ## the unit tests only (no notebooks or batches)
+	$(BIN)/python -m pytest -m 'not slow'
+
+lint: install  ## ruff check and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+lab: install  ## open JupyterLab on the project with brandstats importable
+	$(BIN)/jupyter lab notebooks/
+
+bench: install  ## run the benchmarks (prints ratios against in-run baselines)
+	$(BIN)/python benchmarks/bench_assess.py
+
+clean:  ## remove the virtual environment and generated reports
+	rm -rf $(VENV) reports

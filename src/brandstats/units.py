@@ -1,0 +1,141 @@
+"""Units: parse what analysts write (亿元, 万元, %, 家 ...) and convert to canonical units.
+
+Each indicator has one canonical unit, one of :data:`CANONICAL_UNITS`:
+
+``yuan``
+    money, stored in yuan (元); 1 万元 = 1e4 yuan, 1 亿元 = 1e8 yuan.
+``count``
+    a number of things (brands, firms, bases): 个, 家, 项, firms ...
+``percent``
+    a percentage between 0 and 100.
+``rank``
+    a position in a ranking, 1 = best (lower is better).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import NamedTuple
+
+__all__ = [
+    "CANONICAL_UNITS",
+    "UnitInfo",
+    "display_unit",
+    "normalize_unit_text",
+    "parse_number",
+    "parse_unit",
+]
+
+CANONICAL_UNITS = ("yuan", "count", "percent", "rank")
+
+
+class UnitInfo(NamedTuple):
+    """A recognised unit: its canonical unit and the factor that converts to it."""
+
+    canonical: str
+    factor: float
+
+
+_ALIASES: dict[str, UnitInfo] = {}
+
+
+def _add(canonical: str, factor: float, *names: str) -> None:
+    for name in names:
+        _ALIASES[normalize_unit_text(name)] = UnitInfo(canonical, factor)
+
+
+def normalize_unit_text(text: str) -> str:
+    """Fold a unit spelling for lookup: NFKC (full-width to ASCII), lower case, single spaces."""
+    text = unicodedata.normalize("NFKC", str(text)).strip().lower()
+    text = re.sub(r"[\s_]+", " ", text)
+    return text.removeprefix("rmb ").removeprefix("cny ")
+
+
+_add("yuan", 1.0, "元", "yuan", "cny", "rmb", "人民币元")
+_add("yuan", 1e4, "万元", "万", "10k yuan", "ten thousand yuan", "wan yuan")
+_add("yuan", 1e6, "百万元", "million yuan", "mn yuan", "m yuan")
+_add("yuan", 1e8, "亿元", "亿", "100 million yuan", "hundred million yuan", "yi yuan")
+_add("yuan", 1e9, "十亿元", "billion yuan", "bn yuan", "b yuan")
+_add("yuan", 1e12, "万亿元", "trillion yuan", "tn yuan")
+_add("percent", 1.0, "%", "percent", "per cent", "pct", "百分比", "百分点")
+_add(
+    "count", 1.0, "count", "number", "n", "个", "家", "项", "件", "户", "座", "处",
+    "firms", "firm", "enterprises", "enterprise", "companies", "brands", "brand",
+    "bases", "base", "items",
+)  # fmt: skip
+_add("rank", 1.0, "rank", "ranking", "position", "位", "名", "第")
+
+
+def parse_unit(text: str) -> UnitInfo | None:
+    """Return the canonical unit and factor for a unit spelling, or None if unknown.
+
+    Examples
+    --------
+    >>> parse_unit("亿元")
+    UnitInfo(canonical='yuan', factor=100000000.0)
+    >>> parse_unit("firms")
+    UnitInfo(canonical='count', factor=1.0)
+    """
+    return _ALIASES.get(normalize_unit_text(text))
+
+
+def known_unit_spellings(canonical: str) -> list[str]:
+    """The spellings accepted for one canonical unit (for error messages)."""
+    return sorted(k for k, v in _ALIASES.items() if v.canonical == canonical)
+
+
+# Longest first, so "亿元" wins over "元" and "billion yuan" over "yuan".
+_SUFFIXES = sorted(_ALIASES, key=len, reverse=True)
+_SPACES = re.compile(r"[\s\u00a0\u2009\u202f\u3000'_]")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?")
+
+
+def parse_number(text: object) -> tuple[float, UnitInfo | None] | None:
+    """Parse a number as analysts write it; return ``(value, unit or None)`` or None.
+
+    Accepts thousands separators (``1,234``), spaces (`` 5 700 ``), full-width digits
+    (``５７００``), a trailing unit (``6000亿元``, ``96%``) and scientific notation.
+    Returns None for anything else (``#N/A``, ``-``, formulas, words).
+    """
+    if isinstance(text, bool):
+        return None
+    if isinstance(text, int | float):
+        return float(text), None
+    s = unicodedata.normalize("NFKC", str(text)).strip().lower()
+    s = _SPACES.sub("", s).replace(",", "")
+    unit = None
+    if s and not _NUMBER.fullmatch(s):
+        for suffix in _SUFFIXES:
+            folded = suffix.replace(" ", "")
+            if folded and s.endswith(folded) and _NUMBER.fullmatch(s[: -len(folded)]):
+                unit, s = _ALIASES[suffix], s[: -len(folded)]
+                break
+    if not _NUMBER.fullmatch(s):
+        return None
+    return float(s), unit
+
+
+_DISPLAY = {
+    # canonical: (factor, English label, Chinese label)
+    "yuan": (1e8, "100 million yuan (亿元)", "亿元"),
+    "count": (1.0, "count", "个/家"),
+    "percent": (1.0, "%", "%"),
+    "rank": (1.0, "rank (1 = best)", "名次"),
+}
+
+
+def display_unit(canonical: str, language: str = "en") -> tuple[float, str]:
+    """Return ``(divisor, label)`` for showing values in the unit analysts use.
+
+    Money is shown in 亿元 (1e8 yuan), as the plan states its targets; other units as stored.
+
+    Parameters
+    ----------
+    canonical : str
+        One of :data:`CANONICAL_UNITS`.
+    language : {"en", "zh"}
+        The label's language.
+    """
+    factor, en, zh = _DISPLAY.get(canonical, (1.0, canonical, canonical))
+    return factor, zh if language == "zh" else en
