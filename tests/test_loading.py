@@ -78,7 +78,7 @@ def test_shipped_targets_match_the_plan(targets):
 
 def test_shipped_observations_carry_sources_and_the_public_figures(observations, root):
     assert (observations["source"].str.len() > 5).all()
-    public = pd.read_csv(root.parent / "shared" / "seed" / "public-figures.csv")
+    public = pd.read_csv(root / "data" / "public_figures.csv")
     merged = public.merge(observations, on=["indicator", "region", "year"], suffixes=("", "_got"))
     assert len(merged) == len(public)
     np.testing.assert_array_equal(merged["value"], merged["value_got"])
