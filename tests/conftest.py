@@ -1,13 +1,10 @@
-"""Shared fixtures. Plots use the Agg backend; no test may leave a figure open."""
+"""Shared fixtures. Fixtures shared by the tests."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -21,6 +21,22 @@ _EXPORTS = {
     "validate_targets": "loading",
     "validate_observations": "loading",
     "QUALIFIERS": "loading",
+    "assess": "attainment",
+    "assess_all": "attainment",
+    "assess_series": "attainment",
+    "Assessment": "attainment",
+    "check_parameters": "parameters",
+    "ParameterError": "parameters",
+    "describe": "results",
+    "load_scorecard": "results",
+    "provenance": "results",
+    "read_results": "results",
+    "result_table": "results",
+    "scorecard_display": "results",
+    "write_result": "results",
+    "project": "backtest",
+    "plots": "",
+    "batch": "",
 }
 
 __all__ = sorted(_EXPORTS)

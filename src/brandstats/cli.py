@@ -88,6 +88,46 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+ASSESS_COLUMNS = [
+    "indicator", "region", "as_of", "last_year", "target", "comparison", "target_year",
+    "model", "probability", "verdict", "progress_ratio", "progress_category",
+    "required_growth", "still_required_growth", "forecast_median", "forecast_lower",
+    "forecast_upper", "level", "actual", "met", "illustrative", "reason",
+]  # fmt: skip
+
+
+def _cmd_assess(args: argparse.Namespace) -> int:
+    from .attainment import assess_all
+    from .loading import load_observations, load_targets
+
+    targets = load_targets(args.targets)
+    observations = load_observations(args.data, targets=targets)
+    levels = args.level or [0.5, 0.9]
+    table = assess_all(
+        observations, targets, indicators=args.indicator, region=args.region,
+        as_of=args.as_of, model=args.model, levels=levels, base_year=args.base_year,
+    )  # fmt: skip
+    if table.empty:
+        print("nothing to assess: no indicator has both a target and observations")
+        return 1
+    table = table.reindex(columns=ASSESS_COLUMNS)
+    if args.format == "table":
+        shown = table[["indicator", "region", "last_year", "probability", "verdict",
+                       "progress_category", "illustrative"]].copy()  # fmt: skip
+        shown["probability"] = shown["probability"].map(
+            lambda p: "n/a" if pd.isna(p) else f"{p:.0%}"
+        )
+        shown["illustrative"] = shown["illustrative"].map(
+            lambda x: "ILLUSTRATIVE" if x is True else ""
+        )
+        _print_frame(shown, "table")
+        if (table["illustrative"] == True).any():  # noqa: E712 (object column)
+            print("\nILLUSTRATIVE rows use made-up figures (see data/README.md).")
+    else:
+        _print_frame(table, args.format)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``brandstats`` command."""
     parser = argparse.ArgumentParser(
@@ -107,6 +147,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--targets", metavar="PATH", help="the catalogue observations are checked against"
     )
     p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("assess", help="P(met), verdict and progress for each target")
+    p.add_argument("--data", metavar="PATH", help="observations file (default: shipped)")
+    p.add_argument("--targets", metavar="PATH", help="targets file (default: shipped)")
+    p.add_argument("--indicator", nargs="+", metavar="ID", help="only these indicators")
+    p.add_argument("--region", help="only this region")
+    p.add_argument("--as-of", type=int, metavar="YEAR", help="use observations up to YEAR")
+    p.add_argument("--base-year", type=int, metavar="YEAR", help="base of the progress measure")
+    p.add_argument(
+        "--model", default="auto", choices=["auto", "drift", "linear", "loglinear", "holt"]
+    )
+    p.add_argument(
+        "--level", type=float, action="append", metavar="L",
+        help="interval level, repeatable (default: 0.5 and 0.9)",
+    )  # fmt: skip
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.set_defaults(func=_cmd_assess)
     return parser
 
 

@@ -62,6 +62,7 @@ __all__ = [
     "GROUP_ORDER",
     "PROGRESS_COLOURS",
     "cjk_font",
+    "plot_assessment",
     "plot_fan",
     "plot_scorecard",
 ]
@@ -461,6 +462,8 @@ def _select_model(forecast: pd.DataFrame, model: str | None) -> tuple[pd.DataFra
     if "model" not in forecast.columns:
         return forecast, None
     models = list(dict.fromkeys(forecast["model"].dropna()))
+    if forecast.empty:  # nothing projected (e.g. the target year is observed)
+        return forecast, model
     if not models:
         raise DataError.one("<forecast>", "at least one row with a model", column="model")
     if model is None:
@@ -990,3 +993,30 @@ def plot_scorecard(
         )
         sns.despine(ax=ax, left=True)
     return ax
+
+
+def plot_assessment(result: Any, *, language: str = "en", ax: Axes | None = None) -> Axes:
+    """The fan chart of an :class:`~brandstats.attainment.Assessment`.
+
+    History up to the vintage, the projection of the chosen model, the target, and P(met)
+    with the verdict in the title (or the outcome when the target year is observed).
+    """
+    meta = dict(result.meta)
+    name = meta.get("name_zh" if language == "zh" else "name_en") or result.indicator
+    region = f" — {result.region}" if result.region else ""
+    vintage = f" (as of {result.as_of})" if result.as_of is not None else ""
+    return plot_fan(
+        result.history,
+        result.forecast,
+        target=result.target,
+        comparison=result.comparison,
+        target_year=result.target_year,
+        unit=result.unit,
+        model=result.model if len(result.forecast) else None,
+        probability=result.probability,
+        verdict=result.verdict,
+        title=f"{name}{region}{vintage}",
+        illustrative=result.illustrative,
+        language=language,
+        ax=ax,
+    )

@@ -1,0 +1,697 @@
+"""Attainment: will a target be met by its year, and how sure are we?
+
+For one series and one target this module gives
+
+* ``P(met)``: the probability that the target-year value satisfies the target's comparison,
+  read from the predictive distribution of :func:`brandstats.backtest.project`;
+* a verdict in calibrated words (the IPCC likelihood scale), or the outcome when the target
+  year has been observed;
+* the official-style progress measure (Eurostat / Open SDG): observed against required
+  compound annual growth, their ratio and a category;
+* for a vintage (``as_of``), what was later observed, whether the target was met and whether
+  the projection pointed the right way.
+
+Everything here is pure: DataFrames and Series in, an immutable :class:`Assessment` out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import BrandstatsError, InsufficientDataError
+
+__all__ = [
+    "CATEGORIES",
+    "Assessment",
+    "Progress",
+    "assess",
+    "assess_all",
+    "assess_series",
+    "measure_progress",
+    "probability_met",
+    "verdict_for",
+]
+
+COMPARISONS = (">", ">=", "<", "<=")
+CATEGORIES = ("on track", "moderate progress", "insufficient progress", "moving away")
+_DISCRETE = ("count", "rank")
+# IPCC AR5 likelihood scale (Mastrandrea et al. 2010): the lower edge of each term.
+_LIKELIHOOD = (
+    (0.99, "virtually certain"),
+    (0.90, "very likely"),
+    (0.66, "likely"),
+    (0.33, "about as likely as not"),
+    (0.10, "unlikely"),
+    (0.01, "very unlikely"),
+    (0.0, "exceptionally unlikely"),
+)
+
+
+# ----------------------------------------------------------------------------- small pieces
+
+
+def verdict_for(probability: float) -> str:
+    """Calibrated words for a probability, after the IPCC likelihood scale.
+
+    >= 0.99 virtually certain, >= 0.90 very likely, >= 0.66 likely, >= 0.33 about as likely
+    as not, >= 0.10 unlikely, >= 0.01 very unlikely, else exceptionally unlikely.
+
+    References
+    ----------
+    Mastrandrea, M. D. et al. (2010). Guidance note for lead authors of the IPCC Fifth
+    Assessment Report on consistent treatment of uncertainties. IPCC.
+    """
+    if not 0.0 <= probability <= 1.0:
+        raise BrandstatsError(f"a probability must lie in [0, 1], got {probability!r}")
+    return next(words for edge, words in _LIKELIHOOD if probability >= edge)
+
+
+def meets(value: float, target: float, comparison: str) -> bool:
+    """Whether ``value`` satisfies ``comparison`` against ``target``."""
+    return {
+        ">": value > target,
+        ">=": value >= target,
+        "<": value < target,
+        "<=": value <= target,
+    }[comparison]
+
+
+def _meets_observed(value: float, qualifier: str, target: float, comparison: str) -> bool | None:
+    """Whether an observation meets the target; None when a bound cannot tell.
+
+    A ``lower_bound`` L says the true value is at least L: it proves ``>``/``>=`` targets met
+    when L meets them, and proves ``<``/``<=`` targets missed when L misses them; otherwise the
+    outcome is unknown. ``upper_bound`` mirrors this.
+    """
+    ok = meets(value, target, comparison)
+    if qualifier == "lower_bound":
+        return ok if (comparison in (">", ">=")) == ok else None
+    if qualifier == "upper_bound":
+        return ok if (comparison in ("<", "<=")) == ok else None
+    return ok
+
+
+def probability_met(predictive: Any, *, target: float, comparison: str, unit: str) -> float:
+    """P(target-year value satisfies ``comparison`` against ``target``).
+
+    Parameters
+    ----------
+    predictive
+        A predictive distribution with ``cdf`` and ``sf`` (see :mod:`brandstats.models`).
+    target : float
+        The target in the indicator's canonical unit.
+    comparison : {">", ">=", "<", "<="}
+    unit : str
+        Canonical unit. Counts and ranks are whole numbers, so a continuous predictive
+        distribution is read with a continuity correction: P(X >= 300) = P(X > 299.5),
+        P(X > 300) = P(X > 300.5), P(X <= 10) = P(X < 10.5), P(X < 10) = P(X < 9.5).
+        For continuous units ``>`` and ``>=`` give the same probability.
+    """
+    if comparison not in COMPARISONS:
+        raise BrandstatsError(f"comparison must be one of {COMPARISONS}, got {comparison!r}")
+    if unit in _DISCRETE:
+        edge = {
+            ">=": math.ceil(target) - 0.5,
+            ">": math.floor(target) + 0.5,
+            "<=": math.floor(target) + 0.5,
+            "<": math.ceil(target) - 0.5,
+        }[comparison]
+    else:
+        edge = target
+    p = predictive.sf(edge) if comparison in (">", ">=") else predictive.cdf(edge)
+    return float(np.clip(np.asarray(p, dtype=float).item(), 0.0, 1.0))
+
+
+# ----------------------------------------------------------------------------- progress
+
+
+@dataclass(frozen=True)
+class Progress:
+    """The official-style progress measure (Eurostat SDG / Open SDG method).
+
+    Attributes
+    ----------
+    base_year, base_value, last_year, last_value
+        The two observations compared.
+    observed_growth : float
+        Observed compound annual growth from base to last (or, when the base value is 0,
+        the observed absolute change per year; see ``kind``).
+    required_growth : float
+        Compound annual growth needed from base to reach the target in the target year.
+    ratio : float
+        R = observed / required; NaN when the base already met the target.
+    category : str
+        ``on track`` (R >= 0.95), ``moderate progress`` (0.6 <= R < 0.95),
+        ``insufficient progress`` (0 <= R < 0.6), ``moving away`` (R < 0); ``on track`` when
+        the last value already meets the target.
+    still_required_growth : float
+        Annual growth still needed from the last value to reach the target (NaN when the
+        target year is not after the last year).
+    kind : {"compound", "absolute"}
+        Growth rates are compound; ``absolute`` (change per year) when a value is 0.
+
+    References
+    ----------
+    Eurostat (2023). Sustainable development in the European Union, Annex II: methodology
+    for assessing progress towards quantified targets. Open SDG, "progress status" method.
+    """
+
+    base_year: int
+    base_value: float
+    last_year: int
+    last_value: float
+    observed_growth: float
+    required_growth: float
+    ratio: float
+    category: str
+    still_required_growth: float
+    kind: str
+
+
+def _category(ratio: float) -> str:
+    if ratio >= 0.95:
+        return "on track"
+    if ratio >= 0.6:
+        return "moderate progress"
+    if ratio >= 0:
+        return "insufficient progress"
+    return "moving away"
+
+
+def _rate(start: float, end: float, years: int, kind: str) -> float:
+    if years <= 0:
+        return math.nan
+    if kind == "absolute":
+        return (end - start) / years
+    return (end / start) ** (1.0 / years) - 1.0
+
+
+def measure_progress(
+    series: pd.Series,
+    *,
+    target: float,
+    comparison: str,
+    target_year: int,
+    base_year: int | None = None,
+) -> Progress:
+    """Observed versus required growth towards a target (official-style progress).
+
+    Parameters
+    ----------
+    series : pandas.Series
+        Values indexed by year (ascending).
+    target, comparison, target_year
+        The target.
+    base_year : int, optional
+        The base of the comparison; the first observed year by default. Must be observed.
+
+    Raises
+    ------
+    InsufficientDataError
+        With fewer than two observations from the base year on.
+    """
+    if base_year is None:
+        base_year = int(series.index[0])
+    if base_year not in series.index:
+        raise BrandstatsError(
+            f"base year {base_year} is not observed; observed years: {list(series.index)}"
+        )
+    later = series.loc[base_year:]
+    if len(later) < 2:
+        raise InsufficientDataError(
+            f"the progress measure needs two observations from {base_year} on, got {len(later)}"
+        )
+    base_value, last_year, last_value = (
+        float(later.iloc[0]),
+        int(later.index[-1]),
+        float(later.iloc[-1]),
+    )
+    kind = "compound" if min(base_value, last_value, target) > 0 else "absolute"
+    observed = _rate(base_value, last_value, last_year - base_year, kind)
+    required = _rate(base_value, target, target_year - base_year, kind)
+    still = _rate(last_value, target, target_year - last_year, kind)
+    if meets(last_value, target, comparison):
+        ratio, category = (observed / required if required else math.nan), "on track"
+    elif required == 0 or math.isnan(required) or meets(base_value, target, comparison):
+        ratio, category = math.nan, "moving away"  # met at the base, missed since
+    else:
+        ratio = observed / required
+        category = _category(ratio)
+    return Progress(
+        base_year, base_value, last_year, last_value, observed, required, ratio, category,
+        still, kind,
+    )  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- assessment
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON types: NaN/NA become None, numpy scalars become Python ones."""
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is pd.NA:
+        return None
+    return value
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The answer for one target: P(met), the verdict, progress, forecast and backtest.
+
+    Build it with :func:`assess` or :func:`assess_series`; it is immutable (its frames are
+    private copies). ``to_dict()`` gives the JSON-able record, ``row()`` the flat summary.
+    """
+
+    indicator: str
+    region: str
+    target: float
+    comparison: str
+    target_year: int
+    unit: str
+    as_of: int | None
+    last_year: int
+    last_value: float
+    model: str
+    levels: tuple[float, ...]
+    probability: float | None
+    verdict: str
+    reason: str | None
+    progress: Progress | None
+    forecast: pd.DataFrame
+    backtest: pd.DataFrame
+    history: pd.DataFrame
+    actual: float | None
+    met: bool | None
+    pointed_right_way: bool | None
+    illustrative: bool
+    notes: tuple[str, ...] = ()
+    meta: Mapping[str, str] = field(default_factory=dict)
+
+    def interval(self, level: float | None = None) -> tuple[float, float, float]:
+        """(median, lower, upper) of the target-year forecast at ``level`` (largest default)."""
+        level = max(self.levels) if level is None else level
+        rows = self.forecast.loc[
+            (self.forecast["model"] == self.model) & (self.forecast["year"] == self.target_year)
+        ]
+        if rows.empty:
+            return (math.nan, math.nan, math.nan)
+        pct = round(100 * level)
+        r = rows.iloc[0]
+        return float(r["median"]), float(r[f"lower_{pct}"]), float(r[f"upper_{pct}"])
+
+    def row(self) -> dict[str, Any]:
+        """The flat summary (the CLI's and the scorecard's columns)."""
+        median, lower, upper = self.interval()
+        progress = self.progress
+        return {
+            "indicator": self.indicator,
+            "region": self.region,
+            "as_of": self.as_of,
+            "last_year": self.last_year,
+            "last_value": self.last_value,
+            "target": self.target,
+            "comparison": self.comparison,
+            "target_year": self.target_year,
+            "unit": self.unit,
+            "model": self.model,
+            "probability": self.probability,
+            "verdict": self.verdict,
+            "progress_ratio": progress.ratio if progress else math.nan,
+            "progress_category": progress.category if progress else None,
+            "observed_growth": progress.observed_growth if progress else math.nan,
+            "required_growth": progress.required_growth if progress else math.nan,
+            "still_required_growth": progress.still_required_growth if progress else math.nan,
+            "forecast_median": median,
+            "forecast_lower": lower,
+            "forecast_upper": upper,
+            "level": max(self.levels),
+            "actual": self.actual,
+            "met": self.met,
+            "pointed_right_way": self.pointed_right_way,
+            "illustrative": self.illustrative,
+            "reason": self.reason,
+            **dict(self.meta),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything, as plain JSON types (NaN -> None)."""
+        return _jsonable(
+            {
+                **self.row(),
+                "levels": list(self.levels),
+                "progress": asdict(self.progress) if self.progress else None,
+                "notes": list(self.notes),
+                "forecast": self.forecast.to_dict("records"),
+                "backtest": self.backtest.to_dict("records"),
+                "history": self.history.to_dict("records"),
+            }
+        )
+
+
+def _check_options(model: str, levels: Sequence[float], comparison: str) -> tuple[float, ...]:
+    from .models import MODELS
+
+    if model != "auto" and model not in MODELS:
+        raise BrandstatsError(f"model must be 'auto' or one of {list(MODELS)}, got {model!r}")
+    if comparison not in COMPARISONS:
+        raise BrandstatsError(f"comparison must be one of {COMPARISONS}, got {comparison!r}")
+    levels = tuple(float(x) for x in levels)
+    if not levels or any(not 0 < x < 1 for x in levels):
+        raise BrandstatsError(f"levels must lie strictly between 0 and 1, got {levels}")
+    return tuple(sorted(set(levels)))
+
+
+def assess_series(
+    series: pd.Series,
+    *,
+    target: float,
+    comparison: str,
+    target_year: int,
+    unit: str = "count",
+    indicator: str = "series",
+    region: str = "",
+    qualifiers: pd.Series | None = None,
+    as_of: int | None = None,
+    model: str = "auto",
+    levels: Sequence[float] = (0.5, 0.9),
+    base_year: int | None = None,
+    seed: int = 0,
+    meta: Mapping[str, str] | None = None,
+) -> Assessment:
+    """Assess a plain series (values indexed by year) against a target given as arguments.
+
+    Parameters
+    ----------
+    series : pandas.Series
+        Observed values by year, in the target's unit. NaNs are dropped.
+    target, comparison, target_year
+        The target, e.g. ``target=6e11, comparison=">", target_year=2022``.
+    unit : str
+        Canonical unit (``yuan``, ``count``, ``percent``, ``rank``); counts and ranks are
+        whole numbers.
+    qualifiers : pandas.Series, optional
+        Qualifier per year (``reported``, ``lower_bound``, ``illustrative`` ...).
+        A ``lower_bound`` value enters the models as its bound (the true value is at least
+        that, so projections from it are conservative for "at least" targets) and decides
+        attainment only when the bound settles it (see Notes).
+    as_of : int, optional
+        Use only observations up to this year, as an analyst then would have. Later values
+        are used for one thing only: the actual target-year outcome, reported beside.
+    model : {"auto", "drift", "linear", "loglinear", "holt"}
+    levels : sequence of float
+        Central interval levels of the forecast (default 50 % and 90 %).
+    base_year : int, optional
+        Base year of the progress measure (first observed year by default).
+    seed : int
+        Seed of every random draw (simulated intervals).
+
+    Notes
+    -----
+    The verdict is the outcome when the target year is observed (``met`` / ``not met`` /
+    ``unknown`` for a bound that cannot settle it); ``already met`` when an earlier value
+    within the vintage meets the target (the probability for the target year is still
+    given); otherwise the IPCC likelihood words for P(met). With only two observations there
+    is no probability (no model can estimate its own uncertainty from one change), only the
+    progress measure.
+    """
+    levels = _check_options(model, levels, comparison)
+    values = pd.Series(series, dtype="float64").dropna().sort_index()
+    values.index = values.index.astype(int)
+    if values.index.has_duplicates:
+        raise BrandstatsError(f"{indicator}: more than one value for a year")
+    if qualifiers is None:
+        qualifiers = pd.Series("reported", index=values.index)
+    qualifiers = qualifiers.reindex(values.index).fillna("reported").astype(str)
+    cutoff = target_year if as_of is None else min(as_of, target_year)
+    seen = values.loc[values.index <= cutoff]
+    if seen.empty:
+        first = int(values.index.min()) if len(values) else None
+        raise InsufficientDataError(
+            f"{indicator} ({region or 'all'}): no observation up to {cutoff}"
+            + (f"; the first is from {first}" if first else "")
+        )
+    seen_q = qualifiers.loc[seen.index]
+    history = pd.DataFrame({"year": seen.index, "value": seen.to_numpy(), "qualifier": seen_q})
+    history = history.reset_index(drop=True)
+    last_year, last_value = int(seen.index[-1]), float(seen.iloc[-1])
+    notes: list[str] = []
+    if (seen_q == "lower_bound").any():
+        notes.append(
+            "lower-bound observations enter the models at their bound (true values are at "
+            "least that), so projections from them lean low"
+        )
+    illustrative = bool((seen_q == "illustrative").any())
+    if illustrative:
+        notes.append("ILLUSTRATIVE: made-up figures were used; this is not a real assessment")
+
+    # the outcome, if the target year is in the data (for a vintage: from the full data)
+    actual = met = None
+    if target_year in values.index:
+        actual = float(values.loc[target_year])
+        met = _meets_observed(actual, qualifiers.loc[target_year], target, comparison)
+
+    try:
+        progress = measure_progress(
+            seen, target=target, comparison=comparison, target_year=target_year,
+            base_year=base_year,
+        )  # fmt: skip
+    except InsufficientDataError as exc:
+        progress = None
+        notes.append(f"no progress measure: {exc}")
+
+    probability, reason = None, None
+    forecast = pd.DataFrame(columns=["year", "model", "point", "median"])
+    backtest = pd.DataFrame(columns=["model", "status", "reason"])
+    if last_year >= target_year:
+        reason = f"the target year {target_year} is observed"
+    else:
+        from .backtest import project
+
+        try:
+            projection = project(
+                seen, target_year=target_year, model=model, levels=levels, seed=seed
+            )
+        except InsufficientDataError as exc:
+            reason = str(exc)
+        else:
+            probability = probability_met(
+                projection.predictive[target_year], target=target, comparison=comparison,
+                unit=unit,
+            )  # fmt: skip
+            forecast = projection.frame(levels)
+            backtest = projection.backtest
+            notes.extend(projection.notes)
+
+    earlier_met = [
+        _meets_observed(v, q, target, comparison) for v, q in zip(seen, seen_q, strict=True)
+    ]
+    if last_year >= target_year:
+        verdict = {True: "met", False: "not met", None: "unknown"}[met]
+    elif earlier_met[-1]:
+        verdict = "already met"
+    elif probability is not None:
+        verdict = verdict_for(probability)
+    else:
+        verdict = "no probability"
+    pointed = None
+    if met is not None and probability is not None:
+        pointed = (probability >= 0.5) == met
+    return Assessment(
+        indicator=indicator,
+        region=region,
+        target=float(target),
+        comparison=comparison,
+        target_year=int(target_year),
+        unit=unit,
+        as_of=as_of,
+        last_year=last_year,
+        last_value=last_value,
+        model=model,
+        levels=levels,
+        probability=probability,
+        verdict=verdict,
+        reason=reason,
+        progress=progress,
+        forecast=forecast.copy(),
+        backtest=backtest.copy(),
+        history=history,
+        actual=actual,
+        met=met,
+        pointed_right_way=pointed,
+        illustrative=illustrative,
+        notes=tuple(notes),
+        meta=dict(meta or {}),
+    )
+
+
+def _target_row(targets: pd.DataFrame, indicator: str, region: str) -> pd.Series:
+    rows = targets.loc[targets["indicator"] == indicator]
+    if rows.empty:
+        raise BrandstatsError(
+            f"indicator {indicator!r} is not in the targets catalogue; "
+            f"known: {', '.join(targets['indicator'])}"
+        )
+    specific = rows.loc[rows["region"] == region]
+    generic = rows.loc[rows["region"] == ""]
+    found = specific if not specific.empty else generic
+    if found.empty:
+        raise BrandstatsError(
+            f"indicator {indicator!r} has no target for region {region!r}; "
+            f"targets exist for: {', '.join(rows['region'])}"
+        )
+    row = found.iloc[0]
+    if pd.isna(row["target"]):
+        raise BrandstatsError(f"{indicator!r} is a context indicator: it has no target")
+    return row
+
+
+def _default_region(observations: pd.DataFrame, targets: pd.DataFrame, indicator: str) -> str:
+    regions = targets.loc[targets["indicator"] == indicator, "region"]
+    named = [r for r in regions if r]
+    if len(named) == 1:
+        return named[0]
+    observed = observations.loc[observations["indicator"] == indicator, "region"].unique()
+    if len(observed) == 1:
+        return str(observed[0])
+    raise BrandstatsError(
+        f"{indicator!r}: give region=, one of {', '.join(map(str, observed)) or '(none)'}"
+    )
+
+
+def assess(
+    observations: pd.DataFrame,
+    targets: pd.DataFrame,
+    indicator: str,
+    region: str | None = None,
+    *,
+    as_of: int | None = None,
+    model: str = "auto",
+    levels: Sequence[float] = (0.5, 0.9),
+    base_year: int | None = None,
+    seed: int = 0,
+) -> Assessment:
+    """Assess one target: will it be met by its year, and how sure are we?
+
+    Parameters
+    ----------
+    observations, targets : pandas.DataFrame
+        As returned by :func:`~brandstats.load_observations` and
+        :func:`~brandstats.load_targets`.
+    indicator : str
+        The indicator id, e.g. ``"product_brand_value"``.
+    region : str, optional
+        The region; by default the target's region (or the only observed region).
+    as_of, model, levels, base_year, seed
+        See :func:`assess_series`.
+
+    Returns
+    -------
+    Assessment
+    """
+    if region is None:
+        region = _default_region(observations, targets, indicator)
+    row = _target_row(targets, indicator, region)
+    mask = (observations["indicator"] == indicator) & (observations["region"] == region)
+    data = observations.loc[mask].set_index("year").sort_index()
+    if data.empty:
+        raise InsufficientDataError(f"no observations of {indicator!r} for region {region!r}")
+    return assess_series(
+        data["value"],
+        target=float(row["target"]),
+        comparison=str(row["comparison"]),
+        target_year=int(row["target_year"]),
+        unit=str(row["unit"]),
+        indicator=indicator,
+        region=region,
+        qualifiers=data["qualifier"],
+        as_of=as_of,
+        model=model,
+        levels=levels,
+        base_year=base_year,
+        seed=seed,
+        meta={
+            "name_en": str(row["name_en"]),
+            "name_zh": str(row["name_zh"]),
+            "group": str(row["group"]),
+        },
+    )
+
+
+def assess_all(
+    observations: pd.DataFrame,
+    targets: pd.DataFrame,
+    *,
+    indicators: Sequence[str] | None = None,
+    region: str | None = None,
+    as_of: int | None = None,
+    model: str = "auto",
+    levels: Sequence[float] = (0.5, 0.9),
+    base_year: int | None = None,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Assess every (indicator, region) that has both a target and observations.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (indicator, region) with the columns of :meth:`Assessment.row`, in
+        catalogue order. A pair that cannot be assessed (e.g. no observation within the
+        vintage) gets a row with its ``reason`` and verdict ``no data``.
+    """
+    rows = []
+    for pair in assessable_pairs(observations, targets, indicators=indicators, region=region):
+        try:
+            result = assess(
+                observations, targets, *pair, as_of=as_of, model=model, levels=levels,
+                base_year=base_year, seed=seed,
+            )  # fmt: skip
+            rows.append(result.row())
+        except InsufficientDataError as exc:
+            rows.append({"indicator": pair[0], "region": pair[1], "verdict": "no data",
+                         "reason": str(exc), "as_of": as_of})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def assessable_pairs(
+    observations: pd.DataFrame,
+    targets: pd.DataFrame,
+    *,
+    indicators: Sequence[str] | None = None,
+    region: str | None = None,
+) -> list[tuple[str, str]]:
+    """(indicator, region) pairs with a target and observations, in catalogue order."""
+    with_target = targets.loc[targets["target"].notna()]
+    if indicators:
+        unknown = sorted(set(indicators) - set(with_target["indicator"]))
+        if unknown:
+            raise BrandstatsError(
+                f"no target for {unknown}; indicators with targets: "
+                + ", ".join(with_target["indicator"])
+            )
+        with_target = with_target.loc[with_target["indicator"].isin(indicators)]
+    observed = observations[["indicator", "region"]].drop_duplicates()
+    specific = set(zip(with_target["indicator"], with_target["region"], strict=True))
+    pairs = []
+    for t in with_target.itertuples():
+        regions = observed.loc[observed["indicator"] == t.indicator, "region"]
+        if t.region:
+            candidates = [t.region]
+        else:  # a blank region: every observed region without a target of its own
+            candidates = [r for r in sorted(regions) if (t.indicator, r) not in specific]
+        for r in candidates:
+            if r in set(regions) and (region is None or r == region):
+                pairs.append((t.indicator, r))
+    return pairs

@@ -1,0 +1,512 @@
+"""Rolling-origin backtest of the trend models, skill weights, calibration and projection.
+
+:func:`run_backtest` refits every model on each expanding prefix of a series, scores its
+forecasts of the later observations by CRPS and interval coverage, turns the scores into
+combination weights and estimates how much the combined intervals must be widened to be
+calibrated. :func:`project` uses it to forecast up to a target year with one model or with
+the weighted mixture of all of them (``model="auto"``).
+
+References
+----------
+Gneiting, T. & Raftery, A. E. (2007). Strictly proper scoring rules, prediction, and
+estimation. *Journal of the American Statistical Association* 102(477), 359-378.
+
+Laio, F. & Tamea, S. (2007). Verification tools for probabilistic forecasts of continuous
+hydrological variables. *Hydrology and Earth System Sciences* 11, 1267-1277.
+
+Stock, J. H. & Watson, M. W. (2004). Combination forecasts of output growth in a
+seven-country data set. *Journal of Forecasting* 23(6), 405-430.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from brandstats.errors import BrandstatsError, InsufficientDataError
+from brandstats.models import MODELS, Mixture, ModelFit, Predictive, _check_series, fit_model
+
+__all__ = ["Backtest", "Projection", "crps", "project", "run_backtest"]
+
+#: Number of quantiles in the CRPS approximation.
+CRPS_QUANTILES = 99
+
+#: Fewest backtest cases for scores and weights, and for estimating the widening factor.
+MIN_CASES = 2
+MIN_CASES_WIDENING = 3
+
+# PIT values are clipped to [eps, 1 - eps] before the normal transform, so a forecast that
+# missed by far gives |z| <= 4.75 instead of infinity.
+_PIT_CLIP = 1e-6
+
+
+def crps(predictive: Predictive, y: float, *, n_quantiles: int = CRPS_QUANTILES) -> float:
+    """Continuous ranked probability score of a predictive distribution (lower is better).
+
+    Parameters
+    ----------
+    predictive : Predictive
+        The forecast distribution.
+    y : float
+        The value that occurred.
+    n_quantiles : int, default 99
+        Number K of quantile levels tau_k = k / (K + 1), k = 1..K.
+
+    Returns
+    -------
+    float
+        The CRPS, in the units of ``y``.
+
+    Notes
+    -----
+    The CRPS is twice the integral over tau of the pinball (quantile) loss
+    rho_tau(y, q_tau) = (1{y < q_tau} - tau)(q_tau - y) (Gneiting & Raftery 2007;
+    Laio & Tamea 2007). It is approximated by twice the mean loss over K evenly spaced levels,
+
+        CRPS ~= (2 / K) * sum_k rho_{tau_k}(y, q_{tau_k}),   tau_k = k / (K + 1).
+
+    This is exact for a point mass and, for K = 99, about 1% above the closed form for a
+    normal forecast (the weights, ratios of scores, are unaffected by such a constant factor).
+    It needs only quantiles, so it works for every kind of
+    :class:`~brandstats.models.Predictive`; it stays finite for a Student t with one degree
+    of freedom, whose exact CRPS is infinite.
+
+    References
+    ----------
+    Gneiting & Raftery (2007); Laio & Tamea (2007); see the module docstring.
+    """
+    tau = np.arange(1, n_quantiles + 1) / (n_quantiles + 1)
+    error = y - np.asarray(predictive.ppf(tau), dtype=float)
+    pinball = np.maximum(tau * error, (tau - 1) * error)
+    return float(2 * pinball.sum() / n_quantiles)
+
+
+@dataclass(frozen=True, eq=False)
+class Backtest:
+    """The result of :func:`run_backtest`; immutable.
+
+    Attributes
+    ----------
+    fits : dict of str to ModelFit
+        The models that could be fitted to the whole series, in :data:`MODELS` order.
+    table : pandas.DataFrame
+        One row per model: model, status (``"used"``: fitted and scored; ``"skipped"``: could
+        not be fitted; ``"not backtested"``: fitted but not scored), reason, min_points,
+        n_cases, crps (mean over the cases), coverage_<level> (share of actual values inside
+        the model's central interval at each level) and weight.
+    cases : pandas.DataFrame
+        One row per scored forecast: origin (last year the model saw), year, horizon, model,
+        actual, point, crps, pit (the predictive cdf at the actual value).
+    weights : dict of str to float
+        Combination weight of each fitted model (sums to 1).
+    widening : float
+        The factor (>= 1) by which the components are widened to calibrate the mixture.
+    coverage : dict of float to (float, float)
+        For each level, the mixture's backtest coverage before and after widening (NaN when
+        there is no backtest).
+    notes : tuple of str
+        What was dropped, assumed or could not be estimated, in words.
+    """
+
+    fits: dict[str, ModelFit]
+    table: pd.DataFrame
+    cases: pd.DataFrame
+    weights: dict[str, float]
+    widening: float
+    coverage: dict[float, tuple[float, float]]
+    notes: tuple[str, ...]
+
+
+def run_backtest(
+    series: pd.Series,
+    *,
+    models: Sequence[str] = tuple(MODELS),
+    horizon: int = 1,
+    levels: Sequence[float] = (0.5, 0.9),
+    seed: int = 0,
+) -> Backtest:
+    """Rolling-origin (expanding window) backtest, skill weights and widening factor.
+
+    Parameters
+    ----------
+    series : pandas.Series
+        Float values indexed by int years, ascending, unique, without NaN.
+    models : sequence of str, default all of :data:`MODELS`
+        The candidate models.
+    horizon : int, default 1
+        Score forecasts of observed years at most this many years after each origin.
+    levels : sequence of float, default (0.5, 0.9)
+        Central interval levels whose coverage is reported; the largest is calibrated.
+    seed : int, default 0
+        Seed of the simulated (``holt``) forecasts.
+
+    Returns
+    -------
+    Backtest
+
+    Notes
+    -----
+    *Cases.* The candidates are the models that fit the whole series. An origin is a number o
+    of leading observations on which every candidate can be fitted (o >= the largest minimum
+    in :data:`MODELS`, o < n); from each origin every later observed year within ``horizon``
+    years of its last year is forecast, so all candidates are scored on the same cases. With
+    fewer than 2 cases the candidate with the largest minimum (``holt`` first) is dropped and
+    the search repeated; if none remains there is no backtest.
+
+    *Weights.* w_m is proportional to 1 / (mean CRPS of m), inverse-score weighting, the
+    analogue for a proper score of the inverse-MSE combination weights of Stock & Watson
+    (2004). A model that fits but was dropped from the backtest gets weight 0; with no
+    backtest at all every fitted model gets the same weight. If some models score a CRPS of
+    exactly 0 they share the weight equally.
+
+    *Widening.* With u_i the weighted mixture's PIT at the actual value of case i (the
+    weighted sum of the components' PITs) and z_i = Phi^-1(u_i) (u clipped to
+    [1e-6, 1 - 1e-6]), k = max(1, quantile(|z|, L) / Phi^-1((1 + L) / 2)) for the largest
+    level L: the factor that would have made the L-interval of a normal forecast cover a share
+    L of the cases. It needs at least 3 cases (else k = 1). The weights are estimated on the
+    same cases, so the coverage after widening is an in-sample figure.
+    """
+    levels = _check_levels(levels)
+    unknown = sorted(set(models) - set(MODELS))
+    if unknown or horizon < 1:
+        raise BrandstatsError(
+            f"unknown models {unknown}" if unknown else f"horizon must be >= 1, got {horizon}"
+        )
+    years, _ = _check_series(series)
+    n = years.size
+    fits: dict[str, ModelFit] = {}
+    reasons: dict[str, str] = {}
+    for name in (m for m in MODELS if m in models):
+        try:
+            fits[name] = fit_model(series, name, seed=seed)
+        except InsufficientDataError as error:
+            reasons[name] = str(error)
+
+    candidates, dropped, pairs = list(fits), {}, []
+    while candidates:
+        start = max(MODELS[m] for m in candidates)
+        pairs = [
+            (o, j)
+            for o in range(start, n)
+            for j in range(o, n)
+            if years[j] - years[o - 1] <= horizon
+        ]
+        if len(pairs) >= MIN_CASES:
+            break
+        worst = max(reversed(candidates), key=MODELS.__getitem__)
+        dropped[worst] = len(pairs)
+        candidates.remove(worst)
+
+    notes = list(reasons.values())
+    for name, count in dropped.items():
+        reasons[name] = f"only {count} common backtest case(s) with it (needs {MIN_CASES}); " + (
+            "weight 0" if candidates else "equal weights"
+        )
+    if candidates:
+        notes += [f"{m} not backtested: {reasons[m]}" for m in dropped]
+    elif fits:
+        notes.append(
+            f"no backtest possible with {n} observations and horizon {horizon}; "
+            "equal weights, no widening"
+        )
+
+    cases, forecasts = _score(series, candidates, pairs if candidates else [], seed)
+    weights = _weights(cases, fits)
+    widening, coverage, widening_note = _calibrate(forecasts, weights, levels)
+    if widening_note:
+        notes.append(widening_note)
+    table = _table(models, fits, reasons, cases, weights, levels)
+    return Backtest(fits, table, cases, weights, widening, coverage, tuple(notes))
+
+
+def _check_levels(levels: Sequence[float]) -> tuple[float, ...]:
+    checked = tuple(sorted({float(level) for level in levels}))
+    if not checked or not all(0 < level < 1 for level in checked):
+        raise BrandstatsError(f"levels must be between 0 and 1 (exclusive), got {levels}")
+    return checked
+
+
+def _score(
+    series: pd.Series,
+    candidates: list[str],
+    pairs: list[tuple[int, int]],
+    seed: int,
+) -> tuple[pd.DataFrame, list[tuple[float, dict[str, Predictive]]]]:
+    """Fit each candidate on each origin's prefix and score its forecasts of later years.
+
+    Returns the per-model scores and, per case, the actual value and each model's forecast.
+    """
+    rows, forecasts = [], []
+    fitted: dict[int, dict[str, ModelFit]] = {}
+    for origin, j in pairs:
+        if origin not in fitted:
+            prefix = series.iloc[:origin]
+            fitted[origin] = {m: fit_model(prefix, m, seed=seed) for m in candidates}
+        year, actual = int(series.index[j]), float(series.iloc[j])
+        case = {m: fit.predictive(year) for m, fit in fitted[origin].items()}
+        forecasts.append((actual, case))
+        last = int(series.index[origin - 1])
+        for name, predictive in case.items():
+            rows.append(
+                {
+                    "origin": last,
+                    "year": year,
+                    "horizon": year - last,
+                    "model": name,
+                    "actual": actual,
+                    "point": predictive.point,
+                    "crps": crps(predictive, actual),
+                    "pit": float(predictive.cdf(actual)),
+                }
+            )
+    columns = ["origin", "year", "horizon", "model", "actual", "point", "crps", "pit"]
+    return pd.DataFrame(rows, columns=columns), forecasts
+
+
+def _weights(cases: pd.DataFrame, fits: dict[str, ModelFit]) -> dict[str, float]:
+    if cases.empty:
+        return {m: 1 / len(fits) for m in fits}
+    mean_crps = cases.groupby("model", sort=False)["crps"].mean()
+    exact = mean_crps == 0
+    skill = exact.astype(float) if exact.any() else 1 / mean_crps
+    return {m: float(skill.get(m, 0.0) / skill.sum()) for m in fits}
+
+
+def _covered(pit: np.ndarray, level: float) -> float:
+    """Share of PIT values inside the central ``level`` interval, i.e. |u - 1/2| <= level/2."""
+    return float(np.mean(np.abs(pit - 0.5) <= level / 2)) if pit.size else np.nan
+
+
+def _calibrate(
+    forecasts: list[tuple[float, dict[str, Predictive]]],
+    weights: dict[str, float],
+    levels: tuple[float, ...],
+) -> tuple[float, dict[float, tuple[float, float]], str]:
+    """Widening factor of the mixture, its coverage before and after, and a note."""
+
+    def mixture_pit(factor: float) -> np.ndarray:
+        # The mixture's cdf is the weighted sum of its components' cdfs.
+        return np.array(
+            [
+                sum(weights[m] * float(_widened(p, factor).cdf(y)) for m, p in case.items())
+                for y, case in forecasts
+            ]
+        )
+
+    before = mixture_pit(1.0)
+    widest = levels[-1]
+    note = ""
+    if before.size >= MIN_CASES_WIDENING:
+        z = stats.norm.ppf(np.clip(before, _PIT_CLIP, 1 - _PIT_CLIP))
+        ratio = np.quantile(np.abs(z), widest) / stats.norm.ppf((1 + widest) / 2)
+        factor = max(1.0, float(ratio))
+    else:
+        factor = 1.0
+        if before.size:
+            note = (
+                f"widening not estimated: {before.size} backtest case(s), needs "
+                f"{MIN_CASES_WIDENING}; factor 1"
+            )
+    after = mixture_pit(factor) if factor != 1 else before
+    coverage = {level: (_covered(before, level), _covered(after, level)) for level in levels}
+    return factor, coverage, note
+
+
+def _table(
+    models: Sequence[str],
+    fits: dict[str, ModelFit],
+    reasons: dict[str, str],
+    cases: pd.DataFrame,
+    weights: dict[str, float],
+    levels: tuple[float, ...],
+) -> pd.DataFrame:
+    rows = []
+    for name in (m for m in MODELS if m in models):
+        scored = cases[cases["model"] == name]
+        status = "skipped" if name not in fits else "used" if len(scored) else "not backtested"
+        row = {
+            "model": name,
+            "status": status,
+            "reason": reasons.get(name, ""),
+            "min_points": MODELS[name],
+            "n_cases": len(scored),
+            "crps": scored["crps"].mean() if len(scored) else np.nan,
+        }
+        pit = scored["pit"].to_numpy()
+        row |= {f"coverage_{round(100 * level)}": _covered(pit, level) for level in levels}
+        rows.append(row | {"weight": weights.get(name, 0.0)})
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True, eq=False)
+class Projection:
+    """Forecasts of a series up to a target year, with the backtest behind them; immutable.
+
+    Attributes
+    ----------
+    model : str
+        The model projected with, or ``"auto"`` for the weighted mixture.
+    years : tuple of int
+        The projected years, last observed year + 1 .. target year.
+    predictive : dict of int to Predictive
+        The chosen model's (the mixture's) predictive distribution for each year.
+    components : dict of str to dict of int to Predictive
+        Every fitted model's predictive distribution for each year, widened by ``widening``
+        (as they enter the mixture).
+    backtest : pandas.DataFrame
+        One row per model, see :class:`Backtest`; ``weight`` is the weight in ``predictive``.
+    widening : float
+        The factor applied to the components (1 for a single model).
+    coverage : dict of float to (float, float)
+        Backtest coverage of ``predictive`` at each level, before and after widening.
+    notes : tuple of str
+        Caveats in words.
+    levels : tuple of float
+        The interval levels used by default in :meth:`frame`.
+    """
+
+    model: str
+    years: tuple[int, ...]
+    predictive: dict[int, Predictive]
+    components: dict[str, dict[int, Predictive]]
+    backtest: pd.DataFrame
+    widening: float
+    coverage: dict[float, tuple[float, float]]
+    notes: tuple[str, ...]
+    levels: tuple[float, ...]
+
+    def frame(self, levels: Sequence[float] | None = None) -> pd.DataFrame:
+        """The projections as one long table.
+
+        Parameters
+        ----------
+        levels : sequence of float, optional
+            Central interval levels; default :attr:`levels`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns year, model, point, median, then lower_<L>, upper_<L> for each level L
+            in percent (e.g. ``lower_90``); one row per year for the chosen model (named
+            ``"auto"`` for the mixture) and then for each other component.
+        """
+        levels = self.levels if levels is None else _check_levels(levels)
+        probabilities = [0.5] + [p for level in levels for p in ((1 - level) / 2, (1 + level) / 2)]
+        names = [f"{side}_{round(100 * level)}" for level in levels for side in ("lower", "upper")]
+        others = {m: p for m, p in self.components.items() if m != self.model}
+        rows = []
+        for name, by_year in ({self.model: self.predictive} | others).items():
+            for year, predictive in by_year.items():
+                median, *bounds = np.atleast_1d(predictive.ppf(probabilities))
+                rows.append(
+                    {"year": year, "model": name, "point": predictive.point, "median": median}
+                    | dict(zip(names, bounds, strict=True))
+                )
+        return pd.DataFrame(rows, columns=["year", "model", "point", "median", *names])
+
+
+def project(
+    series: pd.Series,
+    *,
+    target_year: int,
+    model: str = "auto",
+    levels: Sequence[float] = (0.5, 0.9),
+    seed: int = 0,
+) -> Projection:
+    """Project a series up to a target year, with a backtest of every model.
+
+    Parameters
+    ----------
+    series : pandas.Series
+        Float values indexed by int years, ascending, unique, without NaN.
+    target_year : int
+        The last year to project; must be after the last observation.
+    model : {"auto", "drift", "linear", "loglinear", "holt"}, default "auto"
+        ``"auto"`` mixes every model that fits, weighted by backtest skill and widened to the
+        backtest's calibration; a model name projects with that model alone, unwidened.
+    levels : sequence of float, default (0.5, 0.9)
+        Central interval levels for the coverage figures and :meth:`Projection.frame`.
+    seed : int, default 0
+        Seed of the simulated forecasts; the same inputs give identical outputs.
+
+    Returns
+    -------
+    Projection
+
+    Raises
+    ------
+    InsufficientDataError
+        If no model (or not the requested one) can be fitted to the series.
+    BrandstatsError
+        If the target year is not after the last observation or the model is unknown.
+
+    Notes
+    -----
+    The backtest (see :func:`run_backtest`) scores forecasts up to ``target_year - last
+    year`` years ahead and always covers every model, so a single model's row can be compared
+    with the others; for a single model the ``weight`` column is 1 for it and 0 elsewhere.
+    """
+    levels = _check_levels(levels)
+    if model != "auto" and model not in MODELS:
+        raise BrandstatsError(f"unknown model {model!r}; choose 'auto' or one of {list(MODELS)}")
+    years, _ = _check_series(series)
+    last = int(years[-1]) if years.size else None
+    if last is None or target_year <= last:
+        raise BrandstatsError(
+            f"target year {target_year} is not after the last observed year {last}; "
+            "nothing to project"
+        )
+    result = run_backtest(series, horizon=target_year - last, levels=levels, seed=seed)
+    table = result.table.set_index("model")
+    if not result.fits:
+        raise InsufficientDataError(
+            "no model can be fitted: " + "; ".join(table["reason"].tolist())
+        )
+    if model != "auto" and model not in result.fits:
+        raise InsufficientDataError(table.loc[model, "reason"])
+
+    notes = list(result.notes)
+    if model == "auto":
+        factor, weights, coverage = result.widening, result.weights, result.coverage
+        if factor > 1:
+            notes.append(f"intervals widened by a factor {factor:.3g} to match the backtest")
+    else:
+        factor, weights = 1.0, {m: float(m == model) for m in result.fits}
+        coverage = {
+            lv: (float(table.loc[model, f"coverage_{round(100 * lv)}"]),) * 2 for lv in levels
+        }
+        notes.append(f"single model {model!r} as requested: weight 1, no widening")
+
+    horizon_years = tuple(range(last + 1, target_year + 1))
+    components = {
+        m: {y: _widened(fit.predictive(y), factor) for y in horizon_years}
+        for m, fit in result.fits.items()
+    }
+    if model == "auto":
+        mixed = [m for m in components if weights[m] > 0]
+        predictive = {
+            y: Mixture(tuple(components[m][y] for m in mixed), tuple(weights[m] for m in mixed))
+            for y in horizon_years
+        }
+    else:
+        predictive = components[model]
+    backtest = result.table.assign(weight=[weights.get(m, 0.0) for m in result.table["model"]])
+    return Projection(
+        model,
+        horizon_years,
+        predictive,
+        components,
+        backtest,
+        factor,
+        coverage,
+        tuple(notes),
+        levels,
+    )
+
+
+def _widened(predictive: Predictive, factor: float) -> Predictive:
+    return predictive if factor == 1 else predictive.widen(factor)

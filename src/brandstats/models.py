@@ -1,0 +1,481 @@
+"""Single trend models for short annual series, each giving a predictive distribution.
+
+Four models are offered, from the simplest to the most flexible (:data:`MODELS` gives the
+minimum number of observations each needs):
+
+``drift``
+    Random walk with drift; Normal predictive (Hyndman & Athanasopoulos, FPP3 section 5.5),
+    extended to gaps in the years.
+``linear``
+    OLS straight line of value on year; Student t predictive (the OLS prediction interval).
+``loglinear``
+    The same line on log(value), i.e. constant growth; log-t predictive. Positive series only.
+``holt``
+    Damped additive-trend exponential smoothing (statsmodels ``ETSModel``), predictive
+    distribution by simulation. Needs consecutive years.
+
+Every series is a :class:`pandas.Series` of floats indexed by int years, ascending, unique and
+without NaN; gaps between years are allowed except for ``holt``.
+
+Predictive distributions share the :class:`Predictive` interface: ``point``, ``cdf``, ``sf``,
+``ppf`` and ``widen``. Three immutable kinds implement it: :class:`Parametric` (a scipy
+location-scale distribution, optionally on the log scale), :class:`Sample` (simulated values)
+and :class:`Mixture` (a weighted combination of others).
+
+References
+----------
+Hyndman, R. J. & Athanasopoulos, G. (2021). *Forecasting: Principles and Practice*, 3rd ed.,
+section 5.5 "Distributional forecasts and prediction intervals". https://otexts.com/fpp3/
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from numpy.typing import ArrayLike
+from scipy import optimize, stats
+from statsmodels.tools.sm_exceptions import ConvergenceWarning
+from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+from brandstats.errors import BrandstatsError, InsufficientDataError
+
+__all__ = [
+    "MODELS",
+    "Mixture",
+    "ModelFit",
+    "Parametric",
+    "Predictive",
+    "Sample",
+    "fit_model",
+]
+
+#: Model name -> minimum number of observations, in order of increasing flexibility.
+MODELS: dict[str, int] = {"drift": 3, "linear": 3, "loglinear": 3, "holt": 6}
+
+#: Number of simulated paths behind a ``holt`` predictive distribution.
+HOLT_REPETITIONS = 2000
+
+# A zero residual spread (e.g. an exactly straight series) would give a degenerate
+# distribution that scipy cannot represent; spreads are floored at this fraction of the
+# series' largest absolute value (or at this absolute value on the log scale).
+_RELATIVE_SPREAD_FLOOR = 1e-9
+
+
+def _as_array(x: ArrayLike) -> np.ndarray:
+    return np.asarray(x, dtype=float)
+
+
+def _unwrap(result: np.ndarray) -> Any:
+    """Return a numpy scalar for 0-d results and the array otherwise."""
+    return result[()] if result.ndim == 0 else result
+
+
+@runtime_checkable
+class Predictive(Protocol):
+    """The predictive distribution of one future value.
+
+    Attributes
+    ----------
+    point : float
+        The point forecast (see each implementation for whether it is a mean or a median).
+    """
+
+    @property
+    def point(self) -> float: ...
+
+    def cdf(self, x: ArrayLike) -> Any:
+        """P(Y <= x), elementwise."""
+        ...
+
+    def sf(self, x: ArrayLike) -> Any:
+        """P(Y > x) = 1 - cdf(x), elementwise."""
+        ...
+
+    def ppf(self, q: ArrayLike) -> Any:
+        """The quantile function (inverse of cdf), elementwise."""
+        ...
+
+    def widen(self, factor: float) -> Predictive:
+        """The same kind of distribution with its spread about the centre times ``factor``."""
+        ...
+
+
+@dataclass(frozen=True)
+class Parametric:
+    """A scipy location-scale distribution, optionally for log(Y) instead of Y.
+
+    Parameters
+    ----------
+    dist : scipy.stats.rv_continuous
+        A location-scale family, e.g. ``scipy.stats.norm`` or ``scipy.stats.t``.
+    loc, scale : float
+        Location and scale (on the log scale when ``log`` is True).
+    shapes : tuple of float
+        Shape parameters of ``dist`` (the degrees of freedom of ``t``).
+    log : bool
+        If True the distribution describes log(Y), so Y = exp(X) (e.g. a log-t).
+
+    Notes
+    -----
+    ``point`` is ``loc`` for ``log=False`` (the mean and median of a symmetric family) and
+    ``exp(loc)`` for ``log=True``: the median, because a log-t has no finite mean.
+    """
+
+    dist: stats.rv_continuous
+    loc: float
+    scale: float
+    shapes: tuple[float, ...] = ()
+    log: bool = False
+
+    def __post_init__(self) -> None:
+        if not (np.isfinite(self.scale) and self.scale > 0):
+            raise BrandstatsError(f"scale must be positive and finite, got {self.scale}")
+
+    @functools.cached_property
+    def frozen(self) -> Any:
+        """The frozen scipy distribution (of log(Y) when ``log`` is True)."""
+        return self.dist(*self.shapes, loc=self.loc, scale=self.scale)
+
+    @property
+    def point(self) -> float:
+        return float(np.exp(self.loc) if self.log else self.loc)
+
+    def cdf(self, x: ArrayLike) -> Any:
+        x = _as_array(x)
+        if not self.log:
+            return _unwrap(np.asarray(self.frozen.cdf(x)))
+        positive = x > 0
+        logx = np.log(np.where(positive, x, 1.0))
+        return _unwrap(np.where(positive, self.frozen.cdf(logx), 0.0))
+
+    def sf(self, x: ArrayLike) -> Any:
+        x = _as_array(x)
+        if not self.log:
+            return _unwrap(np.asarray(self.frozen.sf(x)))
+        positive = x > 0
+        logx = np.log(np.where(positive, x, 1.0))
+        return _unwrap(np.where(positive, self.frozen.sf(logx), 1.0))
+
+    def ppf(self, q: ArrayLike) -> Any:
+        value = np.asarray(self.frozen.ppf(_as_array(q)))
+        return _unwrap(np.exp(value) if self.log else value)
+
+    def widen(self, factor: float) -> Parametric:
+        """Multiply the scale by ``factor`` (on the log scale for a log distribution)."""
+        return Parametric(self.dist, self.loc, self.scale * factor, self.shapes, self.log)
+
+
+@dataclass(frozen=True, eq=False)
+class Sample:
+    """An empirical distribution of simulated values.
+
+    Parameters
+    ----------
+    draws : array_like
+        The simulated values (copied, sorted and made read-only).
+
+    Notes
+    -----
+    ``point`` is the sample mean; ``cdf`` is the empirical distribution function and ``ppf``
+    uses :func:`numpy.quantile` with linear interpolation.
+    """
+
+    draws: np.ndarray
+
+    def __post_init__(self) -> None:
+        draws = np.sort(_as_array(self.draws).ravel())
+        if draws.size == 0 or not np.all(np.isfinite(draws)):
+            raise BrandstatsError("a Sample needs at least one draw and only finite draws")
+        draws.setflags(write=False)
+        object.__setattr__(self, "draws", draws)
+
+    @property
+    def point(self) -> float:
+        return float(np.mean(self.draws))
+
+    def cdf(self, x: ArrayLike) -> Any:
+        rank = np.searchsorted(self.draws, _as_array(x), side="right")
+        return _unwrap(np.asarray(rank / self.draws.size))
+
+    def sf(self, x: ArrayLike) -> Any:
+        return _unwrap(1.0 - np.asarray(self.cdf(x)))
+
+    def ppf(self, q: ArrayLike) -> Any:
+        return _unwrap(np.asarray(np.quantile(self.draws, _as_array(q))))
+
+    def widen(self, factor: float) -> Sample:
+        """Scale the deviations from the sample median by ``factor``."""
+        median = np.median(self.draws)
+        return Sample((self.draws - median) * factor + median)
+
+
+@dataclass(frozen=True, eq=False)
+class Mixture:
+    """A weighted mixture of predictive distributions.
+
+    Parameters
+    ----------
+    components : sequence of Predictive
+        The mixed distributions.
+    weights : sequence of float
+        Non-negative weights, normalised to sum to 1.
+
+    Notes
+    -----
+    ``cdf`` is the weighted sum of the components' cdfs and ``point`` the weighted sum of their
+    points. ``ppf`` solves cdf(x) = q with :func:`scipy.optimize.brentq`, bracketed by the
+    smallest and largest component quantile at q (the mixture quantile lies between them).
+    """
+
+    components: tuple[Predictive, ...]
+    weights: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        weights = np.asarray(self.weights, dtype=float)
+        if len(self.components) == 0 or weights.shape != (len(self.components),):
+            raise BrandstatsError("a Mixture needs one weight per component, and a component")
+        if np.any(weights < 0) or not weights.sum() > 0:
+            raise BrandstatsError(f"mixture weights must be >= 0 with a positive sum: {weights}")
+        object.__setattr__(self, "components", tuple(self.components))
+        object.__setattr__(self, "weights", tuple(float(w) for w in weights / weights.sum()))
+
+    def _used(self) -> list[tuple[Predictive, float]]:
+        return [(c, w) for c, w in zip(self.components, self.weights, strict=True) if w > 0]
+
+    @property
+    def point(self) -> float:
+        return float(sum(w * c.point for c, w in self._used()))
+
+    def cdf(self, x: ArrayLike) -> Any:
+        x = _as_array(x)
+        return _unwrap(np.asarray(sum(w * np.asarray(c.cdf(x)) for c, w in self._used())))
+
+    def sf(self, x: ArrayLike) -> Any:
+        return _unwrap(1.0 - np.asarray(self.cdf(x)))
+
+    def ppf(self, q: ArrayLike) -> Any:
+        q = _as_array(q)
+        bounds = np.array([np.asarray(c.ppf(q)) for c, _ in self._used()])
+        lower, upper = bounds.min(axis=0), bounds.max(axis=0)
+        cases = zip(q.ravel(), lower.ravel(), upper.ravel(), strict=True)
+        out = np.array([self._root(*case) for case in cases])
+        return _unwrap(out.reshape(q.shape))
+
+    def _root(self, q: float, lower: float, upper: float) -> float:
+        if not 0 < q < 1:
+            return lower if q == 0 else upper if q == 1 else np.nan
+        if lower == upper or self.cdf(lower) >= q:
+            return lower
+        if self.cdf(upper) <= q:
+            return upper
+        return optimize.brentq(lambda x: self.cdf(x) - q, lower, upper)
+
+    def widen(self, factor: float) -> Mixture:
+        """Widen every component by ``factor``; the weights are unchanged."""
+        return Mixture(tuple(c.widen(factor) for c in self.components), self.weights)
+
+
+@dataclass(frozen=True)
+class ModelFit:
+    """A model fitted to one series; immutable.
+
+    Attributes
+    ----------
+    model : str
+        The model name (a key of :data:`MODELS`).
+    last_year : int
+        The last observed year.
+    n_points : int
+        The number of observations used.
+    params : dict
+        The estimated parameters (per-year drift, slope, residual sigma, ...).
+    """
+
+    model: str
+    last_year: int
+    n_points: int
+    params: dict[str, float]
+    _forecast: Callable[[int], Predictive] = field(repr=False, compare=False)
+
+    def predictive(self, year: int) -> Predictive:
+        """The predictive distribution of the value in ``year``.
+
+        Parameters
+        ----------
+        year : int
+            A year after :attr:`last_year`.
+
+        Returns
+        -------
+        Predictive
+        """
+        horizon = int(year) - self.last_year
+        if horizon < 1:
+            raise BrandstatsError(
+                f"can only forecast years after {self.last_year} (the last observation), got {year}"
+            )
+        return self._forecast(horizon)
+
+
+def fit_model(series: pd.Series, model: str, *, seed: int = 0) -> ModelFit:
+    """Fit one trend model to an annual series.
+
+    Parameters
+    ----------
+    series : pandas.Series
+        Float values indexed by int years, ascending, unique, without NaN; gaps are allowed
+        (except for ``holt``).
+    model : {"drift", "linear", "loglinear", "holt"}
+        The model; see :data:`MODELS` for the minimum number of observations of each.
+    seed : int, default 0
+        Seed of the ``holt`` simulations (the other models are deterministic).
+
+    Returns
+    -------
+    ModelFit
+
+    Raises
+    ------
+    InsufficientDataError
+        If the series has too few observations for the model, non-positive values for
+        ``loglinear`` or missing years for ``holt``; the message gives the reason.
+    BrandstatsError
+        If the series is malformed or the model unknown.
+
+    Notes
+    -----
+    ``drift``: with years t_1..t_T, c = (y_T - y_1) / (t_T - t_1). An increment d_i over a
+    gap of g_i years has residual e_i = d_i - c g_i with variance sigma^2 g_i, so
+    sigma^2 = sum(e_i^2 / g_i) / (m - 1) for m increments. The forecast h years ahead is
+    Normal(y_T + c h, sigma^2 (h + h^2 / (t_T - t_1))); for consecutive years this is FPP3
+    Table 5.2, sigma_h = sigma sqrt(h (1 + h / (T - 1))).
+
+    ``linear`` / ``loglinear``: OLS of value (log value) on year - last year. The predictive is
+    Student t with n - 2 degrees of freedom, location the fitted line and scale the standard
+    error of a new observation, so its central intervals are statsmodels' ``obs_ci``. The
+    ``loglinear`` point forecast is the median exp(loc): a log-t has no finite mean.
+
+    ``holt``: ``ETSModel(error="add", trend="add", damped_trend=True)`` fitted to the series
+    divided by its largest absolute value (for numerical stability); the predictive is
+    :data:`HOLT_REPETITIONS` simulated paths, seeded by ``seed``. Convergence warnings, expected
+    on such short series, are silenced and reported as ``params["converged"]``.
+    """
+    if model not in MODELS:
+        raise BrandstatsError(f"unknown model {model!r}; choose from {', '.join(MODELS)}")
+    years, values = _check_series(series)
+    if years.size < MODELS[model]:
+        raise InsufficientDataError(
+            f"{model} needs at least {MODELS[model]} observations, got {years.size}"
+        )
+    fitter = {"drift": _fit_drift, "linear": _fit_linear, "loglinear": _fit_loglinear}
+    if model == "holt":
+        params, forecast = _fit_holt(years, values, seed)
+    else:
+        params, forecast = fitter[model](years, values)
+    return ModelFit(model, int(years[-1]), int(years.size), params, forecast)
+
+
+def _check_series(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    if not isinstance(series, pd.Series):
+        raise BrandstatsError(f"expected a pandas Series, got {type(series).__name__}")
+    if not pd.api.types.is_integer_dtype(series.index.dtype):
+        raise BrandstatsError(f"the series must be indexed by int years, got {series.index.dtype}")
+    if not series.index.is_monotonic_increasing or not series.index.is_unique:
+        raise BrandstatsError("the series' years must be ascending and unique")
+    values = pd.to_numeric(series).to_numpy(dtype=float)
+    if not np.all(np.isfinite(values)):
+        raise BrandstatsError("the series has missing or infinite values; drop them first")
+    return series.index.to_numpy(dtype=np.int64), values
+
+
+def _spread_floor(values: np.ndarray) -> float:
+    return _RELATIVE_SPREAD_FLOOR * (float(np.max(np.abs(values))) or 1.0)
+
+
+def _fit_drift(years: np.ndarray, values: np.ndarray) -> tuple[dict, Callable]:
+    span = float(years[-1] - years[0])
+    drift = (values[-1] - values[0]) / span
+    gaps = np.diff(years).astype(float)
+    residuals = np.diff(values) - drift * gaps
+    sigma = np.sqrt(np.sum(residuals**2 / gaps) / (gaps.size - 1))
+    scale = max(sigma, _spread_floor(values))
+    last = values[-1]
+
+    def forecast(h: int) -> Predictive:
+        return Parametric(stats.norm, last + drift * h, scale * np.sqrt(h + h**2 / span))
+
+    return {"drift": float(drift), "sigma": float(sigma)}, forecast
+
+
+def _fit_ols(years: np.ndarray, values: np.ndarray, *, log: bool) -> tuple[dict, Callable]:
+    """OLS of values on (year - last year); Student t predictive with the obs_ci scale."""
+    x = sm.add_constant((years - years[-1]).astype(float))
+    result = sm.OLS(values, x).fit()
+    cov = result.cov_params()
+    df = float(result.df_resid)
+    floor = _RELATIVE_SPREAD_FLOOR if log else _spread_floor(values)
+
+    def forecast(h: int) -> Predictive:
+        row = np.array([1.0, float(h)])
+        scale = np.sqrt(result.scale + row @ cov @ row)
+        return Parametric(stats.t, float(row @ result.params), max(scale, floor), (df,), log)
+
+    intercept, slope = (float(p) for p in result.params)
+    params = {"intercept": intercept, "slope": slope, "sigma": float(np.sqrt(result.scale))}
+    return params | {"df": df}, forecast
+
+
+def _fit_linear(years: np.ndarray, values: np.ndarray) -> tuple[dict, Callable]:
+    return _fit_ols(years, values, log=False)
+
+
+def _fit_loglinear(years: np.ndarray, values: np.ndarray) -> tuple[dict, Callable]:
+    if np.any(values <= 0):
+        raise InsufficientDataError("loglinear needs positive values")
+    params, forecast = _fit_ols(years, np.log(values), log=True)
+    return params | {"growth": float(np.expm1(params["slope"]))}, forecast
+
+
+def _fit_holt(years: np.ndarray, values: np.ndarray, seed: int) -> tuple[dict, Callable]:
+    missing = sorted(set(range(int(years[0]), int(years[-1]) + 1)) - set(years.tolist()))
+    if missing:
+        raise InsufficientDataError(
+            f"holt needs consecutive years; missing {', '.join(map(str, missing))}"
+        )
+    unit = float(np.max(np.abs(values))) or 1.0
+    with warnings.catch_warnings():
+        # Expected on short or flat series: the likelihood optimiser may not converge, and a
+        # zero residual variance makes the log-likelihood evaluate log(0).
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        model = ETSModel(values / unit, error="add", trend="add", damped_trend=True)
+        result = model.fit(disp=False)
+
+    @functools.cache
+    def forecast(h: int) -> Predictive:
+        paths = result.simulate(
+            nsimulations=h,
+            repetitions=HOLT_REPETITIONS,
+            anchor="end",
+            rng=np.random.default_rng(seed),
+        )
+        return Sample(np.asarray(paths)[h - 1] * unit)
+
+    alpha, beta, phi, level, trend = (float(p) for p in result.params)
+    params = {
+        "smoothing_level": alpha,
+        "smoothing_trend": beta,
+        "damping_trend": phi,
+        "initial_level": level * unit,
+        "initial_trend": trend * unit,
+        "sigma": float(np.sqrt(result.mse)) * unit,
+        "converged": bool(result.mle_retvals.get("converged", True)),
+    }
+    return params, forecast

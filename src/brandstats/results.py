@@ -1,0 +1,207 @@
+"""Results on disk: each notebook's JSON sidecar, and the scorecard gathered from them."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from .atomic import write_json_atomic, write_text_atomic
+from .attainment import Assessment
+from .errors import BrandstatsError
+from .units import display_unit
+
+__all__ = [
+    "describe",
+    "load_scorecard",
+    "provenance",
+    "read_results",
+    "result_table",
+    "scorecard_display",
+    "write_result",
+    "write_scorecard",
+]
+
+SCORECARD_COLUMNS = [
+    "group", "indicator", "region", "name_en", "name_zh", "comparison", "target",
+    "target_year", "unit", "as_of", "last_year", "last_value", "model", "probability",
+    "verdict", "progress_category", "progress_ratio", "still_required_growth",
+    "forecast_median", "forecast_lower", "forecast_upper", "level", "actual", "met",
+    "illustrative", "reason", "run_name",
+]  # fmt: skip
+_GROUP_ORDER = {"product": 0, "service": 1, "enterprise": 2, "quality": 3}
+
+
+def write_result(result: Assessment, output_dir: str | os.PathLike[str], run_name: str) -> Path:
+    """Write ``result.to_dict()`` (plus ``run_name``) to ``output_dir/run_name.json`` atomically."""
+    path = Path(output_dir) / f"{run_name}.json"
+    return write_json_atomic(path, {"run_name": run_name, **result.to_dict()})
+
+
+def read_results(results_dir: str | os.PathLike[str]) -> pd.DataFrame:
+    """Gather the JSON results of a batch into the scorecard table.
+
+    One row per result file (``batch.json`` and hidden files are skipped), sorted by the plan's
+    goals (product, service, enterprise, quality), then indicator, region and vintage.
+    """
+    folder = Path(results_dir)
+    rows = []
+    for path in sorted(folder.glob("*.json")):
+        if path.name == "batch.json" or path.name.startswith("."):
+            continue
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise BrandstatsError(f"{path}: not a readable result file ({exc})") from None
+        rows.append({c: record.get(c) for c in SCORECARD_COLUMNS})
+    table = pd.DataFrame(rows, columns=SCORECARD_COLUMNS)
+    if table.empty:
+        return table
+    order = table["group"].map(_GROUP_ORDER).fillna(len(_GROUP_ORDER))
+    table = table.assign(_order=order).sort_values(
+        ["_order", "indicator", "region", "as_of", "run_name"], na_position="first"
+    )
+    for col in ("probability", "progress_ratio", "target", "last_value", "actual"):
+        table[col] = pd.to_numeric(table[col])
+    return table.drop(columns="_order").reset_index(drop=True)
+
+
+def write_scorecard(table: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write the scorecard table as CSV (UTF-8 with BOM, so Excel shows Chinese) atomically."""
+    return write_text_atomic(path, "\ufeff" + table.to_csv(index=False, lineterminator="\n"))
+
+
+def _fmt(value: float, unit: str, language: str) -> str:
+    divisor, label = display_unit(unit, language)
+    return f"{value / divisor:,.4g} {label}"
+
+
+def describe(result: Assessment, language: str = "en") -> str:
+    """A few lines of Markdown that say what the assessment found, for notebooks and reports."""
+    zh = language == "zh"
+    target = f"{result.comparison} {_fmt(result.target, result.unit, language)}"
+    lines = []
+    if result.illustrative:
+        lines.append(
+            "**示意数据：以下结果基于虚构数值，并非真实评估。**" if zh else
+            "**ILLUSTRATIVE DATA: this result uses made-up figures; it is not a real assessment.**"
+        )  # fmt: skip
+    last = _fmt(result.last_value, result.unit, language)
+    if result.probability is not None:
+        p = f"{result.probability:.0%}"
+        lines.append(
+            f"目标 {target}（{result.target_year}年）：达成概率 **{p}**（{result.verdict}）。"
+            if zh else
+            f"Target {target} by {result.target_year}: P(met) = **{p}** ({result.verdict})."
+        )  # fmt: skip
+    else:
+        lines.append(
+            f"目标 {target}（{result.target_year}年）：**{result.verdict}**；{result.reason or ''}"
+            if zh else
+            f"Target {target} by {result.target_year}: **{result.verdict}**"
+            + (f" ({result.reason})." if result.reason else ".")
+        )  # fmt: skip
+    lines.append(
+        f"最新观测：{result.last_year}年 {last}。" if zh
+        else f"Latest observation: {last} in {result.last_year}."
+    )  # fmt: skip
+    pr = result.progress
+    if pr is not None:
+        ratio = "n/a" if math.isnan(pr.ratio) else f"{pr.ratio:.2f}"
+        growth = "%/yr" if pr.kind == "compound" else " per year"
+        scale = 100 if pr.kind == "compound" else 1
+        lines.append(
+            f"Progress since {pr.base_year}: observed {pr.observed_growth * scale:.1f}{growth}, "
+            f"required {pr.required_growth * scale:.1f}{growth}, R = {ratio}: "
+            f"**{pr.category}**."
+            + ("" if math.isnan(pr.still_required_growth) else
+               f" Still required from {pr.last_year}: "
+               f"{pr.still_required_growth * scale:.1f}{growth}.")
+        )  # fmt: skip
+    if result.actual is not None and result.as_of is not None:
+        outcome = {True: "met", False: "not met", None: "unknown (a bound)"}[result.met]
+        way = {True: "pointed the right way", False: "pointed the wrong way", None: ""}[
+            result.pointed_right_way
+        ]
+        lines.append(
+            f"Retrospective: the {result.target_year} value was "
+            f"{_fmt(result.actual, result.unit, language)}; target {outcome}"
+            + (f"; the projection as of {result.as_of} {way}." if way else ".")
+        )
+    return "\n\n".join(lines)
+
+
+def provenance(
+    observations: pd.DataFrame, indicator: str, region: str, *, as_of: int | None = None
+) -> pd.DataFrame:
+    """The observed series with each figure's qualifier and source, in display units.
+
+    ``used`` says whether the figure is within the vintage (``as_of``); later figures are
+    shown for the record but never reach a model.
+    """
+    rows = observations.loc[
+        (observations["indicator"] == indicator) & (observations["region"] == region)
+    ]
+    unit = rows["unit"].iloc[0] if len(rows) else "count"
+    divisor, label = display_unit(unit)
+    return pd.DataFrame(
+        {
+            "year": rows["year"],
+            f"value ({label})": rows["value"] / divisor,
+            "qualifier": rows["qualifier"].str.replace("illustrative", "ILLUSTRATIVE"),
+            "used": True if as_of is None else rows["year"] <= as_of,
+            "source": rows["source"],
+        }
+    ).reset_index(drop=True)
+
+
+def result_table(result: Assessment) -> pd.DataFrame:
+    """The flat result record as a two-column table (field, value) for display."""
+    row = result.row()
+    return pd.DataFrame({"field": list(row), "value": [str(v) for v in row.values()]})
+
+
+def load_scorecard(
+    results_dir: str | os.PathLike[str],
+    *,
+    language: str = "en",
+    output_dir: str | os.PathLike[str] = "",
+) -> pd.DataFrame:
+    """Read a batch's results and write ``scorecard.csv`` (to ``output_dir`` or beside them).
+
+    Returns the table of :func:`read_results`; ``table.attrs["path"]`` is the CSV written.
+    """
+    table = read_results(results_dir)
+    if table.empty:
+        raise BrandstatsError(f"{results_dir}: no result files (*.json) to gather")
+    path = write_scorecard(table, Path(output_dir or results_dir) / "scorecard.csv")
+    table.attrs["path"] = str(path)
+    table.attrs["language"] = language
+    return table
+
+
+def scorecard_display(table: pd.DataFrame, *, language: str = "en") -> pd.DataFrame:
+    """The scorecard as readable text columns (HTML output escapes every cell)."""
+    name = table["name_zh"] if language == "zh" else table["name_en"]
+    target = [
+        f"{r.comparison} {_fmt(r.target, r.unit, language)} ({r.target_year})"
+        for r in table.itertuples()
+    ]
+    probability = table["probability"].map(lambda p: "n/a" if pd.isna(p) else f"{p:.0%}")
+    flag = table["illustrative"].map(lambda x: "ILLUSTRATIVE" if x is True else "")
+    return pd.DataFrame(
+        {
+            "goal": table["group"],
+            "target": name,
+            "region": table["region"],
+            "as of": table["as_of"].fillna("all"),
+            "threshold": target,
+            "P(met)": probability,
+            "verdict": table["verdict"],
+            "progress": table["progress_category"],
+            "data": flag,
+        }
+    )

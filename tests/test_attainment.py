@@ -1,0 +1,294 @@
+"""Attainment: P(met), verdict words, the official-style progress measure, vintages."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import FrozenInstanceError, dataclass
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose
+from scipy import stats
+
+import brandstats
+from brandstats import BrandstatsError, InsufficientDataError
+from brandstats.attainment import (
+    assess,
+    assess_all,
+    assess_series,
+    measure_progress,
+    probability_met,
+    verdict_for,
+)
+
+
+@dataclass(frozen=True)
+class Frozen:
+    """A scipy distribution with the predictive interface used by attainment."""
+
+    dist: object
+
+    def cdf(self, x):
+        return self.dist.cdf(x)
+
+    def sf(self, x):
+        return self.dist.sf(x)
+
+
+# --------------------------------------------------------------------------- P(met), verdict
+
+
+def test_probability_met_reads_the_cdf_with_continuity_for_counts():
+    d = Frozen(stats.norm(290, 10))
+    assert_allclose(probability_met(d, target=300, comparison=">=", unit="count"),
+                    stats.norm(290, 10).sf(299.5), rtol=1e-12)  # fmt: skip
+    assert_allclose(probability_met(d, target=300, comparison=">", unit="count"),
+                    stats.norm(290, 10).sf(300.5), rtol=1e-12)  # fmt: skip
+    assert_allclose(probability_met(d, target=300, comparison=">", unit="yuan"),
+                    stats.norm(290, 10).sf(300), rtol=1e-12)  # fmt: skip
+    rank = Frozen(stats.norm(11, 2))
+    assert_allclose(probability_met(rank, target=10, comparison="<=", unit="rank"),
+                    stats.norm(11, 2).cdf(10.5), rtol=1e-12)  # fmt: skip
+    assert_allclose(probability_met(rank, target=10, comparison="<", unit="rank"),
+                    stats.norm(11, 2).cdf(9.5), rtol=1e-12)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("p", "words"),
+    [(0.995, "virtually certain"), (0.99, "virtually certain"), (0.95, "very likely"),
+     (0.7, "likely"), (0.5, "about as likely as not"), (0.2, "unlikely"),
+     (0.05, "very unlikely"), (0.001, "exceptionally unlikely")],
+)  # fmt: skip
+def test_verdict_words_follow_the_ipcc_scale(p, words):
+    assert verdict_for(p) == words
+
+
+def test_verdict_refuses_a_non_probability():
+    with pytest.raises(BrandstatsError, match="probability"):
+        verdict_for(1.2)
+
+
+# --------------------------------------------------------------------------- progress
+
+
+def test_progress_by_hand_rising():
+    s = pd.Series([100.0, 110.0, 121.0], index=[2018, 2019, 2020])
+    got = measure_progress(s, target=200, comparison=">=", target_year=2025)
+    observed = (121 / 100) ** (1 / 2) - 1  # 10 % a year
+    required = (200 / 100) ** (1 / 7) - 1  # 10.41 % a year
+    assert_allclose([got.observed_growth, got.required_growth], [observed, required])
+    assert_allclose(got.ratio, observed / required)
+    assert got.category == "on track"  # R = 0.961 >= 0.95
+    assert_allclose(got.still_required_growth, (200 / 121) ** (1 / 5) - 1)
+    slower = pd.Series([100.0, 115.0], index=[2018, 2020])  # 7.2 % a year
+    moderate = measure_progress(slower, target=200, comparison=">=", target_year=2025)
+    assert_allclose(moderate.ratio, (1.15**0.5 - 1) / required)  # R = 0.696
+    assert moderate.category == "moderate progress"
+
+
+def test_progress_by_hand_falling_rank():
+    # rank 24 -> 15 in three years; target: top 10 by 2022 (lower is better)
+    s = pd.Series([24.0, 15.0], index=[2016, 2019])
+    got = measure_progress(s, target=10, comparison="<=", target_year=2022)
+    observed = (15 / 24) ** (1 / 3) - 1
+    required = (10 / 24) ** (1 / 6) - 1
+    assert observed < 0 and required < 0
+    assert_allclose(got.ratio, observed / required)
+    assert got.category == "on track"  # R = 1.07
+    slow = measure_progress(pd.Series([24.0, 22.0], index=[2016, 2019]), target=10,
+                            comparison="<=", target_year=2022)  # fmt: skip
+    assert_allclose(slow.ratio, ((22 / 24) ** (1 / 3) - 1) / required)
+    assert slow.category == "insufficient progress"  # R = 0.21
+    away = measure_progress(pd.Series([24.0, 26.0], index=[2016, 2019]), target=10,
+                            comparison="<=", target_year=2022)  # fmt: skip
+    assert away.ratio < 0 and away.category == "moving away"
+
+
+def test_progress_base_year_and_zero_base():
+    s = pd.Series([0.0, 2.0, 4.0, 5.0], index=[2018, 2019, 2020, 2021])
+    got = measure_progress(s, target=8, comparison=">=", target_year=2022)
+    assert got.kind == "absolute"  # no growth rate from zero: change per year instead
+    assert_allclose(got.ratio, (5 / 3) / (8 / 4))
+    later = measure_progress(s, target=8, comparison=">=", target_year=2022, base_year=2019)
+    assert later.kind == "compound" and later.base_year == 2019
+    with pytest.raises(BrandstatsError, match="base year 2017 is not observed"):
+        measure_progress(s, target=8, comparison=">=", target_year=2022, base_year=2017)
+    with pytest.raises(InsufficientDataError, match="two observations"):
+        measure_progress(s.iloc[:1], target=8, comparison=">=", target_year=2022)
+
+
+# --------------------------------------------------------------------------- assess
+
+
+GROWING = pd.Series([2500.0, 2970, 3197, 3678, 4256, 4492, 5300], index=range(2015, 2022)) * 1e8
+
+
+def test_assess_series_single_models_match_scipy():
+    res = assess_series(GROWING, target=6e11, comparison=">", target_year=2022, unit="yuan",
+                        model="linear")  # fmt: skip
+    # OLS by hand: t predictive with n - 2 degrees of freedom
+    x = np.arange(2015, 2022) - 2021.0
+    X = np.column_stack([np.ones_like(x), x])
+    beta, *_ = np.linalg.lstsq(X, GROWING.to_numpy(), rcond=None)
+    resid = GROWING.to_numpy() - X @ beta
+    s2 = resid @ resid / (len(x) - 2)
+    x0 = np.array([1.0, 1.0])
+    se = math.sqrt(s2 * (1 + x0 @ np.linalg.inv(X.T @ X) @ x0))
+    assert_allclose(res.probability, stats.t(5, loc=x0 @ beta, scale=se).sf(6e11), rtol=1e-9)
+    assert res.verdict == verdict_for(res.probability)
+
+    drift = assess_series(GROWING, target=6e11, comparison=">", target_year=2022,
+                          unit="yuan", model="drift")  # fmt: skip
+    y = GROWING.to_numpy()
+    c = (y[-1] - y[0]) / 6
+    sigma = np.sqrt(((np.diff(y) - c) ** 2).sum() / 5)
+    sd = sigma * math.sqrt(1 * (1 + 1 / 6))  # FPP3 5.5: sigma * sqrt(h (1 + h / (T - 1)))
+    assert_allclose(drift.probability, stats.norm(y[-1] + c, sd).sf(6e11), rtol=1e-9)
+
+
+def test_assess_auto_gives_a_probability_and_forecast_columns():
+    res = assess_series(GROWING, target=6e11, comparison=">", target_year=2022, unit="yuan")
+    assert 0 < res.probability < 1
+    assert {"year", "model", "median", "lower_50", "upper_50", "lower_90", "upper_90"} <= set(
+        res.forecast.columns
+    )
+    median, lower, upper = res.interval(0.9)
+    assert lower < median < upper
+    assert set(res.backtest["model"]) >= {"drift", "linear", "loglinear", "holt"}
+    with pytest.raises(FrozenInstanceError):
+        res.probability = 1.0  # type: ignore[misc]
+
+
+def test_two_points_give_progress_but_no_probability():
+    s = pd.Series([1547.0, 2231.0], index=[2018, 2019])
+    res = assess_series(s, target=4400, comparison=">=", target_year=2022)
+    assert res.probability is None and res.verdict == "no probability"
+    assert "at least 3" in res.reason
+    assert res.progress.category in ("on track", "moderate progress")
+
+
+def test_as_of_hides_later_data_from_every_model(monkeypatch):
+    import brandstats.backtest as backtest
+
+    seen_years = []
+    original = backtest.project
+
+    def spy(series, **kwargs):
+        seen_years.append(int(series.index.max()))
+        return original(series, **kwargs)
+
+    monkeypatch.setattr(backtest, "project", spy)
+    res = assess_series(GROWING, target=6e11, comparison=">", target_year=2022, as_of=2019)
+    assert seen_years == [2019]
+    assert res.last_year == 2019 and res.history["year"].max() == 2019
+
+
+def test_retrospective_on_the_real_high_tech_series(observations, targets):
+    """As of 2019 (two points) and 2021 (three): the 2022 outlook, then what happened."""
+    early = assess(observations, targets, "high_tech_enterprises", "Jinan", as_of=2019)
+    assert early.probability is None  # 1547 -> 2231: one change says nothing of its spread
+    assert early.progress.category == "on track"  # 44 % a year observed, 23 % required
+    assert early.met is True  # 2022: "exceeded 5,700" is a lower bound, and >= 4,400
+    late = assess(observations, targets, "high_tech_enterprises", "Jinan", as_of=2021)
+    assert late.probability > 0.5 and late.pointed_right_way is True
+    assert not late.illustrative
+    now = assess(observations, targets, "high_tech_enterprises", "Jinan")
+    assert (now.verdict, now.last_year, now.actual) == ("met", 2022, 5700.0)
+
+
+def test_specialised_firms_already_met_from_a_lower_bound(observations, targets):
+    res = assess(observations, targets, "specialised_enterprises", "Jinan")
+    assert res.verdict == "met" or res.verdict == "already met"
+    assert "lower-bound" in " ".join(res.notes)
+
+
+def test_illustrative_inputs_are_flagged(observations, targets):
+    res = assess(observations, targets, "product_brand_value")
+    assert res.illustrative and res.region == "Jinan"
+    assert any("ILLUSTRATIVE" in n for n in res.notes)
+    assert res.to_dict()["illustrative"] is True
+
+
+def test_assess_all_one_row_per_target_with_data(observations, targets):
+    table = assess_all(observations, targets)
+    with_data = targets.loc[targets["target"].notna(), "indicator"]
+    assert list(table["indicator"]) == [i for i in with_data if i != "industrial_pass_rate"] + [
+        "industrial_pass_rate"
+    ] or set(table["indicator"]) == set(with_data)
+    assert table[["indicator", "region"]].duplicated().sum() == 0
+    assert (table["region"] == "Jinan").all()  # Shandong rows have no Shandong target
+
+
+def test_to_dict_is_plain_json(observations, targets):
+    import json
+
+    res = assess(observations, targets, "service_brand_value")
+    text = json.dumps(res.to_dict(), allow_nan=False)
+    assert '"verdict"' in text
+
+
+def test_bad_options_are_refused(observations, targets):
+    with pytest.raises(BrandstatsError, match="model must be"):
+        assess(observations, targets, "product_brand_value", model="prophet")
+    with pytest.raises(BrandstatsError, match="levels"):
+        assess(observations, targets, "product_brand_value", levels=(0.9, 1.5))
+    with pytest.raises(BrandstatsError, match="context indicator"):
+        assess(observations, targets, "unicorn_firms", "Jinan")
+    with pytest.raises(BrandstatsError, match="not in the targets"):
+        assess(observations, targets, "nonsense", "Jinan")
+
+
+# --------------------------------------------------------------------------- properties
+
+fast = settings(max_examples=25, deadline=None)
+values = st.lists(st.floats(50, 150), min_size=4, max_size=7)
+
+
+@fast
+@given(values, st.floats(80, 200), st.floats(1, 30))
+def test_probability_is_monotone_in_the_target(ys, target, step):
+    s = pd.Series(ys, index=range(2015, 2015 + len(ys)))
+    kw = {"comparison": ">=", "target_year": 2015 + len(ys) + 1, "unit": "yuan", "model": "linear"}
+    lo = assess_series(s, target=target, **kw).probability
+    hi = assess_series(s, target=target + step, **kw).probability
+    assert hi <= lo + 1e-12
+
+
+@fast
+@given(values, st.floats(80, 200))
+def test_mirror_symmetry_between_at_least_and_at_most(ys, target):
+    s = pd.Series(ys, index=range(2015, 2015 + len(ys)))
+    kw = {"target_year": 2015 + len(ys) + 2, "unit": "percent", "model": "drift"}
+    up = assess_series(s, target=target, comparison=">=", **kw).probability
+    down = assess_series(-s + 300, target=300 - target, comparison="<=", **kw).probability
+    assert_allclose(up, down, atol=1e-9)
+
+
+@fast
+@given(values, st.integers(-30, 30))
+def test_shifting_all_years_shifts_nothing_else(ys, shift):
+    s = pd.Series(ys, index=range(2015, 2015 + len(ys)))
+    kw = {"target": 100.0, "comparison": ">=", "unit": "yuan"}
+    a = assess_series(s, target_year=2015 + len(ys) + 1, **kw)
+    moved = s.set_axis(s.index + shift)
+    b = assess_series(moved, target_year=2015 + len(ys) + 1 + shift, **kw)
+    assert_allclose(a.probability, b.probability, rtol=1e-9)
+    assert a.verdict == b.verdict
+
+
+@fast
+@given(values, st.integers(2018, 2021))
+def test_as_of_equals_truncating_the_data(ys, as_of):
+    s = pd.Series(ys, index=range(2015, 2015 + len(ys)))
+    kw = {"target": 100.0, "comparison": ">=", "unit": "yuan", "target_year": 2024}
+    a = assess_series(s, as_of=as_of, **kw)
+    b = assess_series(s.loc[:as_of], **kw)
+    assert (a.probability, a.verdict, a.last_year) == (b.probability, b.verdict, b.last_year)
+    pd.testing.assert_frame_equal(a.forecast, b.forecast)
+
+
+def test_public_api_names():
+    assert brandstats.assess is assess and brandstats.assess_all is assess_all

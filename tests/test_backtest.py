@@ -1,0 +1,221 @@
+"""Tests of brandstats.backtest: CRPS, rolling origin, weights, widening and projection."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+from scipy import stats
+
+import brandstats.backtest as backtest_module
+from brandstats.backtest import crps, project, run_backtest
+from brandstats.errors import BrandstatsError, InsufficientDataError
+from brandstats.models import MODELS, Mixture, Parametric, Sample, fit_model
+
+
+def annual(values, start=2010) -> pd.Series:
+    return pd.Series(np.asarray(values, dtype=float), index=range(start, start + len(values)))
+
+
+def random_walk(n=10, seed=3) -> pd.Series:
+    rng = np.random.default_rng(seed)
+    return annual(100 + np.cumsum(rng.normal(5, 2, n)), start=2012)
+
+
+# Slow steady growth, then a much steeper trend from 2015.
+BREAK = annual([10, 11, 12, 13, 14, 20, 26, 32, 38])
+
+
+def normal_crps(mu, sigma, y):
+    """Closed-form CRPS of N(mu, sigma^2) (Gneiting & Raftery 2007)."""
+    z = (y - mu) / sigma
+    return sigma * (z * (2 * stats.norm.cdf(z) - 1) + 2 * stats.norm.pdf(z) - 1 / np.sqrt(np.pi))
+
+
+@pytest.mark.parametrize("y", [-3.0, -1.0, 0.0, 0.4, 2.0, 5.0])
+def test_crps_matches_closed_form_normal(y):
+    # The K = 99 quantile approximation is about 1% above the exact value for a normal.
+    predictive = Parametric(stats.norm, 0.5, 2.0)
+    assert_allclose(crps(predictive, y), normal_crps(0.5, 2.0, y), rtol=0.011)
+
+
+def test_crps_of_a_point_mass_is_absolute_error():
+    assert_allclose(crps(Sample(np.full(10, 3.0)), 5.5), 2.5)
+
+
+def test_backtest_cases_are_common_and_out_of_sample():
+    result = run_backtest(random_walk(), horizon=2)
+    cases = result.cases
+    assert set(cases["model"]) == set(MODELS)
+    # holt needs 6 points, so every origin has 6..9 observations (last years 2017..2020).
+    assert sorted(cases["origin"].unique()) == [2017, 2018, 2019, 2020]
+    assert (cases["year"] > cases["origin"]).all()
+    assert cases["horizon"].between(1, 2).all()
+    per_model = [set(zip(g["origin"], g["year"], strict=True)) for _, g in cases.groupby("model")]
+    assert all(pairs == per_model[0] for pairs in per_model)
+    assert len(per_model[0]) == 3 * 2 + 1  # origins 2017-2019 forecast 2 years, 2020 one
+    assert (result.table["n_cases"] == 7).all()
+
+
+def test_backtest_only_sees_data_up_to_each_origin(monkeypatch):
+    series = random_walk()
+    seen = []
+
+    def recording_fit(data, model, **kwargs):
+        seen.append(data.copy())
+        return fit_model(data, model, **kwargs)
+
+    monkeypatch.setattr(backtest_module, "fit_model", recording_fit)
+    result = run_backtest(series, horizon=3)
+    prefixes = [data for data in seen if len(data) < len(series)]
+    assert prefixes
+    for data in prefixes:
+        pd.testing.assert_series_equal(data, series.loc[: data.index.max()])
+    origins = {int(data.index.max()) for data in prefixes}
+    assert origins == set(result.cases["origin"])
+    # Every forecast is scored against a year its model did not see.
+    for _, case in result.cases.iterrows():
+        assert case["year"] > case["origin"]
+
+
+def test_weights_are_inverse_mean_crps_and_sum_to_one():
+    result = run_backtest(random_walk(seed=11), horizon=2)
+    mean_crps = result.cases.groupby("model")["crps"].mean()
+    expected = (1 / mean_crps) / (1 / mean_crps).sum()
+    for model, weight in result.weights.items():
+        assert_allclose(weight, expected[model])
+    assert_allclose(sum(result.weights.values()), 1.0)
+    assert_allclose(result.table["weight"].sum(), 1.0)
+
+
+def test_exactly_linear_series_weights_linear_and_drift():
+    result = project(annual(np.arange(9) * 2.0 + 1), target_year=2020)
+    weights = result.backtest.set_index("model")["weight"]
+    assert weights["linear"] + weights["drift"] > 0.99
+    assert_allclose(weights.sum(), 1.0)
+    assert_allclose(result.predictive[2020].point, 21.0, rtol=1e-6)
+
+
+def test_widening_is_recomputed_by_hand_from_the_pits():
+    result = run_backtest(BREAK, horizon=2)
+    pits = result.cases.pivot_table(index=["origin", "year"], columns="model", values="pit")
+    u = sum(result.weights[m] * pits[m] for m in pits.columns).to_numpy()
+    z = stats.norm.ppf(np.clip(u, 1e-6, 1 - 1e-6))
+    factor = max(1.0, np.quantile(np.abs(z), 0.9) / stats.norm.ppf(0.95))
+    assert_allclose(result.widening, factor)
+    for level in (0.5, 0.9):
+        inside = np.mean((u >= (1 - level) / 2) & (u <= (1 + level) / 2))
+        assert_allclose(result.coverage[level][0], inside)
+
+
+def test_widening_increases_coverage_after_a_structural_break():
+    result = project(BREAK, target_year=2020)
+    assert result.widening > 1
+    before, after = result.coverage[0.9]
+    assert after > before
+    for level, (low, high) in result.coverage.items():
+        assert high >= low, level
+    # The components are widened by that factor about their centres.
+    fit = fit_model(BREAK, "linear")
+    raw = fit.predictive(2020).ppf([0.05, 0.95])
+    wide = result.components["linear"][2020].ppf([0.05, 0.95])
+    assert_allclose(wide[1] - wide[0], result.widening * (raw[1] - raw[0]), rtol=1e-10)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_widening_is_at_least_one(seed):
+    assert run_backtest(random_walk(n=8, seed=seed), horizon=2).widening >= 1
+
+
+def test_widening_needs_three_cases():
+    result = run_backtest(annual([1.0, 2.5, 2.9, 4.4, 5.1]), horizon=1)  # origins 3 and 4
+    assert result.widening == 1.0
+    assert any("widening not estimated: 2 backtest case(s)" in note for note in result.notes)
+
+
+def test_holt_dropped_when_too_few_common_cases():
+    result = project(random_walk(n=7), target_year=2020)
+    table = result.backtest.set_index("model")
+    assert table.loc["holt", "status"] == "not backtested"
+    assert "weight 0" in table.loc["holt", "reason"]
+    assert table.loc["holt", "weight"] == 0
+    assert (table.loc[["drift", "linear", "loglinear"], "status"] == "used").all()
+    assert "holt" in result.components
+    assert len(result.predictive[2019].components) == 3
+
+
+def test_no_backtest_gives_equal_weights_and_reasons():
+    result = project(annual([3.0, 4.0, 5.5, 6.0]), target_year=2016)
+    table = result.backtest.set_index("model")
+    assert list(table.index) == list(MODELS)
+    assert table.loc["holt", "status"] == "skipped"
+    assert table.loc["holt", "reason"] == "holt needs at least 6 observations, got 4"
+    assert (table.loc[["drift", "linear", "loglinear"], "status"] == "not backtested").all()
+    assert_allclose(table.loc[["drift", "linear", "loglinear"], "weight"], 1 / 3)
+    assert result.widening == 1.0
+    assert np.isnan(result.coverage[0.9][0])
+    assert any("no backtest possible" in note for note in result.notes)
+
+
+def test_loglinear_skipped_for_non_positive_series():
+    result = project(annual([-2.0, -1.0, 0.5, 1.0, 2.5]), target_year=2016)
+    row = result.backtest.set_index("model").loc["loglinear"]
+    assert row["status"] == "skipped"
+    assert row["reason"] == "loglinear needs positive values"
+    assert row["weight"] == 0
+
+
+def test_project_is_deterministic():
+    first = project(random_walk(), target_year=2024, seed=5)
+    again = project(random_walk(), target_year=2024, seed=5)
+    pd.testing.assert_frame_equal(first.frame(), again.frame())
+    pd.testing.assert_frame_equal(first.backtest, again.backtest)
+    assert first.widening == again.widening
+    assert first.coverage == again.coverage
+
+
+def test_project_frame_layout():
+    result = project(random_walk(), target_year=2023, levels=(0.8, 0.5))
+    assert result.years == (2022, 2023)
+    frame = result.frame()
+    expected = ["year", "model", "point", "median", "lower_50", "upper_50", "lower_80", "upper_80"]
+    assert list(frame.columns) == expected
+    assert list(frame["model"].unique()) == ["auto", *MODELS]
+    assert len(frame) == 2 * 5
+    assert (frame["lower_80"] < frame["lower_50"]).all()
+    assert (frame["lower_50"] < frame["median"]).all()
+    assert (frame["median"] < frame["upper_50"]).all()
+    assert (frame["upper_50"] < frame["upper_80"]).all()
+    assert list(result.frame(levels=[0.9]).columns[-2:]) == ["lower_90", "upper_90"]
+    assert isinstance(result.predictive[2023], Mixture)
+    assert {"coverage_50", "coverage_80"} <= set(result.backtest.columns)
+
+
+def test_single_model_projection_is_that_model_unwidened():
+    series = random_walk()
+    result = project(series, target_year=2023, model="linear")
+    expected = fit_model(series, "linear").predictive(2023)
+    q = np.array([0.05, 0.5, 0.95])
+    assert_allclose(result.predictive[2023].ppf(q), expected.ppf(q))
+    assert result.widening == 1.0
+    weights = result.backtest.set_index("model")["weight"]
+    assert weights["linear"] == 1.0
+    assert weights.drop("linear").eq(0).all()
+    assert result.backtest.set_index("model").loc["holt", "n_cases"] > 0
+    linear_90 = result.backtest.set_index("model").loc["linear", "coverage_90"]
+    assert result.coverage[0.9] == (linear_90, linear_90)
+    assert list(result.frame()["model"].unique()) == ["linear", "drift", "loglinear", "holt"]
+
+
+def test_project_errors():
+    with pytest.raises(BrandstatsError, match="target year 2020 is not after the last observed"):
+        project(annual([1.0, 2.0, 3.0, 4.0], start=2017), target_year=2020)
+    with pytest.raises(InsufficientDataError, match="no model can be fitted: drift needs at least"):
+        project(annual([1.0, 2.0]), target_year=2015)
+    with pytest.raises(InsufficientDataError, match="holt needs at least 6 observations, got 4"):
+        project(annual([1.0, 2.0, 3.0, 4.0]), target_year=2015, model="holt")
+    with pytest.raises(BrandstatsError, match="unknown model"):
+        project(annual([1.0, 2.0, 3.0, 4.0]), target_year=2015, model="prophet")
+    with pytest.raises(BrandstatsError, match="levels must be between 0 and 1"):
+        project(annual([1.0, 2.0, 3.0, 4.0]), target_year=2015, levels=(0.5, 90))

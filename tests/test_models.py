@@ -1,0 +1,261 @@
+"""Tests of brandstats.models against statsmodels, scipy and hand computations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from numpy.testing import assert_allclose
+from scipy import stats
+from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+from brandstats.errors import BrandstatsError, InsufficientDataError
+from brandstats.models import (
+    HOLT_REPETITIONS,
+    MODELS,
+    Mixture,
+    Parametric,
+    Predictive,
+    Sample,
+    fit_model,
+)
+
+# Gapped years on purpose: 2017 and 2020 are missing.
+YEARS = np.array([2014, 2015, 2016, 2018, 2019, 2021])
+VALUES = np.array([3.0, 4.1, 4.9, 7.2, 7.9, 10.3])
+GAPPED = pd.Series(VALUES, index=YEARS)
+
+
+def annual(values, start=2010) -> pd.Series:
+    return pd.Series(np.asarray(values, dtype=float), index=range(start, start + len(values)))
+
+
+def test_models_order_and_minimum_points():
+    assert MODELS == {"drift": 3, "linear": 3, "loglinear": 3, "holt": 6}
+
+
+@pytest.mark.parametrize("alpha", [0.1, 0.5])
+def test_linear_intervals_equal_statsmodels_obs_ci(alpha):
+    # Raw years as the regressor: the package centres them, predictions must not change.
+    result = sm.OLS(VALUES, sm.add_constant(YEARS.astype(float))).fit()
+    new = np.array([2022.0, 2023.0, 2030.0])
+    frame = result.get_prediction(sm.add_constant(new, has_constant="add")).summary_frame(alpha)
+    fit = fit_model(GAPPED, "linear")
+    for year, (_, row) in zip(new, frame.iterrows(), strict=True):
+        predictive = fit.predictive(int(year))
+        lower, upper = predictive.ppf([alpha / 2, 1 - alpha / 2])
+        assert_allclose([lower, upper], [row["obs_ci_lower"], row["obs_ci_upper"]], rtol=1e-8)
+        assert_allclose(predictive.point, row["mean"], rtol=1e-8)
+    assert fit.params["df"] == len(VALUES) - 2
+
+
+@pytest.mark.parametrize("alpha", [0.1, 0.5])
+def test_loglinear_is_exp_of_linear_on_logs(alpha):
+    logs = np.log(VALUES)
+    result = sm.OLS(logs, sm.add_constant(YEARS.astype(float))).fit()
+    new = np.array([2022.0, 2026.0])
+    frame = result.get_prediction(sm.add_constant(new, has_constant="add")).summary_frame(alpha)
+    fit = fit_model(GAPPED, "loglinear")
+    for year, (_, row) in zip(new, frame.iterrows(), strict=True):
+        predictive = fit.predictive(int(year))
+        bounds = predictive.ppf([alpha / 2, 1 - alpha / 2])
+        assert_allclose(bounds, np.exp([row["obs_ci_lower"], row["obs_ci_upper"]]), rtol=1e-8)
+        # The point forecast is the median exp(loc), not a mean.
+        assert_allclose(predictive.point, np.exp(row["mean"]), rtol=1e-8)
+        assert_allclose(predictive.ppf(0.5), predictive.point, rtol=1e-12)
+        assert_allclose(predictive.cdf(bounds[1]), 1 - alpha / 2, rtol=1e-10)
+        assert predictive.cdf(-1.0) == 0.0
+        assert predictive.sf(0.0) == 1.0
+
+
+def test_drift_regular_series_matches_fpp3_by_hand():
+    # Increments 2, 1, 3, 2; drift c = (9 - 1) / 4 = 2; residuals 0, -1, 1, 0;
+    # sigma^2 = 2 / (4 - 1) = 2/3; T = 5. FPP3: sigma_h^2 = sigma^2 h (1 + h / (T - 1)).
+    fit = fit_model(annual([1, 3, 4, 7, 9], start=2016), "drift")
+    assert_allclose(fit.params["drift"], 2.0)
+    assert_allclose(fit.params["sigma"], np.sqrt(2 / 3))
+    predictive = fit.predictive(2022)  # h = 2: variance 2/3 * 2 * 1.5 = 2
+    assert_allclose(predictive.point, 13.0)
+    assert_allclose(predictive.ppf([0.05, 0.95]), stats.norm.ppf([0.05, 0.95], 13, np.sqrt(2)))
+    for h in range(1, 6):
+        sigma_h = np.sqrt(2 / 3) * np.sqrt(h * (1 + h / 4))
+        lower, upper = fit.predictive(2020 + h).ppf([0.1, 0.9])
+        assert_allclose(upper - lower, 2 * stats.norm.ppf(0.9) * sigma_h, rtol=1e-12)
+        assert_allclose((upper + lower) / 2, 9 + 2 * h, rtol=1e-12)
+
+
+def test_drift_irregular_series_by_hand():
+    # Years 2016, 2017, 2019, 2020 (2018 missing); c = 7 / 4 = 1.75; increments 2, 3, 2 over
+    # gaps 1, 2, 1; residuals 0.25, -0.5, 0.25; sigma^2 = (0.0625 + 0.25 / 2 + 0.0625) / 2.
+    series = pd.Series([1.0, 3.0, 6.0, 8.0], index=[2016, 2017, 2019, 2020])
+    fit = fit_model(series, "drift")
+    sigma2 = 0.125
+    assert_allclose(fit.params["sigma"] ** 2, sigma2)
+    for h, mean in [(1, 9.75), (3, 13.25)]:
+        predictive = fit.predictive(2020 + h)
+        variance = sigma2 * (h + h**2 / 4)
+        assert_allclose(predictive.point, mean)
+        assert_allclose(predictive.ppf(0.975), stats.norm.ppf(0.975, mean, np.sqrt(variance)))
+
+
+def test_holt_simulation_matches_statsmodels_forecast():
+    rng = np.random.default_rng(7)
+    series = annual(50 + np.cumsum(rng.normal(3, 2, 10)))
+    fit = fit_model(series, "holt", seed=1)
+    unit = series.abs().max()  # the package fits on series / max|value|
+    result = ETSModel(
+        pd.Series(series.to_numpy() / unit), error="add", trend="add", damped_trend=True
+    ).fit(disp=False)
+    prediction = result.get_prediction(start=10, end=12)
+    for h in (1, 3):
+        predictive = fit.predictive(2019 + h)
+        assert isinstance(predictive, Sample)
+        assert predictive.draws.size == HOLT_REPETITIONS
+        sd = np.sqrt(prediction.forecast_variance[h - 1]) * unit
+        assert_allclose(
+            predictive.point, prediction.predicted_mean.iloc[h - 1] * unit, atol=0.1 * sd
+        )
+        assert_allclose(predictive.draws.std(), sd, rtol=0.05)
+    assert_allclose(fit.params["damping_trend"], result.params.iloc[2])
+
+
+def test_holt_is_seeded_and_quiet_on_a_flat_series():
+    series = annual([5.0] * 7)
+    first = fit_model(series, "holt", seed=3).predictive(2019).draws
+    again = fit_model(series, "holt", seed=3).predictive(2019).draws
+    np.testing.assert_array_equal(first, again)
+    wiggly = annual([5.0, 5.4, 4.9, 5.6, 5.2, 5.8, 5.5])
+    a = fit_model(wiggly, "holt", seed=3).predictive(2018).draws
+    b = fit_model(wiggly, "holt", seed=4).predictive(2018).draws
+    assert not np.array_equal(a, b)
+    assert "converged" in fit_model(series, "holt").params
+
+
+@pytest.mark.parametrize(
+    ("model", "values", "expected"),
+    [
+        ("drift", np.arange(6) * 2.0 + 1, 13.0),
+        ("linear", np.arange(6) * 2.0 + 1, 13.0),
+        ("loglinear", 2.0 ** np.arange(6), 64.0),
+    ],
+)
+def test_exact_trend_gives_small_positive_spread(model, values, expected):
+    # A zero residual spread is floored (1e-9 relative) so the distribution stays valid.
+    predictive = fit_model(annual(values), model).predictive(2016)
+    lower, median, upper = predictive.ppf([0.05, 0.5, 0.95])
+    assert_allclose(median, expected, rtol=1e-8)
+    assert lower < median < upper
+    assert_allclose([lower, upper], expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("series", "model", "message"),
+    [
+        (annual([1.0, 2.0]), "linear", "linear needs at least 3 observations, got 2"),
+        (annual([1.0, 2.0]), "drift", "drift needs at least 3 observations, got 2"),
+        (annual([1.0, 2.0, 3.0, 4.0, 5.0]), "holt", "holt needs at least 6 observations, got 5"),
+        (annual([1.0, -2.0, 3.0]), "loglinear", "loglinear needs positive values"),
+        (annual([1.0, 0.0, 3.0]), "loglinear", "loglinear needs positive values"),
+        (
+            pd.Series(np.arange(1.0, 8.0), index=[2015, 2016, 2017, 2018, 2019, 2021, 2024]),
+            "holt",
+            "holt needs consecutive years; missing 2020, 2022, 2023",
+        ),
+    ],
+)
+def test_insufficient_data_reasons(series, model, message):
+    with pytest.raises(InsufficientDataError, match=f"^{message}$"):
+        fit_model(series, model)
+
+
+def test_bad_inputs_raise_brandstats_errors():
+    with pytest.raises(BrandstatsError, match="unknown model 'arima'"):
+        fit_model(annual([1.0, 2.0, 3.0]), "arima")
+    with pytest.raises(BrandstatsError, match="missing or infinite"):
+        fit_model(annual([1.0, np.nan, 3.0, 4.0]), "linear")
+    with pytest.raises(BrandstatsError, match="ascending and unique"):
+        fit_model(pd.Series([1.0, 2.0, 3.0], index=[2020, 2019, 2021]), "linear")
+    with pytest.raises(BrandstatsError, match="int years"):
+        fit_model(pd.Series([1.0, 2.0, 3.0], index=["a", "b", "c"]), "linear")
+    fit = fit_model(annual([1.0, 2.0, 3.0]), "linear")
+    with pytest.raises(BrandstatsError, match="after 2012"):
+        fit.predictive(2012)
+
+
+def components() -> list[Predictive]:
+    rng = np.random.default_rng(0)
+    return [
+        Parametric(stats.norm, 10.0, 2.0),
+        Parametric(stats.t, 13.0, 1.5, (4.0,)),
+        Parametric(stats.t, np.log(12.0), 0.2, (3.0,), log=True),
+        Sample(rng.normal(11.0, 3.0, 4000)),
+    ]
+
+
+def test_predictives_follow_the_protocol():
+    for predictive in [*components(), Mixture(tuple(components()), (1, 1, 1, 1))]:
+        assert isinstance(predictive, Predictive)
+        x = np.array([[8.0, 11.0], [12.0, 15.0]])
+        assert np.shape(predictive.cdf(x)) == (2, 2)
+        assert_allclose(predictive.sf(x), 1 - predictive.cdf(x))
+        assert np.isscalar(predictive.ppf(0.3))
+        assert np.all(np.diff(predictive.ppf([0.1, 0.5, 0.9])) > 0)
+
+
+def test_mixture_cdf_is_weighted_sum_and_ppf_inverts_it():
+    parts = components()[:3]
+    mixture = Mixture(tuple(parts), (2.0, 1.0, 1.0))
+    assert mixture.weights == (0.5, 0.25, 0.25)
+    x = np.linspace(5, 20, 7)
+    expected = (
+        0.5 * stats.norm.cdf(x, 10, 2)
+        + 0.25 * stats.t.cdf(x, 4, 13, 1.5)
+        + 0.25 * stats.t.cdf(np.log(x), 3, np.log(12), 0.2)
+    )
+    assert_allclose(mixture.cdf(x), expected, rtol=1e-12)
+    q = np.array([0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99])
+    assert_allclose(mixture.cdf(mixture.ppf(q)), q, atol=1e-10)
+    assert_allclose(mixture.ppf(mixture.cdf(x)), x, rtol=1e-9)
+    assert_allclose(mixture.point, 0.5 * 10 + 0.25 * 13 + 0.25 * 12)
+
+
+def test_mixture_of_one_is_that_distribution():
+    single = Parametric(stats.t, 3.0, 0.5, (5.0,))
+    mixture = Mixture((single,), (1.0,))
+    q = np.array([0.02, 0.4, 0.9])
+    assert_allclose(mixture.ppf(q), stats.t.ppf(q, 5, 3, 0.5), rtol=1e-10)
+
+
+def test_mixture_rejects_bad_weights():
+    with pytest.raises(BrandstatsError, match="one weight per component"):
+        Mixture((Parametric(stats.norm, 0.0, 1.0),), (0.5, 0.5))
+    with pytest.raises(BrandstatsError, match="positive sum"):
+        Mixture((Parametric(stats.norm, 0.0, 1.0),), (0.0,))
+
+
+def test_widen_one_is_identity():
+    q = np.array([0.05, 0.25, 0.5, 0.75, 0.95])
+    for predictive in [*components(), Mixture(tuple(components()), (1, 2, 3, 4))]:
+        widened = predictive.widen(1.0)
+        assert type(widened) is type(predictive)
+        assert_allclose(widened.ppf(q), predictive.ppf(q), rtol=1e-12)
+        assert_allclose(widened.point, predictive.point, rtol=1e-12)
+
+
+@pytest.mark.parametrize("factor", [1.5, 3.0])
+def test_widen_scales_intervals_about_the_centre(factor):
+    normal, student, log_t, sample = components()
+    for predictive in (normal, student):
+        lower, median, upper = predictive.ppf([0.05, 0.5, 0.95])
+        wide = predictive.widen(factor).ppf([0.05, 0.5, 0.95])
+        assert_allclose(wide[2] - wide[0], factor * (upper - lower), rtol=1e-12)
+        assert_allclose(wide[1], median, rtol=1e-12)
+    logs = np.log(log_t.ppf([0.05, 0.5, 0.95]))
+    wide_logs = np.log(log_t.widen(factor).ppf([0.05, 0.5, 0.95]))
+    assert_allclose(wide_logs - wide_logs[1], factor * (logs - logs[1]), rtol=1e-10)
+    q = np.array([0.05, 0.5, 0.95])
+    median = np.median(sample.draws)
+    assert_allclose(
+        sample.widen(factor).ppf(q) - median, factor * (sample.ppf(q) - median), atol=1e-9
+    )
