@@ -174,6 +174,9 @@ _VERDICT_ZH = {
     "exceptionally unlikely": "几乎不可能",
     "met": "已达成",
     "not met": "未达成",
+    "already met": "已提前达成",
+    "unknown": "未知",
+    "no probability": "无法估计概率",
 }
 
 _COMPARISONS = {
@@ -711,15 +714,17 @@ def plot_fan(
                 else word("default_title_no_year")
             )
         lines = [typeset.clean(title)] if title else []
+        verdict_text = ""
+        if verdict:
+            zh = typeset.language == "zh"
+            verdict_text = _VERDICT_ZH.get(verdict.strip().lower(), verdict) if zh else verdict
+            verdict_text = typeset.clean(verdict_text)
         if probability is not None:
             shown_p = _format_probability(probability)
             p_text = word("probability").format(p=word("n/a") if shown_p == "n/a" else shown_p)
-            if verdict:
-                shown_verdict = verdict
-                if typeset.language == "zh":
-                    shown_verdict = _VERDICT_ZH.get(verdict.strip().lower(), verdict)
-                p_text += f" — {typeset.clean(shown_verdict)}"
-            lines.append(p_text)
+            lines.append(p_text + (f" — {verdict_text}" if verdict_text else ""))
+        elif verdict_text:  # no probability: the outcome (e.g. "met") stands alone
+            lines.append(verdict_text)
         ax.set_title("\n".join(line for line in lines if line), loc="left", **font)
         ax.set_xlabel(word("year"), **font)
         ax.set_ylabel(_unit_label(unit, typeset), **font)
