@@ -22,8 +22,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP)  ## create .venv (if missing) and install brandstats with its dev tools
 
 run: install  ## run every target's notebook on the shipped data and write the scorecard to reports/
-	$(BIN)/brandstats targets
 	$(BIN)/brandstats validate data/targets.csv data/observations.csv
+	$(BIN)/brandstats run --output $(OUT)
 
 test: install  ## run the whole test suite, notebooks included
 	$(BIN)/python -m pytest

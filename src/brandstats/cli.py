@@ -128,6 +128,55 @@ def _cmd_assess(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_run(args: argparse.Namespace) -> int:
+    import time
+
+    from .batch import load_batch_config
+    from .loading import load_observations, load_targets
+    from .runs import plan_runs, run_report
+
+    # Validate the inputs here, once, before any kernel starts.
+    targets = load_targets(args.targets)
+    observations = load_observations(args.data, targets=targets)
+    shared: dict[str, object] = {"language": args.language}
+    if args.data:
+        shared["data_path"] = str(Path(args.data).resolve())
+    if args.targets:
+        shared["targets_path"] = str(Path(args.targets).resolve())
+    if args.as_of:
+        shared["as_of"] = args.as_of
+    if args.model:
+        shared["model"] = args.model
+    variations: list[dict] = [{}]
+    notebook = None
+    if args.config:
+        runs = load_batch_config(args.config)
+        variations = [{"name": r["name"] if len(runs) > 1 else "", "parameters": r["parameters"]}
+                      for r in runs]  # fmt: skip
+        notebook = runs[0]["notebook"]
+    jobs = plan_runs(
+        observations, targets, indicators=args.indicator, parameters=shared,
+        variations=variations, notebook=notebook,
+    )  # fmt: skip
+    output = Path(args.output or Path("reports") / time.strftime("%Y%m%d-%H%M%S"))
+    print(f"running {len(jobs)} notebooks into {output}/ ...", file=sys.stderr)
+    outcome = run_report(
+        jobs, output, language=args.language, workers=args.workers, resume=args.resume,
+        scheduler=args.scheduler, timeout=args.timeout,
+    )  # fmt: skip
+    report = outcome["report"]
+    print(report.summary())
+    scorecard = outcome["scorecard"]
+    if scorecard is not None and scorecard.failed:
+        print("the scorecard notebook failed:\n" + scorecard.summary())
+    if outcome["scorecard_csv"]:
+        print(f"scorecard: {outcome['scorecard_csv']} and {output / 'scorecard.html'}")
+    if report.failed:
+        print("rerun with --resume to run only what did not finish", file=sys.stderr)
+    failed = bool(report.failed) or scorecard is None or bool(scorecard.failed)
+    return 1 if failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``brandstats`` command."""
     parser = argparse.ArgumentParser(
@@ -164,6 +213,21 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.set_defaults(func=_cmd_assess)
+
+    p = sub.add_parser("run", help="run every target's notebook and the scorecard (papermill)")
+    p.add_argument("--config", metavar="FILE.yaml", help="parameter sets or a grid to run")
+    p.add_argument("--indicator", nargs="+", metavar="ID", help="only these indicators")
+    p.add_argument("--data", metavar="PATH", help="observations file (default: shipped)")
+    p.add_argument("--targets", metavar="PATH", help="targets file (default: shipped)")
+    p.add_argument("--as-of", type=int, metavar="YEAR", help="use observations up to YEAR")
+    p.add_argument("--model", choices=["auto", "drift", "linear", "loglinear", "holt"])
+    p.add_argument("--language", choices=["en", "zh"], default="en")
+    p.add_argument("--output", metavar="DIR", help="output folder (default: reports/<time>)")
+    p.add_argument("--workers", type=int, metavar="N", help="notebooks at once (default: cores)")
+    p.add_argument("--resume", action="store_true", help="run only what did not finish")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, tcp://HOST:PORT")
+    p.add_argument("--timeout", type=float, metavar="SECONDS", help="per-cell time limit")
+    p.set_defaults(func=_cmd_run)
     return parser
 
 

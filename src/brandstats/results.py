@@ -44,18 +44,20 @@ def write_result(result: Assessment, output_dir: str | os.PathLike[str], run_nam
 def read_results(results_dir: str | os.PathLike[str]) -> pd.DataFrame:
     """Gather the JSON results of a batch into the scorecard table.
 
-    One row per result file (``batch.json`` and hidden files are skipped), sorted by the plan's
+    One row per result file (other JSON files, such as batch reports, are skipped), sorted by the plan's
     goals (product, service, enterprise, quality), then indicator, region and vintage.
     """
     folder = Path(results_dir)
     rows = []
     for path in sorted(folder.glob("*.json")):
-        if path.name == "batch.json" or path.name.startswith("."):
+        if path.name.startswith("."):
             continue
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
             raise BrandstatsError(f"{path}: not a readable result file ({exc})") from None
+        if not isinstance(record, dict) or "indicator" not in record:
+            continue  # batch reports and the scorecard's own summary
         rows.append({c: record.get(c) for c in SCORECARD_COLUMNS})
     table = pd.DataFrame(rows, columns=SCORECARD_COLUMNS)
     if table.empty:
@@ -169,15 +171,24 @@ def load_scorecard(
     *,
     language: str = "en",
     output_dir: str | os.PathLike[str] = "",
+    run_name: str = "",
 ) -> pd.DataFrame:
     """Read a batch's results and write ``scorecard.csv`` (to ``output_dir`` or beside them).
 
     Returns the table of :func:`read_results`; ``table.attrs["path"]`` is the CSV written.
+    With ``run_name``, a short JSON summary goes to ``<output_dir>/<run_name>.json`` too.
     """
     table = read_results(results_dir)
     if table.empty:
         raise BrandstatsError(f"{results_dir}: no result files (*.json) to gather")
-    path = write_scorecard(table, Path(output_dir or results_dir) / "scorecard.csv")
+    folder = Path(output_dir or results_dir)
+    path = write_scorecard(table, folder / "scorecard.csv")
+    if run_name:
+        write_json_atomic(
+            folder / f"{run_name}.json",
+            {"scorecard": str(path), "results": len(table),
+             "illustrative": int((table["illustrative"] == True).sum())},  # noqa: E712
+        )  # fmt: skip
     table.attrs["path"] = str(path)
     table.attrs["language"] = language
     return table
