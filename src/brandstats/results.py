@@ -44,8 +44,8 @@ def write_result(result: Assessment, output_dir: str | os.PathLike[str], run_nam
 def read_results(results_dir: str | os.PathLike[str]) -> pd.DataFrame:
     """Gather the JSON results of a batch into the scorecard table.
 
-    One row per result file (other JSON files, such as batch reports, are skipped), sorted by the plan's
-    goals (product, service, enterprise, quality), then indicator, region and vintage.
+    One row per result file (other JSON files, such as batch reports, are skipped), sorted by
+    the plan's goals (product, service, enterprise, quality), then indicator, region, vintage.
     """
     folder = Path(results_dir)
     rows = []
