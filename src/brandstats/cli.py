@@ -147,7 +147,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         shared["as_of"] = args.as_of
     if args.model:
         shared["model"] = args.model
-    variations: list[dict] = [{}]
+    variations: list[dict] = [{"name": "", "parameters": {}}]
     notebook = None
     if args.config:
         runs = load_batch_config(args.config)

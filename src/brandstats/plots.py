@@ -114,6 +114,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "xlabel_probability": "probability that the target is met",
         "n/a": "n/a",
         "met": "met",
+        "already met": "already met",
         "not met": "not met",
         "product": "Product brands",
         "service": "Service brands",
@@ -147,6 +148,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "xlabel_probability": "目标达成概率",
         "n/a": "无法计算",
         "met": "已达成",
+        "already met": "已提前达成",
         "not met": "未达成",
         "product": "产品品牌",
         "service": "服务品牌",
@@ -922,9 +924,12 @@ def plot_scorecard(
             bar.set_gid(f"bar:{ident}")
             if illustrative[i]:
                 bar.set_hatch("//")
+            verdict = card["verdict"].iloc[i] if "verdict" in card.columns else None
             if _is_missing(met.iloc[i]):
                 text = _format_probability(probability.iloc[i])
-                if text == "n/a":
+                if text == "n/a" and verdict == "already met":
+                    text = word("already met")
+                elif text == "n/a":
                     text = word("n/a")
             else:
                 text = word("met") if _truthy(met.iloc[i]) else word("not met")

@@ -39,7 +39,7 @@ def plan_runs(
     *,
     indicators: Sequence[str] | None = None,
     parameters: Mapping[str, Any] | None = None,
-    variations: Sequence[Mapping[str, Any]] = ({},),
+    variations: Sequence[Mapping[str, Any]] = ({"name": "", "parameters": {}},),
     notebook: str | os.PathLike[str] | None = None,
 ) -> list[Any]:
     """One :class:`~brandstats.batch.Job` per (indicator, region) with data, per variation.
@@ -53,9 +53,9 @@ def plan_runs(
     parameters : mapping, optional
         Parameters shared by every run (e.g. ``data_path``, ``as_of``, ``language``).
     variations : sequence of mapping
-        Parameter sets, each making its own run of every target (e.g. several ``as_of``
-        vintages). A variation's ``name`` (if any) suffixes the run names; a variation that
-        names an ``indicator`` (and ``region``) makes a single run.
+        Each ``{"name": str, "parameters": dict}`` makes its own run of every target (e.g.
+        several ``as_of`` vintages); a non-empty ``name`` suffixes the run names. A variation
+        whose parameters name an ``indicator`` (and ``region``) runs that target only.
     notebook : path-like, optional
         The target notebook; ``notebooks/project_target.ipynb`` by default.
     """
@@ -66,11 +66,13 @@ def plan_runs(
     pairs = assessable_pairs(observations, targets, indicators=indicators)
     jobs, seen = [], set()
     for variation in variations:
-        params = dict(variation.get("parameters", variation))
+        params = dict(variation.get("parameters", {}))
         suffix = variation.get("name", "")
-        chosen = (
-            [(params["indicator"], params.get("region", ""))] if "indicator" in params else pairs
-        )
+        chosen = pairs
+        if "indicator" in params:  # a single target; its region by default from the data
+            ind, region = params["indicator"], params.get("region", "")
+            chosen = [(ind, region)] if region else [p for p in pairs if p[0] == ind]
+            chosen = chosen or [(ind, "")]  # the notebook will say what is wrong
         for indicator, region in chosen:
             name = "_".join(p for p in (indicator, _slug(region) if region else "", suffix) if p)
             if name in seen:
