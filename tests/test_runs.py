@@ -99,8 +99,11 @@ def test_parameters_arrive_as_data_and_html_escapes_sources(tmp_path):
 
 def test_run_exits_non_zero_and_lists_a_failure(tmp_path, capsys):
     bad = tmp_path / "runs.yaml"
-    bad.write_text("parameter_sets:\n  - {run_name: ok, indicator: service_brand_value}\n"
-                   "  - {run_name: bad, indicator: service_brand_value, model: prophet}\n")  # fmt: skip
+    bad.write_text(
+        "parameter_sets:\n"
+        "  - {run_name: ok, indicator: service_brand_value}\n"
+        "  - {run_name: bad, indicator: service_brand_value, model: prophet}\n"
+    )
     assert main(["run", "--config", str(bad), "--output", str(tmp_path / "o")]) == 1
     out = capsys.readouterr()
     assert "bad" in out.out and "prophet" in out.out
