@@ -155,8 +155,11 @@ def test_assess_auto_gives_a_probability_and_forecast_columns():
     assert {"year", "model", "median", "lower_50", "upper_50", "lower_90", "upper_90"} <= set(
         res.forecast.columns
     )
-    median, lower, upper = res.interval(0.9)
+    point, median, lower, upper = res.interval(0.9)
     assert lower < median < upper
+    assert lower < point < upper
+    assert res.widening >= 1
+    assert set(res.coverage) == {0.5, 0.9}
     assert set(res.backtest["model"]) >= {"drift", "linear", "loglinear", "holt"}
     with pytest.raises(FrozenInstanceError):
         res.probability = 1.0  # type: ignore[misc]

@@ -294,27 +294,33 @@ class Assessment:
     backtest: pd.DataFrame
     history: pd.DataFrame
     actual: float | None
+    actual_qualifier: str | None
     met: bool | None
     pointed_right_way: bool | None
     illustrative: bool
+    widening: float | None = None
+    coverage: Mapping[float, tuple[float, float]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     meta: Mapping[str, str] = field(default_factory=dict)
 
-    def interval(self, level: float | None = None) -> tuple[float, float, float]:
-        """(median, lower, upper) of the target-year forecast at ``level`` (largest default)."""
+    def interval(self, level: float | None = None) -> tuple[float, float, float, float]:
+        """(point, median, lower, upper) of the target-year forecast at ``level``.
+
+        ``level`` defaults to the largest level; all NaN when nothing was projected.
+        """
         level = max(self.levels) if level is None else level
         rows = self.forecast.loc[
             (self.forecast["model"] == self.model) & (self.forecast["year"] == self.target_year)
         ]
         if rows.empty:
-            return (math.nan, math.nan, math.nan)
+            return (math.nan, math.nan, math.nan, math.nan)
         pct = round(100 * level)
         r = rows.iloc[0]
-        return float(r["median"]), float(r[f"lower_{pct}"]), float(r[f"upper_{pct}"])
+        return tuple(float(r[c]) for c in ("point", "median", f"lower_{pct}", f"upper_{pct}"))
 
     def row(self) -> dict[str, Any]:
         """The flat summary (the CLI's and the scorecard's columns)."""
-        median, lower, upper = self.interval()
+        point, median, lower, upper = self.interval()
         progress = self.progress
         return {
             "indicator": self.indicator,
@@ -334,14 +340,17 @@ class Assessment:
             "observed_growth": progress.observed_growth if progress else math.nan,
             "required_growth": progress.required_growth if progress else math.nan,
             "still_required_growth": progress.still_required_growth if progress else math.nan,
+            "forecast_mean": point,
             "forecast_median": median,
             "forecast_lower": lower,
             "forecast_upper": upper,
             "level": max(self.levels),
             "actual": self.actual,
+            "actual_qualifier": self.actual_qualifier,
             "met": self.met,
             "pointed_right_way": self.pointed_right_way,
             "illustrative": self.illustrative,
+            "widening": self.widening,
             "reason": self.reason,
             **dict(self.meta),
         }
@@ -353,6 +362,10 @@ class Assessment:
                 **self.row(),
                 "levels": list(self.levels),
                 "progress": asdict(self.progress) if self.progress else None,
+                "coverage": {
+                    f"{level:g}": {"before": before, "after": after}
+                    for level, (before, after) in self.coverage.items()
+                },
                 "notes": list(self.notes),
                 "forecast": self.forecast.to_dict("records"),
                 "backtest": self.backtest.to_dict("records"),
@@ -458,9 +471,10 @@ def assess_series(
         notes.append("ILLUSTRATIVE: made-up figures were used; this is not a real assessment")
 
     # the outcome, if the target year is in the data (for a vintage: from the full data)
-    actual = met = None
+    actual = met = actual_qualifier = None
     if target_year in values.index:
         actual = float(values.loc[target_year])
+        actual_qualifier = str(qualifiers.loc[target_year])
         met = _meets_observed(actual, qualifiers.loc[target_year], target, comparison)
 
     try:
@@ -472,7 +486,7 @@ def assess_series(
         progress = None
         notes.append(f"no progress measure: {exc}")
 
-    probability, reason = None, None
+    probability, reason, widening, coverage = None, None, None, {}
     forecast = pd.DataFrame(columns=["year", "model", "point", "median"])
     backtest = pd.DataFrame(columns=["model", "status", "reason"])
     if last_year >= target_year:
@@ -493,6 +507,7 @@ def assess_series(
             )  # fmt: skip
             forecast = projection.frame(levels)
             backtest = projection.backtest
+            widening, coverage = projection.widening, dict(projection.coverage)
             notes.extend(projection.notes)
 
     earlier_met = [
@@ -529,9 +544,12 @@ def assess_series(
         backtest=backtest.copy(),
         history=history,
         actual=actual,
+        actual_qualifier=actual_qualifier,
         met=met,
         pointed_right_way=pointed,
         illustrative=illustrative,
+        widening=widening,
+        coverage=coverage,
         notes=tuple(notes),
         meta=dict(meta or {}),
     )

@@ -91,8 +91,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 ASSESS_COLUMNS = [
     "indicator", "region", "as_of", "last_year", "target", "comparison", "target_year",
     "model", "probability", "verdict", "progress_ratio", "progress_category",
-    "required_growth", "still_required_growth", "forecast_median", "forecast_lower",
-    "forecast_upper", "level", "actual", "met", "illustrative", "reason",
+    "required_growth", "still_required_growth", "forecast_mean", "forecast_median",
+    "forecast_lower", "forecast_upper", "level", "actual", "met", "illustrative", "reason",
 ]  # fmt: skip
 
 

@@ -123,13 +123,25 @@ def describe(result: Assessment, language: str = "en") -> str:
                f" Still required from {pr.last_year}: "
                f"{pr.still_required_growth * scale:.1f}{growth}.")
         )  # fmt: skip
+    if result.coverage:
+        level = max(result.coverage)
+        before, after = result.coverage[level]
+        if before == before:  # not NaN: there was a backtest
+            lines.append(
+                f"Backtest: {before:.0%} of past actuals fell in the {level:.0%} intervals"
+                + (f"; intervals widened x{result.widening:.2f} (then {after:.0%})."
+                   if result.widening and result.widening > 1 else ".")
+            )  # fmt: skip
     if result.actual is not None and result.as_of is not None:
         outcome = {True: "met", False: "not met", None: "unknown (a bound)"}[result.met]
         way = {True: "pointed the right way", False: "pointed the wrong way", None: ""}[
             result.pointed_right_way
         ]
+        bound = {"lower_bound": "at least ", "upper_bound": "at most "}.get(
+            result.actual_qualifier or "", ""
+        )
         lines.append(
-            f"Retrospective: the {result.target_year} value was "
+            f"Retrospective: the {result.target_year} value was {bound}"
             f"{_fmt(result.actual, result.unit, language)}; target {outcome}"
             + (f"; the projection as of {result.as_of} {way}." if way else ".")
         )
