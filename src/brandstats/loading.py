@@ -14,11 +14,13 @@ Input files are only ever read.
 from __future__ import annotations
 
 import csv
+import datetime
 import difflib
 import io
 import os
 import re
 import unicodedata
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -94,7 +96,8 @@ _PLACEHOLDERS = {
     "无",
     "暂无",
 }
-_YEAR_CELL = re.compile(r"^(\d{4})(?:\.0+)?(?:年|年度)?$")
+_YEAR_CELL = re.compile(r"^(\d{4})(?:\.0+)?[\s_]*(?:年|年度)?$")
+_YEARISH = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")  # a year inside other text
 _PLAUSIBLE_MAX = {"yuan": 1e16, "count": 1e9, "percent": 100.0, "rank": 1e4}
 
 
@@ -107,72 +110,193 @@ def _fold(text: object) -> str:
     return re.sub(r"\s+", "_", s)
 
 
+def _canonical(header: object) -> str:
+    """The canonical column name for a header cell."""
+    folded = _fold(header)
+    return _COLUMN_ALIASES.get(folded, folded)
+
+
+# What a file is when its first bytes say so: for a clear message when it has the wrong name.
+_MAGIC = (
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"%PDF", "a PDF document"),
+    (b"PK\x03\x04", "a zip archive or an .xlsx workbook (give a workbook its .xlsx name)"),
+    (b"PAR1", "a Parquet file (give it its .parquet name)"),
+    (b"\xd0\xcf\x11\xe0", "an old .xls workbook (save it as .xlsx or CSV UTF-8)"),
+    (b"\x1f\x8b", "gzip-compressed data (decompress it first)"),
+)
+
+
+def _looks_like(raw: bytes) -> str | None:
+    """Name the kind of a non-text file from its first bytes, or None if it may be text."""
+    for magic, kind in _MAGIC:
+        if raw.startswith(magic):
+            return kind
+    head = raw[:4096]
+    zeros = max(head[0::2].count(0), head[1::2].count(0))
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or zeros > len(head) // 4:
+        return "UTF-16 text (save it as CSV UTF-8)"
+    if b"\x00" in head:
+        return "binary data, not text"
+    return None
+
+
 def _decode(raw: bytes, name: str) -> str:
     """Decode CSV bytes: UTF-8 (BOM or not), else GB18030 (a superset of GBK), else fail."""
-    if not raw.strip():
-        raise DataError.one(name, "a table with a header row; the file is empty")
-    if b"\x00" in raw[:4096]:
-        kind = "UTF-16 text" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "binary data"
+    kind = _looks_like(raw)
+    if kind:
+        raise DataError.one(name, f"a text CSV file in UTF-8 or GBK; this looks like {kind}")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        rough = raw.decode("utf-8", errors="replace")
+        bad = rough.count("\ufffd")
+        if sum(ord(c) > 0x7F for c in rough) - bad >= 4 * bad:
+            # Mostly valid UTF-8 with a few broken bytes: a damaged UTF-8 file, not GBK text
+            # (read as GBK it would load as mojibake).
+            line = raw[: exc.start].count(b"\n") + 1
+            raise DataError.one(
+                name,
+                f"valid UTF-8 text; found {bad} invalid byte(s), the first on line {line} "
+                "(the file is damaged or cut short: export it again as CSV UTF-8)",
+            ) from None
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
         raise DataError.one(
-            name, f"a text CSV file in UTF-8 or GBK; this looks like {kind} (save as CSV UTF-8)"
-        )
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise DataError.one(name, "a CSV file encoded as UTF-8 or GBK/GB18030 (save as CSV UTF-8)")
+            name, "a CSV file encoded as UTF-8 or GBK/GB18030 (save as CSV UTF-8)"
+        ) from None
 
 
 def _sniff_delimiter(text: str) -> str:
-    sample = "\n".join(text.splitlines()[:30])
+    """The delimiter (comma, semicolon, tab or |) that splits out the most known column names."""
+    lines = text.splitlines()[:30]
+    known = {*OBSERVATION_COLUMNS, *TARGET_COLUMNS}
+    best, best_count = ",", 0
+    for delimiter in ",;\t|":
+        try:
+            for cells in csv.reader(lines, delimiter=delimiter):
+                count = sum(_canonical(c) in known for c in cells)
+                if count > best_count:
+                    best, best_count = delimiter, count
+        except csv.Error:  # e.g. a field over the size limit: not this delimiter
+            continue
+    return best
+
+
+def _read_csv(raw: bytes, name: str) -> pd.DataFrame:
+    """Every cell of a CSV file as text; a cell missing from a short row is None."""
+    text = _decode(raw, name)
+    if not text.strip():
+        raise DataError.one(name, "a table with a header row; the file is empty")
+    rows: list[list[str]] = []
+    reader = csv.reader(
+        io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text), strict=True
+    )
     try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
-    except csv.Error:
-        return ","
+        for cells in reader:
+            rows.append(cells)
+    except csv.Error as exc:
+        hint = (
+            "a quoted value is never closed: is the file cut short?"
+            if "end of data" in str(exc)
+            else "a stray quote? quote the whole value and double any quote inside it"
+        )
+        raise DataError.one(
+            name, f"a well-formed CSV row ({exc}; {hint})", row=len(rows) + 1
+        ) from None
+    width = max(len(cells) for cells in rows)
+    return pd.DataFrame([cells + [None] * (width - len(cells)) for cells in rows], dtype=object)
+
+
+def _read_xlsx(raw: bytes, name: str, sheet: str | int | None) -> pd.DataFrame:
+    """Every cell of one worksheet; Excel error values (``#DIV/0!``) are kept as text."""
+    import openpyxl
+
+    if not raw.startswith(b"PK\x03\x04"):
+        kind = _looks_like(raw) or "a text file (give a CSV file its .csv name)"
+        raise DataError.one(name, f"an .xlsx workbook; this looks like {kind}")
+    try:
+        with warnings.catch_warnings():
+            # openpyxl warns about parts it cannot read (an empty style sheet, data validation,
+            # a date beyond 9999, read as #VALUE!); the cell values are read all the same.
+            warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
+            book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+            try:
+                sheets = [ws.title for ws in book.worksheets]
+                chosen = sheets[sheet] if isinstance(sheet, int) and sheet < len(sheets) else sheet
+                chosen = sheets[0] if sheet is None and sheets else chosen
+                listed = ", ".join(repr(s) for s in sheets)
+                if chosen not in sheets:
+                    raise DataError.one(
+                        name, f"a worksheet named or numbered {sheet!r}; sheets: {listed}"
+                    )
+                rows = [list(cells) for cells in book[chosen].iter_rows(values_only=True)]
+            finally:
+                book.close()
+    except DataError:
+        raise
+    except Exception as exc:  # zip, XML and value errors from openpyxl: a damaged workbook
+        raise DataError.one(
+            name, f"a valid .xlsx workbook; it is damaged or incomplete ({type(exc).__name__})"
+        ) from None
+    if all(_is_blank(c) for cells in rows for c in cells):
+        raise DataError.one(
+            name,
+            f"a table on sheet {chosen!r}, but the sheet is empty (sheets in the workbook: "
+            f"{listed}; choose one with sheet=...)",
+        )
+    width = max(len(cells) for cells in rows)
+    grid = [[np.nan if c is None else c for c in cells] + [np.nan] * (width - len(cells))
+            for cells in rows]  # fmt: skip
+    return pd.DataFrame(grid, dtype=object)
+
+
+def _read_parquet(raw: bytes, name: str) -> pd.DataFrame:
+    if not raw.startswith(b"PAR1"):
+        kind = _looks_like(raw) or "a text file (give a CSV file its .csv name)"
+        raise DataError.one(name, f"a Parquet file; this looks like {kind}")
+    try:
+        table = pd.read_parquet(io.BytesIO(raw))
+    except Exception as exc:  # pyarrow raises many types for a damaged file
+        raise DataError.one(
+            name, f"a valid Parquet file; it is damaged or incomplete ({type(exc).__name__})"
+        ) from None
+    if not isinstance(table.index, pd.RangeIndex):
+        table = table.reset_index()  # e.g. saved with set_index(["indicator", "region"])
+    body = table.astype(object).where(table.notna(), np.nan)
+    header = pd.DataFrame([[str(c) for c in table.columns]], dtype=object)
+    return pd.concat([header, body.set_axis(range(table.shape[1]), axis=1)], ignore_index=True)
 
 
 def _read_grid(path: Path, sheet: str | int | None) -> pd.DataFrame:
-    """Read every cell of a file as an object grid, no header interpretation."""
+    """Read every cell of a file as an object grid, no header interpretation.
+
+    Blank cells are NaN or ``""``; in a CSV file, None marks a cell beyond the end of a
+    short row. The file is read once, as bytes, and never written.
+    """
     name = path.name
     if not path.is_file():
         raise DataError.one(str(path), "an existing file")
     suffix = path.suffix.lower()
+    if suffix not in (".xlsx", ".xlsm", ".parquet", ".csv", ".txt", ".tsv", ""):
+        raise DataError.one(name, "a .csv, .xlsx or .parquet file", value=suffix)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataError.one(name, f"a readable file ({exc.strerror})") from None
+    if not raw:
+        raise DataError.one(name, "a table with a header row; the file is empty")
     if suffix in (".xlsx", ".xlsm"):
-        try:
-            grid = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, header=None)
-        except ValueError as exc:  # unknown sheet name
-            raise DataError.one(name, f"a readable worksheet ({exc})") from None
-        except Exception as exc:  # zip / xml errors from openpyxl: not a workbook
-            raise DataError.one(name, f"a valid .xlsx workbook ({type(exc).__name__})") from None
-        return grid.astype(object)
+        return _read_xlsx(raw, name, sheet)
     if suffix == ".parquet":
-        try:
-            table = pd.read_parquet(path)
-        except Exception as exc:  # pyarrow raises many types for a corrupt file
-            raise DataError.one(name, f"a valid Parquet file ({type(exc).__name__})") from None
-        header = pd.DataFrame([list(table.columns)], dtype=object)
-        body = table.astype(object).set_axis(range(table.shape[1]), axis=1)
-        return pd.concat([header, body], ignore_index=True)
-    if suffix in (".csv", ".txt", ".tsv", ""):
-        text = _decode(path.read_bytes(), name)
-        try:
-            return pd.read_csv(
-                io.StringIO(text),
-                sep=_sniff_delimiter(text),
-                header=None,
-                dtype=str,
-                keep_default_na=False,
-                skip_blank_lines=False,
-                engine="python",
-            )
-        except (pd.errors.ParserError, csv.Error) as exc:
-            raise DataError.one(name, f"a well-formed CSV table ({exc})") from None
-    raise DataError.one(name, "a .csv, .xlsx or .parquet file", value=suffix)
+        return _read_parquet(raw, name)
+    return _read_csv(raw, name)
 
 
 def _is_blank(value: object) -> bool:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return True
     return isinstance(value, str) and not value.strip()
 
@@ -181,23 +305,33 @@ def _as_text(value: object) -> str:
     """A cell as clean text ('' for blank); integral floats lose their '.0'."""
     if _is_blank(value):
         return ""
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
     return unicodedata.normalize("NFKC", str(value)).strip()
+
+
+def _letter(j: int) -> str:
+    """The spreadsheet letter of a 0-based column index (0 -> A, 26 -> AA)."""
+    letters = ""
+    j += 1
+    while j:
+        j, rest = divmod(j - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def _table(grid: pd.DataFrame, name: str, key: str) -> pd.DataFrame:
     """Find the header row (the first with a ``key`` column) and build the table.
 
-    Columns are renamed to canonical names; a ``_row`` column keeps the spreadsheet row number.
-    Fully blank rows (e.g. left by merged cells or spacing) are dropped.
+    Columns are renamed to canonical names; a ``_row`` column keeps the spreadsheet row number
+    and ``attrs["header_row"]`` the header's. Columns with a blank header, or one starting with
+    ``_``, are left out. Fully blank rows (e.g. separators) are dropped.
     """
     if grid.empty:
         raise DataError.one(name, "a table with a header row; the file or sheet is empty")
     header_at = None
     for i in range(min(len(grid), 20)):
-        folded = [_COLUMN_ALIASES.get(_fold(c), _fold(c)) for c in grid.iloc[i]]
-        if key in folded:
+        if key in [_canonical(c) for c in grid.iloc[i]]:
             header_at = i
             break
     if header_at is None:
@@ -208,22 +342,37 @@ def _table(grid: pd.DataFrame, name: str, key: str) -> pd.DataFrame:
             row=1,
             value=first[:120],
         )
-    columns, seen, problems = [], {}, []
-    for j, cell in enumerate(grid.iloc[header_at]):
-        col = _COLUMN_ALIASES.get(_fold(cell), _fold(cell)) if not _is_blank(cell) else f"_{j}"
-        if col in seen:
+    header = list(grid.iloc[header_at])
+    columns: dict[str, int] = {}
+    problems = []
+    for j, cell in enumerate(header):
+        col = _canonical(cell)
+        if _is_blank(cell) or col.startswith("_"):
+            continue
+        if col in columns:
+            also = f"each column name only once (also column {_letter(columns[col])})"
+            problems.append(Problem(name, header_at + 1, col, _as_text(cell), also))
+        columns.setdefault(col, j)
+    # A CSV row longer than the header (None marks the header's missing cells): most often
+    # an unquoted delimiter inside a value, which shifts every later cell of the row.
+    beyond = [j for j, cell in enumerate(header) if cell is None]
+    if beyond:
+        long_rows = ~grid.iloc[header_at + 1 :, beyond].map(_is_blank).all(axis=1)
+        for i in np.flatnonzero(long_rows) + header_at + 1:
+            cells = ", ".join(_as_text(c) for c in grid.iloc[i] if not _is_blank(c))
             problems.append(
-                Problem(name, header_at + 1, col, _as_text(cell), "each column name only once")
-            )
-        seen[col] = j
-        columns.append(col)
+                Problem(name, int(i) + 1, None, cells[:120],
+                        f"at most {len(header) - len(beyond)} cells, as in the header row; a "
+                        "delimiter inside an unquoted value such as 4,397? quote that value")
+            )  # fmt: skip
     if problems:
         raise DataError(problems)
-    body = grid.iloc[header_at + 1 :].set_axis(columns, axis=1)
-    body = body.loc[:, [c for c in columns if not c.startswith("_")]]
+    body = grid.iloc[header_at + 1 :, list(columns.values())].set_axis(list(columns), axis=1)
     body.insert(0, "_row", np.arange(header_at + 2, header_at + 2 + len(body)))
     blank = body.drop(columns="_row").map(_is_blank).all(axis=1)
-    return body.loc[~blank].reset_index(drop=True)
+    body = body.loc[~blank].reset_index(drop=True)
+    body.attrs["header_row"] = header_at + 1
+    return body
 
 
 def _require(table: pd.DataFrame, name: str, required: Iterable[str]) -> None:
@@ -280,7 +429,14 @@ def _parse_quantity(
     text = _as_text(cell)
     parsed = parse_number(cell if isinstance(cell, int | float) else text)
     if parsed is None:
-        return None, [Problem(name, row, column, text, "a number such as 1234, 1,234 or 56.7")]
+        expected = "a number such as 1234, 1,234 or 56.7"
+        if text.startswith("="):
+            expected += ", not a formula (paste the values: Paste Special > Values)"
+        elif text.startswith("#"):
+            expected += ", not an Excel error value (fix the formula or leave the cell blank)"
+        elif re.fullmatch(r"[+-]?\d+,\d{1,2}", text):
+            expected += " (a decimal point, not a decimal comma)"
+        return None, [Problem(name, row, column, text, expected)]
     number, inline = parsed
     unit = parse_unit(unit_cell) if unit_cell else None
     if unit_cell and unit is None:
@@ -292,7 +448,7 @@ def _parse_quantity(
     if unit is None:
         return None, [Problem(name, row, "unit", "", "a unit such as 亿元, 万元, %, 家 or rank")]
     if canonical is not None and unit.canonical != canonical:
-        spellings = ", ".join(known_unit_spellings(canonical)[:8])
+        spellings = ", ".join(sorted(known_unit_spellings(canonical), key=len)[:8])
         shown = unit_cell or text
         return None, [Problem(name, row, "unit", shown, f"a {canonical} unit ({spellings})")]
     value = number * unit.factor
@@ -473,10 +629,24 @@ def load_observations(
 
 def _melt_wide(table: pd.DataFrame, file: str) -> pd.DataFrame:
     """Turn a wide table (one column per year) into the tidy layout, keeping cell locations."""
-    year_cols = {c: _parse_year(c) for c in table.columns}
-    year_cols = {c: y for c, y in year_cols.items() if y is not None}
+    header_row = table.attrs.get("header_row")
+    year_cols: dict[str, int] = {}
+    problems = []
+    for col in map(str, table.columns):
+        year = _parse_year(col)
+        if year is not None and year in year_cols.values():
+            first = next(c for c, y in year_cols.items() if y == year)
+            expected = f"each year in one column only ({year} is also column {first!r})"
+            problems.append(Problem(file, header_row, col, col, expected))
+        elif year is not None:
+            year_cols[col] = year
+        elif _YEARISH.search(col):  # "2021e", "fy2020", "2020-21": a year we cannot place
+            expected = "a year as column header, such as 2021 or 2021年 (or delete the column)"
+            problems.append(Problem(file, header_row, col, col, expected))
     _require(table, file, ("indicator", "region", "unit"))
-    ids = [c for c in table.columns if c not in year_cols]
+    if problems:
+        raise DataError(problems)
+    ids = [c for c in ("_row", "indicator", "region", "unit", "qualifier", "source") if c in table]
     long = table.melt(id_vars=ids, value_vars=list(year_cols), var_name="_col", value_name="value")
     long = long.loc[~long["value"].map(_is_blank)]
     long["year"] = long["_col"].map(year_cols).astype(str)
@@ -522,12 +692,14 @@ def validate_observations(
             problems.append(Problem(file, row, "indicator", ind, expected))
             continue
         if not region:
-            problems.append(Problem(file, row, "region", "", "a region name such as Jinan"))
+            expected = "a region name such as Jinan (if blank from merged cells: unmerge, fill)"
+            problems.append(Problem(file, row, "region", "", expected))
         year = _parse_year(year_text)
         if year is None or not YEAR_RANGE[0] <= year <= YEAR_RANGE[1]:
-            problems.append(
-                Problem(file, row, "year", year_text, "a whole year between 1949 and 2100")
-            )
+            expected = "a whole year between 1949 and 2100, such as 2020 or 2020年"
+            if isinstance(rec["year"], datetime.date):
+                expected += " (the cell is formatted as a date: format it as a number)"
+            problems.append(Problem(file, row, "year", year_text, expected))
         if qualifier not in QUALIFIERS:
             expected = "a qualifier: " + ", ".join(QUALIFIERS) + _suggest(qualifier, QUALIFIERS)
             problems.append(Problem(file, row, "qualifier", qualifier, expected))
@@ -555,6 +727,10 @@ def validate_observations(
         )
     if problems:
         raise DataError(problems)
+    if not rows:
+        raise DataError.one(
+            file, f"at least one observation; all {len(skipped)} rows have no value (- or blank)"
+        )
     out = pd.DataFrame(rows, columns=list(OBSERVATION_COLUMNS))
     out["year"] = out["year"].astype("int64")
     out["value"] = out["value"].astype("float64")

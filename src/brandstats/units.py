@@ -87,33 +87,44 @@ def known_unit_spellings(canonical: str) -> list[str]:
 
 # Longest first, so "亿元" wins over "元" and "billion yuan" over "yuan".
 _SUFFIXES = sorted(_ALIASES, key=len, reverse=True)
-_SPACES = re.compile(r"[\s\u00a0\u2009\u202f\u3000'_]")
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?")
+# Digit-group separators, after NFKC (which turns no-break, thin and ideographic spaces into
+# " " and the full-width comma into ","). Groups must have three digits: "1,234" is 1234, but
+# "1,5" (a European decimal comma) is not a number here rather than silently 15.
+_SEPARATORS = re.compile(r"[ ',_]")
+_NUMBER = re.compile(r"[+-]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?")
+
+
+def _plain_number(text: str) -> float | None:
+    grouped = _SEPARATORS.sub(",", text.strip())
+    if not _NUMBER.fullmatch(grouped):
+        return None
+    return float(grouped.replace(",", ""))
 
 
 def parse_number(text: object) -> tuple[float, UnitInfo | None] | None:
     """Parse a number as analysts write it; return ``(value, unit or None)`` or None.
 
-    Accepts thousands separators (``1,234``), spaces (`` 5 700 ``), full-width digits
-    (``５７００``), a trailing unit (``6000亿元``, ``96%``) and scientific notation.
-    Returns None for anything else (``#N/A``, ``-``, formulas, words).
+    Accepts thousands separators in groups of three (``1,234``, `` 5 700 ``), full-width
+    digits (``５７００``), a trailing unit (``6000亿元``, ``96%``) and scientific notation.
+    Returns None for anything else (``#N/A``, ``-``, formulas, words, and a decimal comma
+    such as ``1,5``, which would otherwise be read as 15).
     """
     if isinstance(text, bool):
         return None
     if isinstance(text, int | float):
         return float(text), None
-    s = unicodedata.normalize("NFKC", str(text)).strip().lower()
-    s = _SPACES.sub("", s).replace(",", "")
-    unit = None
-    if s and not _NUMBER.fullmatch(s):
-        for suffix in _SUFFIXES:
-            folded = suffix.replace(" ", "")
-            if folded and s.endswith(folded) and _NUMBER.fullmatch(s[: -len(folded)]):
-                unit, s = _ALIASES[suffix], s[: -len(folded)]
-                break
-    if not _NUMBER.fullmatch(s):
-        return None
-    return float(s), unit
+    s = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", str(text)).strip().lower())
+    value = _plain_number(s)
+    if value is not None:
+        return value, None
+    for suffix in _SUFFIXES:
+        rest = s.removesuffix(suffix)
+        if rest == s or (suffix[0].isdigit() and not rest.endswith(" ")):
+            continue  # "5100 million yuan" is 5100 million, not 5 "100 million yuan"
+        value = _plain_number(rest)
+        if value is not None:
+            return value, _ALIASES[suffix]
+    return None
 
 
 _DISPLAY = {
