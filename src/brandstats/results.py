@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import os
@@ -81,70 +82,98 @@ def _fmt(value: float, unit: str, language: str) -> str:
     return f"{value / divisor:,.4g} {label}"
 
 
+# The sentences of describe(), per language; fields are filled with str.format.
+_TEXT = {
+    "en": {
+        "illustrative": "**ILLUSTRATIVE DATA: this result uses made-up figures; "
+        "it is not a real assessment.**",
+        "probability": "Target {target} by {year}: P(met) = **{p}** ({verdict}).",
+        "outcome": "Target {target} by {year}: **{verdict}**{reason}.",
+        "latest": "Latest observation: {value} in {year}.",
+        "progress": "Progress since {base}: observed {observed}, required {required}, "
+        "R = {ratio}: **{category}**.",
+        "still": " Still required from {year}: {rate}.",
+        "backtest": "Backtest: {before} of past actuals fell in the {level} intervals",
+        "widened": "; intervals widened x{k:.2f} (then {after})",
+        "retro": "Retrospective: the {year} value was {bound}{value}; target {outcome}",
+        "pointed": "; the projection as of {as_of} {way}",
+        "per_year": "%/yr", "per_year_abs": " per year",
+        "at least": "at least ", "at most": "at most ",
+        True: "met", False: "not met", None: "unknown (a bound)",
+        "right": "pointed the right way", "wrong": "pointed the wrong way",
+    },
+    "zh": {
+        "illustrative": "**示意数据：以下结果基于虚构数值，并非真实评估。**",
+        "probability": "目标 {target}（{year}年）：达成概率 **{p}**（{verdict}）。",
+        "outcome": "目标 {target}（{year}年）：**{verdict}**{reason}。",
+        "latest": "最新观测：{year}年 {value}。",
+        "progress": "自{base}年以来：实际年均增长 {observed}，所需 {required}，"
+        "比值 R = {ratio}：**{category}**。",
+        "still": "自{year}年起仍需年均 {rate}。",
+        "backtest": "回测：{before}的历史实际值落在{level}区间内",
+        "widened": "；区间已放宽 {k:.2f} 倍（放宽后 {after}）",
+        "retro": "回顾：{year}年实际值为{bound}{value}；目标{outcome}",
+        "pointed": "；{as_of}年的预测方向{way}",
+        "per_year": "%/年", "per_year_abs": "/年",
+        "at least": "至少 ", "at most": "至多 ",
+        True: "已达成", False: "未达成", None: "未知（仅有界值）",
+        "right": "正确", "wrong": "错误",
+    },
+}  # fmt: skip
+
+
 def describe(result: Assessment, language: str = "en") -> str:
-    """A few lines of Markdown that say what the assessment found, for notebooks and reports."""
-    zh = language == "zh"
+    """A few lines of Markdown that say what the assessment found, for notebooks and reports.
+
+    Verdict and category words stay in English (they are the calibrated scales' own terms).
+    """
+    t = _TEXT["zh" if language == "zh" else "en"]
     target = f"{result.comparison} {_fmt(result.target, result.unit, language)}"
-    lines = []
-    if result.illustrative:
-        lines.append(
-            "**示意数据：以下结果基于虚构数值，并非真实评估。**" if zh else
-            "**ILLUSTRATIVE DATA: this result uses made-up figures; it is not a real assessment.**"
-        )  # fmt: skip
-    last = _fmt(result.last_value, result.unit, language)
+    lines = [t["illustrative"]] if result.illustrative else []
     if result.probability is not None:
         p = f"{result.probability:.0%}"
-        lines.append(
-            f"目标 {target}（{result.target_year}年）：达成概率 **{p}**（{result.verdict}）。"
-            if zh else
-            f"Target {target} by {result.target_year}: P(met) = **{p}** ({result.verdict})."
-        )  # fmt: skip
+        lines.append(t["probability"].format(target=target, year=result.target_year, p=p,
+                                             verdict=result.verdict))  # fmt: skip
     else:
-        lines.append(
-            f"目标 {target}（{result.target_year}年）：**{result.verdict}**；{result.reason or ''}"
-            if zh else
-            f"Target {target} by {result.target_year}: **{result.verdict}**"
-            + (f" ({result.reason})." if result.reason else ".")
-        )  # fmt: skip
-    lines.append(
-        f"最新观测：{result.last_year}年 {last}。" if zh
-        else f"Latest observation: {last} in {result.last_year}."
-    )  # fmt: skip
+        reason = f" ({html.escape(result.reason)})" if result.reason else ""
+        lines.append(t["outcome"].format(target=target, year=result.target_year,
+                                         verdict=result.verdict, reason=reason))  # fmt: skip
+    lines.append(t["latest"].format(value=_fmt(result.last_value, result.unit, language),
+                                    year=result.last_year))  # fmt: skip
     pr = result.progress
     if pr is not None:
-        ratio = "n/a" if math.isnan(pr.ratio) else f"{pr.ratio:.2f}"
-        growth = "%/yr" if pr.kind == "compound" else " per year"
-        scale = 100 if pr.kind == "compound" else 1
-        lines.append(
-            f"Progress since {pr.base_year}: observed {pr.observed_growth * scale:.1f}{growth}, "
-            f"required {pr.required_growth * scale:.1f}{growth}, R = {ratio}: "
-            f"**{pr.category}**."
-            + ("" if math.isnan(pr.still_required_growth) else
-               f" Still required from {pr.last_year}: "
-               f"{pr.still_required_growth * scale:.1f}{growth}.")
+        compound = pr.kind == "compound"
+
+        def rate(x: float) -> str:
+            return f"{x * 100:.1f}{t['per_year']}" if compound else f"{x:,.3g}{t['per_year_abs']}"
+
+        text = t["progress"].format(
+            base=pr.base_year, observed=rate(pr.observed_growth),
+            required=rate(pr.required_growth),
+            ratio="n/a" if math.isnan(pr.ratio) else f"{pr.ratio:.2f}", category=pr.category,
         )  # fmt: skip
+        if not math.isnan(pr.still_required_growth):
+            text += t["still"].format(year=pr.last_year, rate=rate(pr.still_required_growth))
+        lines.append(text)
     if result.coverage:
         level = max(result.coverage)
         before, after = result.coverage[level]
-        if before == before:  # not NaN: there was a backtest
-            lines.append(
-                f"Backtest: {before:.0%} of past actuals fell in the {level:.0%} intervals"
-                + (f"; intervals widened x{result.widening:.2f} (then {after:.0%})."
-                   if result.widening and result.widening > 1 else ".")
-            )  # fmt: skip
+        if not math.isnan(before):  # there was a backtest
+            text = t["backtest"].format(before=f"{before:.0%}", level=f"{level:.0%}")
+            if result.widening and result.widening > 1:
+                text += t["widened"].format(k=result.widening, after=f"{after:.0%}")
+            lines.append(text + ("。" if language == "zh" else "."))
     if result.actual is not None and result.as_of is not None:
-        outcome = {True: "met", False: "not met", None: "unknown (a bound)"}[result.met]
-        way = {True: "pointed the right way", False: "pointed the wrong way", None: ""}[
-            result.pointed_right_way
-        ]
-        bound = {"lower_bound": "at least ", "upper_bound": "at most "}.get(
+        bound = {"lower_bound": t["at least"], "upper_bound": t["at most"]}.get(
             result.actual_qualifier or "", ""
         )
-        lines.append(
-            f"Retrospective: the {result.target_year} value was {bound}"
-            f"{_fmt(result.actual, result.unit, language)}; target {outcome}"
-            + (f"; the projection as of {result.as_of} {way}." if way else ".")
-        )
+        text = t["retro"].format(year=result.target_year, bound=bound,
+                                 value=_fmt(result.actual, result.unit, language),
+                                 outcome=t[result.met])  # fmt: skip
+        if result.pointed_right_way is not None:
+            way = t["right" if result.pointed_right_way else "wrong"]
+            text += t["pointed"].format(as_of=result.as_of, way=way)
+        lines.append(text + ("。" if language == "zh" else "."))
     return "\n\n".join(lines)
 
 
