@@ -41,6 +41,7 @@ __all__ = [
 COMPARISONS = (">", ">=", "<", "<=")
 CATEGORIES = ("on track", "moderate progress", "insufficient progress", "moving away")
 _DISCRETE = ("count", "rank")
+_MAX_ABS = 1e100  # far beyond any real figure; keeps squares and sums of squares finite
 # IPCC AR5 likelihood scale (Mastrandrea et al. 2010): the lower edge of each term.
 _LIKELIHOOD = (
     (0.99, "virtually certain"),
@@ -441,7 +442,13 @@ def assess_series(
     progress measure.
     """
     levels = _check_options(model, levels, comparison)
+    if not math.isfinite(target) or abs(target) > _MAX_ABS:
+        raise BrandstatsError(f"{indicator}: target must be a finite number, got {target!r}")
     values = pd.Series(series, dtype="float64").dropna().sort_index()
+    if (~np.isfinite(values) | (values.abs() > _MAX_ABS)).any():
+        raise BrandstatsError(
+            f"{indicator}: values must be finite and at most {_MAX_ABS:g} in size"
+        )
     values.index = values.index.astype(int)
     if values.index.has_duplicates:
         raise BrandstatsError(f"{indicator}: more than one value for a year")

@@ -272,7 +272,8 @@ def _weights(cases: pd.DataFrame, fits: dict[str, ModelFit]) -> dict[str, float]
         return {m: 1 / len(fits) for m in fits}
     mean_crps = cases.groupby("model", sort=False)["crps"].mean()
     exact = mean_crps == 0
-    skill = exact.astype(float) if exact.any() else 1 / mean_crps
+    # min / crps rather than 1 / crps: the same weights, without overflow for tiny scores
+    skill = exact.astype(float) if exact.any() else mean_crps.min() / mean_crps
     return {m: float(skill.get(m, 0.0) / skill.sum()) for m in fits}
 
 

@@ -4,11 +4,14 @@ Both loaders accept the shipped files (default), or a user's CSV, Excel (.xlsx) 
 file, in the tidy long layout (one row per indicator, region and year) or, for observations,
 the **wide** layout analysts keep in Excel (one row per indicator and region, one column per
 year). CSV files may be UTF-8 (with or without BOM) or GBK/GB18030; the delimiter may be a
-comma, semicolon or tab; the header may sit below a few title rows.
+comma, semicolon, tab or ``|``; the header may sit below a few title rows.
 
 Every problem found is reported in one :class:`~brandstats.errors.DataError` whose lines name
-the file, the row as a spreadsheet shows it, the column, the bad value and what was expected.
-Input files are only ever read.
+the file, the row as a spreadsheet shows it, the column, the bad value and what was expected;
+a file that cannot be read at all (damaged, cut short, UTF-16, an image or a workbook with a
+.csv name, an empty sheet) gives a DataError too, never an exception from pandas, openpyxl
+or pyarrow. Nothing is guessed: a blank indicator cell (left by merged cells) is an error,
+not filled from the row above, and ``1,5`` is an error, not 15. Input files are only ever read.
 """
 
 from __future__ import annotations
@@ -225,8 +228,9 @@ def _read_xlsx(raw: bytes, name: str, sheet: str | int | None) -> pd.DataFrame:
             book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
             try:
                 sheets = [ws.title for ws in book.worksheets]
-                chosen = sheets[sheet] if isinstance(sheet, int) and sheet < len(sheets) else sheet
-                chosen = sheets[0] if sheet is None and sheets else chosen
+                chosen = 0 if sheet is None else sheet
+                if isinstance(chosen, int) and -len(sheets) <= chosen < len(sheets):
+                    chosen = sheets[chosen]
                 listed = ", ".join(repr(s) for s in sheets)
                 if chosen not in sheets:
                     raise DataError.one(
@@ -647,7 +651,7 @@ def _melt_wide(table: pd.DataFrame, file: str) -> pd.DataFrame:
     if problems:
         raise DataError(problems)
     ids = [c for c in ("_row", "indicator", "region", "unit", "qualifier", "source") if c in table]
-    long = table.melt(id_vars=ids, value_vars=list(year_cols), var_name="_col", value_name="value")
+    long = table[ids + list(year_cols)].melt(ids, var_name="_col", value_name="value")
     long = long.loc[~long["value"].map(_is_blank)]
     long["year"] = long["_col"].map(year_cols).astype(str)
     return long.sort_values(["_row", "year"], kind="stable").reset_index(drop=True)
@@ -664,7 +668,7 @@ def validate_observations(
     table = table.copy()
     if "_row" not in table.columns:
         table.insert(0, "_row", np.arange(2, len(table) + 2))
-    table.columns = [c if c == "_row" else _COLUMN_ALIASES.get(_fold(c), _fold(c)) for c in table]
+    table.columns = [c if c == "_row" else _canonical(c) for c in table]
     wide = "year" not in table.columns and any(_parse_year(str(c)) for c in table.columns)
     if wide:
         table = _melt_wide(table, file)

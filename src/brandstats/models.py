@@ -275,7 +275,11 @@ class Mixture:
             return lower
         if self.cdf(upper) <= q:
             return upper
-        return optimize.brentq(lambda x: self.cdf(x) - q, lower, upper)
+        gap = lambda x: self.cdf(x) - q  # noqa: E731
+        try:
+            return optimize.brentq(gap, lower, upper, rtol=1e-10, maxiter=1000)
+        except RuntimeError:  # a very wide bracket (e.g. a log-t tail): slower but sure
+            return optimize.bisect(gap, lower, upper, rtol=1e-10, maxiter=5000)
 
     def widen(self, factor: float) -> Mixture:
         """Widen every component by ``factor``; the weights are unchanged."""

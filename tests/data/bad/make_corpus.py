@@ -1,0 +1,348 @@
+"""Build the corpus of malformed inputs in this folder (deterministic; run to rebuild).
+
+    python tests/data/bad/make_corpus.py [FOLDER]
+
+Every file is small and made from the text below, so the binary ones (XLSX, Parquet) can be
+rebuilt. ``tests/test_bad_inputs.py`` says what loading each file must give.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import re
+import struct
+import sys
+import zipfile
+import zlib
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from types import MappingProxyType
+
+import openpyxl
+import pandas as pd
+
+HEADER = "indicator,region,year,value,unit,qualifier,source"
+ROWS = [  # rows 2-5 of most files
+    "product_brand_value,Jinan,2019,4256,亿元,reported,test",
+    "product_brand_value,Jinan,2020,4492,亿元,reported,test",
+    "high_tech_enterprises,Jinan,2019,2231,家,reported,test",
+    "service_satisfaction,Jinan,2020,86.4,%,reported,test",
+]
+BASE = "\n".join([HEADER, *ROWS]) + "\n"
+SHORT = "indicator,region,year,value,unit\n"  # header of the one-row error files
+WIDE = [
+    ["indicator", "region", "unit", "2019年", "2020年", "2021年"],
+    ["product_brand_value", "Jinan", "亿元", 4256, 4492, None],
+    ["high_tech_enterprises", "Jinan", "家", 2231, None, 4397],
+]
+FIXED_TIME = (2020, 1, 1, 0, 0, 0)
+EMPTY_STYLES = b'<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>'
+
+
+def _lines(*lines: str) -> bytes:
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _one(row: str) -> bytes:
+    """A file with the short header and one data row (row 2)."""
+    return (SHORT + row + "\n").encode("utf-8")
+
+
+def _stable_zip(raw: bytes, replace: Mapping[str, bytes] = MappingProxyType({})) -> bytes:
+    """Rewrite a zip with fixed timestamps (and the members in ``replace`` replaced)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(raw)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            data = replace.get(info.filename) or src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", b"2020-01-01T00:00:00Z", data)
+            member = zipfile.ZipInfo(info.filename, FIXED_TIME)
+            dst.writestr(member, data, compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def _xlsx(*sheets: tuple[str, list[list[object]]], merge: str = "", date_column: str = "") -> bytes:
+    """A workbook with these sheets; ``merge`` merges cells and ``date_column`` formats a
+    column of the first sheet as dates (as Excel does when a year is typed into a date cell).
+    """
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for title, rows in sheets:
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    if merge:
+        book.worksheets[0].merge_cells(merge)
+    for cell in book.worksheets[0][date_column][1:] if date_column else ():
+        cell.number_format = "yyyy-mm-dd"
+    book.properties.created = book.properties.modified = datetime(2020, 1, 1)
+    out = io.BytesIO()
+    book.save(out)
+    return _stable_zip(out.getvalue())
+
+
+def _table(text: str) -> list[list[object]]:
+    """CSV text as rows of cells (numbers as numbers, as Excel would store them)."""
+    rows = []
+    for line in text.splitlines():
+        cells: list[object] = []
+        for cell in line.split(","):
+            try:
+                cells.append(float(cell) if "." in cell else int(cell))
+            except ValueError:
+                cells.append(cell or None)
+        rows.append(cells)
+    return rows
+
+
+def _parquet(frame: pd.DataFrame, *, index: bool = False) -> bytes:
+    out = io.BytesIO()
+    frame.to_parquet(out, index=index)
+    return out.getvalue()
+
+
+def _png() -> bytes:
+    """A valid 1x1 grey PNG image."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00\x80"))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _long() -> bytes:
+    """10,000 valid rows: 500 regions x 20 years."""
+    lines = ["indicator,region,year,value,unit"]
+    for region in range(500):
+        for year in range(2000, 2020):
+            lines.append(f"unicorn_firms,R{region:03d},{year},{(region + year) % 97},家")
+    return _lines(*lines)
+
+
+def build(folder: Path) -> list[str]:
+    """Write every corpus file into ``folder``; return their names."""
+    tidy = pd.read_csv(io.StringIO(BASE))
+    good_xlsx = _xlsx(("Sheet1", _table(BASE)))
+    good_parquet = _parquet(tidy)
+    files: dict[str, bytes] = {
+        # --- cut short
+        "truncated_mid_row.csv": (BASE + "product_brand_value,Jinan,2021,53").encode(),
+        "truncated_mid_quote.csv": (
+            BASE + 'product_brand_value,Jinan,2021,5312,亿元,reported,"济南市市场监管局, 20'
+        ).encode(),
+        "truncated.xlsx": good_xlsx[: len(good_xlsx) // 2],
+        "truncated.parquet": good_parquet[: len(good_parquet) // 2],
+        # --- delimiters, line endings, layout
+        "delimiter_semicolon.csv": BASE.replace(",", ";").encode(),
+        "delimiter_tab.csv": BASE.replace(",", "\t").encode(),
+        "delimiter_pipe.csv": BASE.replace(",", "|").encode(),
+        "crlf_line_endings.csv": BASE.replace("\n", "\r\n").encode(),
+        "header_on_row3.csv": ("济南市品牌指标\n单位：见各行\n" + BASE).encode(),
+        "header_on_row3.xlsx": _xlsx(("指标", [["济南市品牌指标"], [], *_table(BASE)])),
+        "blank_separator_rows.csv": _lines(
+            HEADER, ROWS[0], ROWS[1], "", ",,,,,,", ROWS[2], "   ", ROWS[3]
+        ),
+        "merged_blank_indicator.csv": _lines(
+            HEADER, ROWS[0], ROWS[1].replace("product_brand_value", ""), ROWS[2]
+        ),
+        "merged_cells.xlsx": _xlsx(("Sheet1", _table(BASE)), merge="A2:A3"),
+        "extra_columns.csv": _lines(
+            HEADER + ",备注,notes,,Unnamed: 10",
+            *[row + ",见附表,x,,1" for row in ROWS],
+        ),
+        "wide_with_notes.xlsx": _xlsx(
+            ("Sheet1", [[*WIDE[0], "备注"], [*WIDE[1], "note"], [*WIDE[2], None]])
+        ),
+        "wide_non_year_column.csv": _lines(
+            "indicator,region,unit,2019,2020,2021E",
+            "high_tech_enterprises,Jinan,家,2231,,4397",
+        ),
+        "wide_duplicate_years.csv": _lines(
+            "indicator,region,unit,2019,2020,2020年",
+            "high_tech_enterprises,Jinan,家,2231,3000,3000",
+        ),
+        "long_10k_rows.csv": _long(),
+        # --- encodings and things that are not CSV text
+        "empty.csv": b"",
+        "bom_only.csv": b"\xef\xbb\xbf",
+        "header_only.csv": (HEADER + "\n").encode(),
+        "no_header.csv": _lines(*ROWS),
+        "missing_unit_column.csv": _lines(
+            "indicator,region,year,value", "unicorn_firms,Jinan,2020,5"
+        ),
+        "utf16.csv": BASE.encode("utf-16"),
+        "utf16le_no_bom.csv": BASE.encode("utf-16-le"),
+        "mojibake_latin1.csv": BASE.encode("utf-8").decode("latin-1").encode("utf-8"),
+        "mojibake_question_marks.csv": BASE.encode("ascii", errors="replace"),
+        "big5_bytes.csv": BASE.replace("亿元", "億元").encode("big5"),
+        "utf8_damaged.csv": BASE.encode().replace("家".encode(), b"\xe5\xae"),
+        "latin1_text.csv": (SHORT.strip() + ",source\nunicorn_firms,Jinan,2020,5,家,José, réf.")
+        .encode("gbk")
+        .replace("José".encode("gbk"), "José".encode("latin-1")),
+        "binary_junk.csv": b"\x01\x02" + random.Random(0).randbytes(510),
+        "png_renamed.csv": _png(),
+        "zip_renamed.csv": good_xlsx,
+        "csv_renamed.xlsx": BASE.encode(),
+        "legacy.xls": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504),
+        # --- workbooks
+        "empty_sheet.xlsx": _xlsx(("Sheet1", [])),
+        "data_on_second_sheet.xlsx": _xlsx(("Sheet1", []), ("数据", _table(BASE))),
+        # a style sheet without cell styles, as some exporters write: openpyxl warns
+        "no_styles.xlsx": _stable_zip(good_xlsx, {"xl/styles.xml": EMPTY_STYLES}),
+        "year_as_date.xlsx": _xlsx(("Sheet1", _table(BASE)), date_column="C"),
+        # a date serial number beyond the year 9999: openpyxl warns and reads #VALUE!
+        "date_out_of_range.xlsx": _xlsx(
+            ("Sheet1", [*_table(SHORT), ["unicorn_firms", "Jinan", 2020, 1e10, "家"]]),
+            date_column="D",
+        ),
+        # --- Parquet
+        "wrong_dtypes.parquet": _parquet(
+            tidy.assign(year=tidy["year"].astype(float), value=tidy["value"].astype(str))
+        ),
+        "nullable_dtypes.parquet": _parquet(
+            tidy.assign(
+                year=tidy["year"].astype("Int64"),
+                value=pd.array([4256, None, 2231, 86.4], dtype="Float64"),
+            )
+        ),
+        "indexed.parquet": _parquet(tidy.set_index(["indicator", "region", "year"]), index=True),
+        "corrupt.parquet": b"PAR1" + random.Random(1).randbytes(200) + b"PAR1",
+        # --- cells
+        "formula_as_text.csv": _lines(HEADER, *ROWS, "unicorn_firms,Jinan,2021,=SUM(B2:B4),家,,"),
+        "excel_error_values.csv": _one("unicorn_firms,Jinan,2021,#DIV/0!,家"),
+        "placeholders.csv": _lines(
+            HEADER,
+            ROWS[0],
+            "product_brand_value,Jinan,2020,#N/A,亿元,,",
+            "high_tech_enterprises,Jinan,2019,-,家,,",
+            "high_tech_enterprises,Jinan,2020,—,家,,",
+            "service_satisfaction,Jinan,2020,N/A,%,,",
+            ROWS[3].replace("2020", "2021"),
+        ),
+        "only_placeholders.csv": _lines(
+            SHORT.strip(), "unicorn_firms,Jinan,2020,-,家", "unicorn_firms,Jinan,2021,,家"
+        ),
+        "mixed_money_units.csv": _lines(
+            SHORT.strip(),
+            "product_brand_value,Jinan,2019,4256,亿元",
+            "product_brand_value,Jinan,2020,44920000,万元",
+            "product_brand_value,Jinan,2021,531200000000,元",
+            "service_brand_value,Jinan,2021,120.5,billion yuan",
+        ),
+        "money_in_percent.csv": _lines(
+            SHORT.strip(),
+            "product_brand_value,Jinan,2019,4256,亿元",
+            "product_brand_value,Jinan,2020,12.5,%",
+        ),
+        "inline_units.csv": _lines(
+            SHORT.strip(),
+            "product_brand_value,Jinan,2019,4256亿元,",
+            "service_satisfaction,Jinan,2020,86.4%,",
+            "high_tech_enterprises,Jinan,2019,2231 家,家",
+        ),
+        "inline_unit_conflict.csv": _one("product_brand_value,Jinan,2019,4256亿元,万元"),
+        "years_written_oddly.csv": _lines(
+            SHORT.strip(),
+            "high_tech_enterprises,Jinan,2018年,1547,家",
+            "high_tech_enterprises,Jinan,2019.0,2231,家",
+            "high_tech_enterprises,Jinan,２０２１,4397,家",
+            "high_tech_enterprises,Jinan, 2022 年度 ,5700,家",
+        ),
+        "year_chinese_numerals.csv": _one("high_tech_enterprises,Jinan,二〇二〇,3000,家"),
+        "year_fiscal.csv": _one("high_tech_enterprises,Jinan,FY2020,3000,家"),
+        "year_range.csv": _one("high_tech_enterprises,Jinan,2020-21,3000,家"),
+        "huge_value.csv": _one("product_brand_value,Jinan,2020,1e30,元"),
+        "nan_inf_text.csv": _lines(
+            SHORT.strip(),
+            "unicorn_firms,Jinan,2019,NaN,家",
+            "unicorn_firms,Jinan,2020,inf,家",
+            "unicorn_firms,Jinan,2021,-inf,家",
+            "unicorn_firms,Jinan,2022,1e999,家",
+        ),
+        "duplicate_columns.csv": _lines(
+            "indicator,region,year,value,value,unit", "unicorn_firms,Jinan,2020,5,6,家"
+        ),
+        "duplicate_columns_alias.csv": _lines(
+            "indicator,region,year,年份,value,unit", "unicorn_firms,Jinan,2020,2021,5,家"
+        ),
+        "fullwidth_and_spaces.csv": _lines(
+            SHORT.strip(),
+            "ｐｒｏｄｕｃｔ＿ｂｒａｎｄ＿ｖａｌｕｅ ,Jinan ,2019 ,４２５６ ,亿元 ",
+            " high_tech_enterprises\u3000,Ｊｉｎａｎ,2019,2\u00a0231,家",
+            "Service_Satisfaction,Jinan,2020,８６．４,％",
+        ),
+        "thousands_separators.csv": _lines(
+            SHORT.strip(),
+            'high_tech_enterprises,Jinan,2021,"4,397",家',
+            'product_brand_value,Jinan,2021,"5,312.5",亿元',
+            'product_brand_value,Jinan,2020,"44,920,000",万元',
+            "high_tech_enterprises,Jinan,2019,2 231,家",
+        ),
+        "decimal_comma.csv": _lines(
+            "indicator;region;year;value;unit", "service_satisfaction;Jinan;2020;86,4;%"
+        ),
+        "unquoted_thousands.csv": _lines(
+            SHORT.strip(), "high_tech_enterprises,Jinan,2021,4,397,家"
+        ),
+        "stray_quote.csv": _lines(SHORT.strip(), 'high_tech_enterprises,Jinan,2021,"4397"x,家'),
+        "negative_count.csv": _one("high_tech_enterprises,Jinan,2020,-5,家"),
+        "percent_over_100.csv": _one("service_satisfaction,Jinan,2020,120,%"),
+        "rank_zero.csv": _one("public_service_rank,Jinan,2020,0,rank"),
+        "fractional_count.csv": _one("high_tech_enterprises,Jinan,2020,3000.5,家"),
+        "duplicate_rows.csv": _lines(
+            SHORT.strip(),
+            "high_tech_enterprises,Jinan,2020,3000,家",
+            "unicorn_firms,Jinan,2020,5,家",
+            "high_tech_enterprises,Jinan,2020.0,3001,家",
+        ),
+        "unknown_indicator.csv": _one("high_tech_enterprise,Jinan,2020,3000,家"),
+        "unknown_qualifier.csv": _lines(HEADER, "unicorn_firms,Jinan,2020,5,家,reportd,x"),
+        "unknown_unit.csv": _one("unicorn_firms,Jinan,2020,5,furlongs"),
+        # --- targets catalogues
+        "targets_title_rows.xlsx": _xlsx(
+            (
+                "目标",
+                [
+                    ["济南市品牌战略目标"],
+                    ["indicator", "unit", "comparison", "target", "target_year", "region"],
+                    ["tourism_revenue", "亿元", "≥", 1500, 2025, "Jinan"],
+                    ["visitor_count", "个", ">", "3,000", "2025年", "Jinan"],
+                ],
+            )
+        ),
+        "targets_unknown_unit.csv": _lines(
+            "indicator,unit,comparison,target,target_year", "x_count,parsecs,>=,3,2022"
+        ),
+        "targets_bad_comparison.csv": _lines(
+            "indicator,unit,comparison,target,target_year", "x_count,count,≈,3,2022"
+        ),
+        "targets_duplicate.csv": _lines(
+            "indicator,unit,comparison,target,target_year",
+            "x_count,count,>=,3,2022",
+            "x_count,count,>=,4,2023",
+        ),
+        "targets_percent_over_100.csv": _lines(
+            "indicator,unit,comparison,target,target_year", "x_rate,%,>=,120,2022"
+        ),
+        "targets_fiscal_year.csv": _lines(
+            "indicator,unit,comparison,target,target_year", "x_count,count,>=,3,FY2022"
+        ),
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    return sorted(files)
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent
+    print(f"wrote {len(build(target))} files to {target}")

@@ -1,0 +1,334 @@
+"""Malformed inputs: each file of ``tests/data/bad`` loads to known values or fails clearly.
+
+The corpus is built by ``tests/data/bad/make_corpus.py``; the table below says what loading
+each file must give: ``Parsed`` (row count, values after unit conversion, rows left out as
+missing) or ``Fails`` (the first problem's spreadsheet row and column, words of its message,
+and how many problems). A failure must be a :class:`DataError` naming the file: any other
+exception (a traceback from pandas, openpyxl or pyarrow) is a bug in the loader.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import math
+import re
+import runpy
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from brandstats import DataError, load_observations, load_targets
+from brandstats.loading import (
+    _PLAUSIBLE_MAX,
+    COMPARISONS,
+    OBSERVATION_COLUMNS,
+    QUALIFIERS,
+    TARGET_COLUMNS,
+    YEAR_RANGE,
+)
+from brandstats.units import CANONICAL_UNITS
+
+BAD = Path(__file__).parent / "data" / "bad"
+SCRIPT = BAD / "make_corpus.py"
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """Loads: ``rows`` rows; ``expected`` maps (indicator, region, year) to the canonical value
+    (for a targets file: (indicator, region, target_year) to the target); ``skipped`` lists
+    the rows left out as missing observations."""
+
+    rows: int
+    expected: dict[tuple[str, str, int], float] = field(default_factory=dict)
+    skipped: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Fails:
+    """Fails with a DataError whose first problem is at ``row`` (as a spreadsheet shows it)
+    and ``column`` (None: the whole file or row), with ``words`` in the message."""
+
+    row: int | None
+    column: str | None
+    words: str
+    problems: int = 1
+
+
+J = "Jinan"
+BASE = Parsed(
+    4,
+    {
+        ("product_brand_value", J, 2019): 4256e8,
+        ("product_brand_value", J, 2020): 4492e8,
+        ("high_tech_enterprises", J, 2019): 2231,
+        ("service_satisfaction", J, 2020): 86.4,
+    },
+)
+CASES: dict[str, Parsed | Fails] = {
+    # cut short
+    "truncated_mid_row.csv": Fails(6, "unit", "a unit such as 亿元"),
+    "truncated_mid_quote.csv": Fails(6, None, "a quoted value is never closed"),
+    "truncated.xlsx": Fails(None, None, "a valid .xlsx workbook; it is damaged or incomplete"),
+    "truncated.parquet": Fails(None, None, "a valid Parquet file; it is damaged or incomplete"),
+    # delimiters, line endings, layout
+    "delimiter_semicolon.csv": BASE,
+    "delimiter_tab.csv": BASE,
+    "delimiter_pipe.csv": BASE,
+    "crlf_line_endings.csv": BASE,
+    "header_on_row3.csv": BASE,
+    "header_on_row3.xlsx": BASE,
+    "blank_separator_rows.csv": BASE,
+    "merged_blank_indicator.csv": Fails(3, "indicator", "unmerge merged cells and fill"),
+    "merged_cells.xlsx": Fails(3, "indicator", "unmerge merged cells and fill"),
+    "extra_columns.csv": BASE,
+    "wide_with_notes.xlsx": Parsed(
+        4,
+        {
+            ("product_brand_value", J, 2019): 4256e8,
+            ("product_brand_value", J, 2020): 4492e8,
+            ("high_tech_enterprises", J, 2019): 2231,
+            ("high_tech_enterprises", J, 2021): 4397,
+        },
+    ),
+    "wide_non_year_column.csv": Fails(1, "2021e", "a year as column header"),
+    "wide_duplicate_years.csv": Fails(1, "2020年", "(2020 is also column '2020')"),
+    "long_10k_rows.csv": Parsed(10_000, {("unicorn_firms", "R499", 2019): (499 + 2019) % 97}),
+    # encodings, and files that are not what their name says
+    "empty.csv": Fails(None, None, "the file is empty"),
+    "bom_only.csv": Fails(None, None, "the file is empty"),
+    "header_only.csv": Fails(None, None, "at least one observation"),
+    "no_header.csv": Fails(1, None, "a header row with a 'indicator' column"),
+    "missing_unit_column.csv": Fails(None, "unit", "a column 'unit'"),
+    "utf16.csv": Fails(None, None, "UTF-16 text (save it as CSV UTF-8)"),
+    "utf16le_no_bom.csv": Fails(None, None, "UTF-16 text (save it as CSV UTF-8)"),
+    "mojibake_latin1.csv": Fails(2, "unit", "a known unit", problems=3),
+    "mojibake_question_marks.csv": Fails(2, "unit", "got '??'; expected a known unit", 3),
+    "big5_bytes.csv": Fails(2, "unit", "a known unit", problems=3),
+    "utf8_damaged.csv": Fails(None, None, "1 invalid byte(s), the first on line 4"),
+    "latin1_text.csv": Fails(None, None, "encoded as UTF-8 or GBK/GB18030"),
+    "binary_junk.csv": Fails(None, None, "binary data, not text"),
+    "png_renamed.csv": Fails(None, None, "this looks like a PNG image"),
+    "zip_renamed.csv": Fails(None, None, "give a workbook its .xlsx name"),
+    "csv_renamed.xlsx": Fails(None, None, "give a CSV file its .csv name"),
+    "legacy.xls": Fails(None, None, "a .csv, .xlsx or .parquet file"),
+    # workbooks
+    "empty_sheet.xlsx": Fails(None, None, "sheet 'Sheet1', but the sheet is empty"),
+    "data_on_second_sheet.xlsx": Fails(None, None, "sheets in the workbook: 'Sheet1', '数据'"),
+    "no_styles.xlsx": BASE,
+    "year_as_date.xlsx": Fails(2, "year", "formatted as a date", problems=4),
+    "date_out_of_range.xlsx": Fails(2, "value", "got '#VALUE!'; expected a number"),
+    # Parquet
+    "wrong_dtypes.parquet": BASE,
+    "nullable_dtypes.parquet": Parsed(
+        3,
+        {k: v for k, v in BASE.expected.items() if k[0] != "product_brand_value" or k[2] != 2020},
+        skipped=(3,),
+    ),
+    "indexed.parquet": BASE,
+    "corrupt.parquet": Fails(None, None, "a valid Parquet file; it is damaged or incomplete"),
+    # cells
+    "formula_as_text.csv": Fails(6, "value", "not a formula"),
+    "excel_error_values.csv": Fails(2, "value", "not an Excel error value"),
+    "placeholders.csv": Parsed(
+        2,
+        {("product_brand_value", J, 2019): 4256e8, ("service_satisfaction", J, 2021): 86.4},
+        skipped=(3, 4, 5, 6),
+    ),
+    "only_placeholders.csv": Fails(None, None, "all 2 rows have no value"),
+    "mixed_money_units.csv": Parsed(
+        4,
+        {
+            ("product_brand_value", J, 2019): 4256e8,
+            ("product_brand_value", J, 2020): 4492e8,
+            ("product_brand_value", J, 2021): 5312e8,
+            ("service_brand_value", J, 2021): 1205e8,
+        },
+    ),
+    "money_in_percent.csv": Fails(3, "unit", "got '%'; expected a yuan unit"),
+    "inline_units.csv": Parsed(
+        3,
+        {
+            ("product_brand_value", J, 2019): 4256e8,
+            ("service_satisfaction", J, 2020): 86.4,
+            ("high_tech_enterprises", J, 2019): 2231,
+        },
+    ),
+    "inline_unit_conflict.csv": Fails(2, "value", "a value in the row's unit '万元'"),
+    "years_written_oddly.csv": Parsed(
+        4,
+        {
+            ("high_tech_enterprises", J, 2018): 1547,
+            ("high_tech_enterprises", J, 2019): 2231,
+            ("high_tech_enterprises", J, 2021): 4397,
+            ("high_tech_enterprises", J, 2022): 5700,
+        },
+    ),
+    "year_chinese_numerals.csv": Fails(2, "year", "got '二〇二〇'; expected a whole year"),
+    "year_fiscal.csv": Fails(2, "year", "got 'FY2020'; expected a whole year"),
+    "year_range.csv": Fails(2, "year", "got '2020-21'; expected a whole year"),
+    "huge_value.csv": Fails(2, "value", "a plausible yuan value"),
+    "nan_inf_text.csv": Fails(3, "value", "got 'inf'; expected a number", problems=3),
+    "duplicate_columns.csv": Fails(1, "value", "each column name only once (also column D)"),
+    "duplicate_columns_alias.csv": Fails(1, "year", "got '年份'; expected each column name"),
+    "fullwidth_and_spaces.csv": Parsed(
+        3, {k: v for k, v in BASE.expected.items() if k[2] == 2019 or k[0][0] == "s"}
+    ),
+    "thousands_separators.csv": Parsed(
+        4,
+        {
+            ("high_tech_enterprises", J, 2021): 4397,
+            ("product_brand_value", J, 2021): 5312.5e8,
+            ("product_brand_value", J, 2020): 4492e8,
+            ("high_tech_enterprises", J, 2019): 2231,
+        },
+    ),
+    "decimal_comma.csv": Fails(2, "value", "got '86,4'; expected a number"),
+    "unquoted_thousands.csv": Fails(2, None, "at most 5 cells, as in the header row"),
+    "stray_quote.csv": Fails(2, None, "a stray quote?"),
+    "negative_count.csv": Fails(2, "value", "a non-negative count"),
+    "percent_over_100.csv": Fails(2, "value", "a percentage between 0 and 100"),
+    "rank_zero.csv": Fails(2, "value", "a rank of 1 or more"),
+    "fractional_count.csv": Fails(2, "value", "a whole number (count)"),
+    "duplicate_rows.csv": Fails(4, "year", "region and year (also on row 2)"),
+    "unknown_indicator.csv": Fails(2, "indicator", "did you mean 'high_tech_enterprises'"),
+    "unknown_qualifier.csv": Fails(2, "qualifier", "did you mean 'reported'"),
+    "unknown_unit.csv": Fails(2, "unit", "got 'furlongs'; expected a known unit"),
+    # targets catalogues (loaded with load_targets)
+    "targets_title_rows.xlsx": Parsed(
+        2, {("tourism_revenue", J, 2025): 1500e8, ("visitor_count", J, 2025): 3000}
+    ),
+    "targets_unknown_unit.csv": Fails(2, "unit", "got 'parsecs'; expected a unit"),
+    "targets_bad_comparison.csv": Fails(2, "comparison", "got '≈'; expected a comparison"),
+    "targets_duplicate.csv": Fails(3, "indicator", "one row per indicator and region"),
+    "targets_percent_over_100.csv": Fails(2, "target", "a percentage between 0 and 100"),
+    "targets_fiscal_year.csv": Fails(2, "target_year", "got 'FY2022'; expected a year"),
+}  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- schema checks
+
+
+def check_value_limits(values: pd.Series, units: pd.Series) -> None:
+    """Every value is finite and possible for its canonical unit."""
+    assert np.isfinite(values).all()
+    assert (values >= 0).all()
+    assert (values <= units.map(_PLAUSIBLE_MAX)).all()
+    assert (values.loc[units == "percent"] <= 100).all()
+    whole = units.isin(["count", "rank"])
+    assert (values.loc[whole] == np.floor(values.loc[whole])).all()
+    assert (values.loc[units == "rank"] >= 1).all()
+
+
+def check_observations(frame: pd.DataFrame, targets: pd.DataFrame) -> None:
+    """The schema every loaded observations frame has."""
+    assert tuple(frame.columns) == OBSERVATION_COLUMNS
+    assert len(frame) > 0
+    assert frame["year"].dtype == np.int64 and frame["value"].dtype == np.float64
+    assert frame["year"].between(*YEAR_RANGE).all()
+    declared = targets.drop_duplicates("indicator").set_index("indicator")["unit"]
+    assert (frame["unit"] == frame["indicator"].map(declared)).all()
+    check_value_limits(frame["value"], frame["unit"])
+    assert frame["qualifier"].isin(list(QUALIFIERS)).all()
+    assert (frame["region"].str.len() > 0).all() and (frame["source"].str.len() > 0).all()
+    assert not frame.duplicated(["indicator", "region", "year"]).any()
+    keys = list(zip(frame["indicator"], frame["region"], frame["year"], strict=True))
+    assert keys == sorted(keys)
+    assert all(isinstance(r, int) for r in frame.attrs["skipped_rows"])
+
+
+def check_targets(frame: pd.DataFrame) -> None:
+    """The schema every loaded targets catalogue has."""
+    assert tuple(frame.columns) == TARGET_COLUMNS
+    assert len(frame) > 0
+    assert frame["indicator"].str.fullmatch(r"[a-z][a-z0-9_]*").all()
+    assert frame["unit"].isin(CANONICAL_UNITS).all()
+    assert str(frame["target_year"].dtype) == "Int64"
+    with_target = frame["target"].notna()
+    check_value_limits(frame.loc[with_target, "target"], frame.loc[with_target, "unit"])
+    assert frame.loc[with_target, "comparison"].isin(COMPARISONS).all()
+    assert frame.loc[with_target, "target_year"].between(*YEAR_RANGE).all()
+    assert (frame.loc[~with_target, "comparison"] == "").all()
+    assert not frame.duplicated(["indicator", "region"]).any()
+
+
+# ----------------------------------------------------------------------------- tests
+
+
+def load(path: Path, targets: pd.DataFrame) -> pd.DataFrame:
+    if path.name.startswith("targets_"):
+        return load_targets(path)
+    return load_observations(path, targets=targets)
+
+
+def test_every_corpus_file_has_a_case_and_the_script_builds_them(tmp_path):
+    on_disk = {p.name for p in BAD.iterdir() if p.is_file() and p != SCRIPT}
+    assert on_disk == set(CASES)
+    assert len(CASES) >= 40
+    built = runpy.run_path(str(SCRIPT))["build"](tmp_path)
+    assert set(built) == set(CASES)
+    for name in built:  # binary files depend on the openpyxl / pyarrow version; text does not
+        if name.endswith(".csv"):
+            assert (tmp_path / name).read_bytes() == (BAD / name).read_bytes(), name
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_bad_input(name, targets):
+    path, case = BAD / name, CASES[name]
+    if isinstance(case, Parsed):
+        frame = load(path, targets)
+        if name.startswith("targets_"):
+            check_targets(frame)
+            keys = zip(frame["indicator"], frame["region"], frame["target_year"], strict=True)
+            got = dict(zip(keys, frame["target"], strict=True))
+        else:
+            check_observations(frame, targets)
+            keys = zip(frame["indicator"], frame["region"], frame["year"], strict=True)
+            got = dict(zip(keys, frame["value"], strict=True))
+            assert frame.attrs["skipped_rows"] == list(case.skipped)
+        assert len(frame) == case.rows
+        for key, value in case.expected.items():
+            assert math.isclose(got[key], value, rel_tol=1e-12), key
+        return
+    with pytest.raises(DataError) as info:
+        load(path, targets)
+    error, first = info.value, info.value.problems[0]
+    assert isinstance(error, ValueError)
+    assert all(p.file == name for p in error.problems)
+    assert (first.row, first.column) == (case.row, case.column), str(error)
+    assert len(error.problems) == case.problems, str(error)
+    where = ", ".join([name] + [f"row {case.row}"] * (case.row is not None))
+    where += f", column {case.column!r}" if case.column else ""
+    assert str(error).splitlines()[1].strip().startswith(where + ":"), str(error)
+    assert case.words in str(error)
+
+
+def _state(folder: Path) -> dict[str, tuple[str, int]]:
+    return {
+        p.name: (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+        for p in sorted(folder.iterdir())
+        if p.is_file()
+    }
+
+
+def test_loading_never_changes_the_inputs_or_writes_beside_them(targets):
+    before = _state(BAD), sorted(p.name for p in BAD.iterdir())
+    for name in CASES:
+        with contextlib.suppress(DataError):
+            load(BAD / name, targets)
+    assert (_state(BAD), sorted(p.name for p in BAD.iterdir())) == before
+
+
+def test_sheet_can_be_chosen_by_name_or_number_and_a_wrong_one_is_named(targets):
+    path = BAD / "data_on_second_sheet.xlsx"
+    by_name = load_observations(path, targets=targets, sheet="数据")
+    by_number = load_observations(path, targets=targets, sheet=1)
+    pd.testing.assert_frame_equal(by_name, by_number)
+    check_observations(by_name, targets)
+    with pytest.raises(DataError, match=re.escape("named or numbered 'Data'; sheets: 'Sheet1'")):
+        load_observations(path, targets=targets, sheet="Data")
+    with pytest.raises(DataError, match="named or numbered 5"):
+        load_observations(path, targets=targets, sheet=5)
