@@ -1,12 +1,19 @@
-"""Tests of brandstats.batch: job and config validation (fast), then real papermill runs (slow)."""
+"""Tests of brandstats.batch: job and config validation (fast), then real papermill runs (slow).
+
+The slow tests also check that no runner, kernel template or kernel they started outlives them
+(whatever the fault), by tagging every process through the environment.
+"""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import textwrap
 import threading
 import time
 import uuid
@@ -14,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+import brandstats.batch as batch
 from brandstats.batch import BatchReport, Job, JobResult, load_batch_config, run_batch
 from brandstats.errors import BrandstatsError
 
@@ -22,9 +30,12 @@ ECHO = NOTEBOOKS / "echo.ipynb"  # writes {run_name, cwd, value}
 FAIL = NOTEBOOKS / "fail.ipynb"  # raises if fail (cell 3) or fail_after (cell 5, after the JSON)
 DIE = NOTEBOOKS / "die.ipynb"  # os._exit(1) if die
 SLEEP = NOTEBOOKS / "sleep.ipynb"  # time.sleep(seconds)
+STATE = NOTEBOOKS / "state.ipynb"  # writes facts about its kernel; leaves state behind if leak
+KILL_RUNNER = NOTEBOOKS / "kill_runner.ipynb"  # SIGKILLs the runner process running it if kill
 # In the executed notebooks: 0 imports, 1 parameters, 2 injected parameters, 3 the acting cell.
 ACTING_CELL = 3
 TOKEN_VAR = "BRANDSTATS_TEST_BATCH_TOKEN"
+FORKS = sys.platform == "linux" and hasattr(os, "pidfd_open")  # kernels come from templates
 
 
 def outputs(out: Path, name: str) -> dict[str, bool]:
@@ -59,12 +70,13 @@ def process_token():
 
 
 def tagged_processes(token: str) -> list:
-    """Live kernels and batch runners started by these tests (found even when orphaned)."""
+    """Live runners, kernel templates and kernels (cold or forked from a template, which keep
+    its command line) started by these tests, found even when orphaned."""
     psutil = pytest.importorskip("psutil")  # a dependency of ipykernel
     found = []
     for proc in psutil.process_iter(["cmdline"]):
         command = " ".join(proc.info["cmdline"] or ())
-        if "ipykernel" not in command and "_runner_main" not in command:
+        if not any(k in command for k in ("ipykernel", "_runner_main", "_template_main")):
             continue
         try:
             if proc.environ().get(TOKEN_VAR) == token and proc.status() != psutil.STATUS_ZOMBIE:
@@ -76,8 +88,11 @@ def tagged_processes(token: str) -> list:
 
 @pytest.fixture
 def no_leftover_processes(process_token):
-    """After the test, no runner or kernel process it started may survive."""
+    """After the test, no process it started may survive, once idle runners (kept a few
+    seconds for a next batch) are told to exit."""
+    batch._close_pools()
     yield
+    batch._close_pools()
     deadline = time.monotonic() + 10  # a kernel shutting down may take a moment
     while (left := tagged_processes(process_token)) and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -304,7 +319,8 @@ def test_three_jobs_in_parallel(tmp_path):
         ["batch.json"] + [f"{n}{ext}" for n in values for ext in (".ipynb", ".html", ".json")]
     )
     assert sorted(p.name for p in NOTEBOOKS.iterdir()) == [  # nothing written next to them
-        "die.ipynb", "echo.ipynb", "fail.ipynb", "sleep.ipynb",
+        "die.ipynb", "echo.ipynb", "fail.ipynb", "kill_runner.ipynb", "sleep.ipynb",
+        "state.ipynb",
     ]  # fmt: skip
 
 
@@ -341,7 +357,7 @@ def test_failure_is_isolated_then_resume_runs_only_the_rest(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("no_leftover_processes")
-def test_kernel_death_timeout_and_late_errors_fail_and_keep_old_outputs(tmp_path):
+def test_kernel_death_timeout_and_late_errors_fail_keep_old_outputs_then_resume(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     old = {ext: f'{{"old": "{ext}"}}' for ext in (".ipynb", ".html", ".json")}
@@ -375,6 +391,16 @@ def test_kernel_death_timeout_and_late_errors_fail_and_keep_old_outputs(tmp_path
         ".ipynb": False, ".html": False, ".json": False, ".failed.ipynb": True,
     }  # fmt: skip
     assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
+
+    fixed = [
+        Job("dies", DIE, {"die": False}), Job("hangs", SLEEP, {"seconds": 0.0}),
+        Job("late", FAIL, {"fail": False}), jobs[3],
+    ]  # fmt: skip
+    again = run_batch(fixed, output_dir=out, resume=True, workers=2, timeout=3.5, progress=False)
+    assert [(r.name, r.status) for r in again.results] == [
+        ("dies", "skipped"), ("hangs", "ok"), ("late", "ok"), ("fine", "skipped"),
+    ]  # fmt: skip
+    assert all(outputs(out, name)[".json"] for name in ("dies", "hangs", "late", "fine"))
 
 
 @pytest.mark.slow
@@ -442,3 +468,355 @@ def test_ctrl_c_stops_kernels_and_leaves_no_partial_output(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == [
         "batch.json", "quick.html", "quick.ipynb", "quick.json",
     ]  # fmt: skip
+
+
+def hidden_files(out: Path) -> list[str]:
+    """Temporary and set-aside files (atomic writes, running notebooks, previous results)."""
+    return sorted(p.name for p in out.iterdir() if p.name.startswith("."))
+
+
+BATCH_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from brandstats.batch import Job, run_batch
+
+    notebooks, out = Path(sys.argv[1]), sys.argv[2]
+    jobs = [
+        Job("quick", notebooks / "echo.ipynb"),
+        Job("stuck-1", notebooks / "sleep.ipynb", {"seconds": 600.0}),
+        Job("stuck-2", notebooks / "sleep.ipynb", {"seconds": 600.0}),
+        Job("later", notebooks / "echo.ipynb"),
+    ]
+    run_batch(jobs, output_dir=out, workers=2, progress=False)
+    """
+)
+
+
+def start_batch_process(out: Path) -> subprocess.Popen:
+    """The batch above in a process of its own, with its own process group (as a shell's job)."""
+    return subprocess.Popen(
+        [sys.executable, "-c", BATCH_SCRIPT, str(NOTEBOOKS), str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+
+
+def wait_until_both_stuck(out: Path, process: subprocess.Popen) -> None:
+    """Until "quick" is done and both sleepers have started (their notebooks exist)."""
+    deadline = time.monotonic() + 120
+    wanted = [out / "quick.ipynb", out / ".stuck-1.running.ipynb", out / ".stuck-2.running.ipynb"]
+    while not all(p.exists() for p in wanted):
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        time.sleep(0.1)
+    time.sleep(1.0)  # both are sleeping in their kernels by now
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("no_leftover_processes")
+def test_ctrl_c_in_a_terminal_stops_a_batch_process_then_resume_completes(tmp_path):
+    out = tmp_path / "out"
+    process = start_batch_process(out)
+    wait_until_both_stuck(out, process)
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C does: the foreground process group
+    _, stderr = process.communicate(timeout=60)
+
+    assert process.returncode != 0
+    assert "KeyboardInterrupt" in stderr
+    written = read_json(out / "batch.json")
+    assert written["interrupted"] is True
+    assert [(j["name"], j["status"]) for j in written["jobs"]] == [("quick", "ok")]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "batch.json", "quick.html", "quick.ipynb", "quick.json",
+    ]  # fmt: skip
+
+    jobs = [
+        Job("quick", ECHO), Job("stuck-1", SLEEP), Job("stuck-2", SLEEP), Job("later", ECHO),
+    ]  # fmt: skip
+    again = run_batch(jobs, output_dir=out, resume=True, workers=2, progress=False)
+    assert [(r.name, r.status) for r in again.results] == [
+        ("quick", "skipped"), ("stuck-1", "ok"), ("stuck-2", "ok"), ("later", "ok"),
+    ]  # fmt: skip
+    assert hidden_files(out) == []
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("no_leftover_processes")
+def test_a_killed_batch_process_leaves_no_runner_or_kernel_behind(tmp_path, process_token):
+    out = tmp_path / "out"
+    process = start_batch_process(out)
+    wait_until_both_stuck(out, process)
+    process.kill()  # SIGKILL: the batch cannot stop anything itself
+    process.communicate()
+
+    deadline = time.monotonic() + 10  # runners see their input end, kernels their parent go
+    while tagged_processes(process_token) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert tagged_processes(process_token) == []
+    assert read_json(out / "quick.json")["run_name"] == "quick"
+    assert hidden_files(out) == []  # the runners removed the unfinished attempts
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("no_leftover_processes")
+def test_a_runner_that_dies_fails_its_job_only(tmp_path):
+    out = tmp_path / "out"
+    jobs = [
+        Job("before", ECHO), Job("killer", KILL_RUNNER), Job("after", ECHO, {"value": 2}),
+    ]  # fmt: skip
+    report = run_batch(jobs, output_dir=out, workers=1, progress=False)
+
+    assert [(r.name, r.status) for r in report.results] == [
+        ("before", "ok"), ("killer", "failed"), ("after", "ok"),
+    ]  # fmt: skip
+    assert report.results[1].error.startswith("the runner process exited with code -9")
+    assert read_json(out / "after.json")["value"] == 2  # a new runner took over
+    assert outputs(out, "killer") == {
+        ".ipynb": False, ".html": False, ".json": False, ".failed.ipynb": True,
+    }  # fmt: skip
+    assert hidden_files(out) == []
+
+    fixed = [jobs[0], Job("killer", KILL_RUNNER, {"kill": False}), jobs[2]]
+    again = run_batch(fixed, output_dir=out, resume=True, workers=1, progress=False)
+    assert [r.status for r in again.results] == ["skipped", "ok", "skipped"]
+
+
+FULL_DISK = textwrap.dedent(
+    """
+    # Loaded by every process of the batch (runners, templates, kernels) through PYTHONPATH:
+    # brandstats' atomic writer fails with ENOSPC, as on a full disk, for the files named in
+    # BRANDSTATS_TEST_FULL, after the data went to the temporary file.
+    import errno, os
+    from pathlib import Path
+
+    VICTIMS = set(filter(None, os.environ.get("BRANDSTATS_TEST_FULL", "").split(",")))
+    if VICTIMS:
+        import brandstats.atomic as atomic
+
+        class FullDisk:
+            def __getattr__(self, name):
+                return getattr(os, name)
+
+            def fsync(self, fd):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        real = atomic.write_bytes_atomic
+
+        def write_bytes_atomic(path, data):
+            if Path(path).name not in VICTIMS:
+                return real(path, data)
+            atomic.os = FullDisk()
+            try:
+                return real(path, data)
+            finally:
+                atomic.os = os
+
+        atomic.write_bytes_atomic = write_bytes_atomic
+    """
+)
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("no_leftover_processes")
+def test_a_full_disk_fails_the_job_it_hits_and_keeps_complete_outputs(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    run_batch([Job("a", ECHO, {"value": 1}), Job("b", ECHO)], output_dir=out, progress=False)
+    before = {p.name: p.read_bytes() for p in out.glob("a.*")}
+
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "sitecustomize.py").write_text(FULL_DISK, encoding="utf-8")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "site"))
+    monkeypatch.setenv("BRANDSTATS_TEST_FULL", "a.html,c.json")  # the runner's, the kernel's
+    jobs = [Job("a", ECHO, {"value": 2}), Job("b", ECHO), Job("c", ECHO)]
+    report = run_batch(jobs, output_dir=out, workers=2, progress=False)
+
+    a, b, c = report.results
+    assert (a.status, a.cell_index) == ("failed", None)  # while committing the outputs
+    assert a.error == "OSError: [Errno 28] No space left on device"
+    assert b.status == "ok"
+    assert (c.status, c.cell_index) == ("failed", ACTING_CELL + 1)  # the cell writing the JSON
+    assert c.error.startswith("OSError: [Errno 28] No space left on device")
+    assert {p.name: p.read_bytes() for p in out.glob("a.*")} == {  # the complete run, intact
+        **before, "a.failed.ipynb": (out / "a.failed.ipynb").read_bytes(),
+    }  # fmt: skip
+    assert outputs(out, "c") == {
+        ".ipynb": False, ".html": False, ".json": False, ".failed.ipynb": True,
+    }  # fmt: skip
+    assert hidden_files(out) == []
+
+    monkeypatch.delenv("BRANDSTATS_TEST_FULL")
+    again = run_batch(jobs, output_dir=out, resume=True, workers=2, progress=False)
+    assert [r.status for r in again.results] == ["skipped", "skipped", "ok"]
+    assert read_json(out / "c.json")["run_name"] == "c"
+
+
+def test_an_unwritable_output_folder_is_refused_before_any_kernel_starts(
+    tmp_path, monkeypatch, capsys
+):
+    def no_runners(*args, **kwargs):
+        raise AssertionError("a runner was started")
+
+    monkeypatch.setattr(batch, "_Runner", no_runners)
+    if Path("/sys/kernel").is_dir():  # sysfs: nobody may create files there, root neither
+        with pytest.raises(BrandstatsError, match=r"/sys/kernel: cannot write the outputs"):
+            run_batch([Job("a", ECHO)], output_dir="/sys/kernel", progress=False)
+        with pytest.raises(BrandstatsError, match=r"/sys/brandstats: cannot write the outputs"):
+            run_batch([Job("a", ECHO)], output_dir="/sys/brandstats", progress=False)
+
+    read_only = tmp_path / "read-only"
+    read_only.mkdir()
+
+    def refuse(*args, dir=None, **kwargs):  # what a read-only folder does, even for root
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(dir))
+
+    monkeypatch.setattr(batch.tempfile, "TemporaryFile", refuse)
+    message = f"{read_only}: cannot write the outputs there (Permission denied)"
+    with pytest.raises(BrandstatsError, match=re.escape(message)):
+        run_batch([Job("a", ECHO)], output_dir=read_only, progress=False)
+    assert list(read_only.iterdir()) == []
+
+    from brandstats.cli import main
+
+    assert main(["run", "--indicator", "product_brand_value", "--output", str(read_only)]) == 1
+    captured = capsys.readouterr()
+    assert "error: " in captured.err and message in captured.err
+    assert "Traceback" not in captured.out + captured.err
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root may write anywhere")
+def test_a_read_only_folder_is_refused(tmp_path):
+    read_only = tmp_path / "read-only"
+    read_only.mkdir()
+    read_only.chmod(0o555)
+    try:
+        with pytest.raises(BrandstatsError, match="cannot write the outputs there"):
+            run_batch([Job("a", ECHO)], output_dir=read_only, progress=False)
+    finally:
+        read_only.chmod(0o755)
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("no_leftover_processes")
+def test_each_notebook_gets_a_new_kernel_without_state_from_earlier_ones(tmp_path):
+    out = tmp_path / "out"
+    jobs = [Job(f"run-{i}", STATE, {"leak": True}) for i in range(3)]
+    report = run_batch(jobs, output_dir=out, workers=1, progress=False)  # one runner: in turn
+
+    assert [r.status for r in report.results] == ["ok"] * 3
+    facts = [read_json(out / f"run-{i}.json") for i in range(3)]
+    for fact in facts:
+        assert fact["leaked_global"] is False
+        assert fact["leaked_attribute"] is None
+        assert fact["max_rows"] == 60  # pandas' default, not the 7 set by the run before
+    assert len({f["pid"] for f in facts}) == 3
+    assert len({f["draw"] for f in facts}) == 3  # NumPy's global random state is not shared
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("no_leftover_processes")
+def test_warm_kernels_are_like_cold_ones(tmp_path):
+    cold = run_batch([Job("x", STATE)], output_dir=tmp_path / "cold", preload=False, progress=False)
+    warm = run_batch([Job("x", STATE)], output_dir=tmp_path / "warm", progress=False)
+
+    assert cold.failed == warm.failed == ()
+    a, b = read_json(tmp_path / "cold" / "x.json"), read_json(tmp_path / "warm" / "x.json")
+    assert "_runner_main" in a["parent"]
+    assert ("_template_main" if FORKS else "_runner_main") in b["parent"]
+    for facts in (a, b):  # anonymous threads are numbered by a counter: "Thread-1"
+        facts["threads"] = [re.sub(r"-\d+$", "", name) for name in facts["threads"]]
+    different = {"pid", "draw", "parent"}
+    assert {k: v for k, v in a.items() if k not in different} == {
+        k: v for k, v in b.items() if k not in different
+    }
+    assert a["max_columns"] == 20  # pandas' default in a kernel (0 in a terminal)
+    assert a["cwd"] == str(NOTEBOOKS)
+    assert a["backend"] == "module://matplotlib_inline.backend_inline"
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("no_leftover_processes")
+def test_a_template_whose_modules_change_is_replaced(tmp_path, monkeypatch):
+    package = tmp_path / "lib" / "stampmod"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("STAMP = 1\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path / "lib"))
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "lib"))
+    notebook = tmp_path / "nb" / "stamp.ipynb"
+    notebook.parent.mkdir()
+    text = (
+        ECHO.read_text(encoding="utf-8")
+        .replace(
+            '"from pathlib import Path\\n",',
+            '"from pathlib import Path\\n",\n    "import stampmod\\n",',
+        )
+        .replace('\\"value\\": value}', '\\"value\\": stampmod.STAMP}')
+    )
+    notebook.write_text(text, encoding="utf-8")
+
+    run_batch([Job("one", notebook)], output_dir=tmp_path / "out", workers=1, progress=False)
+    (package / "__init__.py").write_text("STAMP = 2\n", encoding="utf-8")
+    later = time.time() + 5
+    os.utime(package / "__init__.py", (later, later))  # whatever the clock's resolution
+    run_batch([Job("two", notebook)], output_dir=tmp_path / "out", workers=1, progress=False)
+
+    assert read_json(tmp_path / "out" / "one.json")["value"] == 1
+    assert read_json(tmp_path / "out" / "two.json")["value"] == 2
+
+
+# --------------------------------------------------------------------------- what templates import
+
+
+def write_notebook(path: Path, *sources: str) -> Path:
+    cells = [{"cell_type": "code", "metadata": {}, "source": s, "outputs": [],
+              "execution_count": None} for s in sources]  # fmt: skip
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4,
+                                "nbformat_minor": 5}), encoding="utf-8")  # fmt: skip
+    return path
+
+
+def test_preload_entries_follow_the_notebooks_imports(tmp_path):
+    notebook = write_notebook(
+        tmp_path / "nb.ipynb",
+        "%matplotlib inline\nimport numpy as np\nimport os.path\nfrom brandstats import plots",
+        "from . import local\nfrom pandas import *\nx = np.zeros(3)\nplots.plot_assessment",
+        "!ls\nos.path.join('a')\ndef f():\n    import yaml\n",
+        "this is not python",
+    )
+    assert batch._preload_entries(notebook, ("extra.module",)) == [
+        ("import", "matplotlib.pyplot"),
+        ("import", "numpy"),
+        ("import", "os.path"),
+        ("from", "brandstats", "plots"),
+        ("import", "pandas"),
+        ("import", "yaml"),
+        ("getattr", "brandstats.plots", "plot_assessment"),
+        ("getattr", "numpy", "zeros"),
+        ("getattr", "os", "path"),
+        ("import", "extra.module"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import os\nos.environ['OMP_NUM_THREADS'] = '4'\nimport numpy",
+        "from os import environ\nenviron['X'] = '1'",
+        "import os\nos.environ.update(X='1')",
+        "import os\nos.environ.setdefault('X', '1')",
+        "import os\ndel os.environ['X']",
+        "import os\nos.putenv('X', '1')",
+    ],
+)
+def test_a_notebook_that_changes_the_environment_gets_a_cold_kernel(tmp_path, code):
+    notebook = write_notebook(tmp_path / "nb.ipynb", code)
+    assert batch._preload_entries(notebook) is None
+
+
+def test_reading_the_environment_is_fine(tmp_path):
+    notebook = write_notebook(tmp_path / "nb.ipynb", "import os\nx = os.environ.get('X')")
+    assert batch._preload_entries(notebook) == [("import", "os"), ("getattr", "os", "environ")]
+
+
+@pytest.mark.parametrize("preload", ["numpy", [1], ["not a module"], {"a": 1}])
+def test_run_batch_checks_preload(tmp_path, preload):
+    with pytest.raises(BrandstatsError, match="preload"):
+        run_batch([Job("a", ECHO)], output_dir=tmp_path / "out", preload=preload)

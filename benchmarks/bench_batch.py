@@ -1,0 +1,206 @@
+"""Benchmark: ``brandstats run`` against a shell loop of ``papermill`` CLI calls.
+
+A  the loop an analyst would write: for each target, one after another,
+   ``papermill notebooks/project_target.ipynb OUT -p indicator X [-p region R] -p language en
+   -p output_dir D -p run_name N --cwd notebooks``;
+B  ``brandstats run --output D2`` on the same targets (their notebooks, then the scorecard).
+
+Both get ``OPENBLAS_NUM_THREADS=1`` (and OMP/MKL) unless set. The script checks that A and B
+give the same JSON result for every target (and compares the notebooks' cell outputs), then
+times one notebook the physical way: a bare kernel started with jupyter_client, the notebook's
+cells sent to it one by one. It prints each wall time and, as its LAST line, the ratio A/B.
+
+Usage::
+
+    python benchmarks/bench_batch.py            # every target of the shipped catalogue
+    python benchmarks/bench_batch.py --quick    # 4 targets
+    python benchmarks/bench_batch.py --workers 3
+    python benchmarks/bench_batch.py --repeat 3  # best of 3 for each side (noisy machines)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+NOTEBOOK = NOTEBOOKS / "project_target.ipynb"
+BIN = Path(sys.executable).parent
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}"
+
+
+def plan(quick: bool) -> list:
+    """The jobs `brandstats run` makes (with --indicator for the quick run)."""
+    from brandstats import load_observations, load_targets
+    from brandstats.runs import plan_runs
+
+    targets = load_targets()
+    observations = load_observations(targets=targets)
+    jobs = plan_runs(observations, targets, parameters={"language": "en"})
+    if quick:
+        indicators = list(dict.fromkeys(job.parameters["indicator"] for job in jobs))[:4]
+        jobs = [job for job in jobs if job.parameters["indicator"] in indicators]
+    return jobs
+
+
+def run_a(jobs: list, out: Path) -> float:
+    """The papermill CLI loop."""
+    out.mkdir(parents=True)
+    start = time.perf_counter()
+    for job in jobs:
+        params = [a for k, v in job.parameters.items() if v != "" for a in ("-p", k, str(v))]
+        subprocess.run(
+            [BIN / "papermill", NOTEBOOK, out / f"{job.name}.ipynb", *params,
+             "-p", "output_dir", out, "-p", "run_name", job.name, "--cwd", NOTEBOOKS],
+            check=True, capture_output=True,
+        )  # fmt: skip
+    return time.perf_counter() - start
+
+
+def run_b(jobs: list, out: Path, workers: int | None, quick: bool) -> float:
+    """`brandstats run` (the targets' notebooks and the scorecard)."""
+    options = ["--workers", str(workers)] if workers else []
+    if quick:
+        options += ["--indicator", *dict.fromkeys(j.parameters["indicator"] for j in jobs)]
+    start = time.perf_counter()
+    done = subprocess.run(
+        [BIN / "brandstats", "run", "--output", out, *options], capture_output=True, text=True
+    )
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(f"brandstats run failed:\n{done.stdout}\n{done.stderr}")
+    return seconds
+
+
+def compare_results(jobs: list, a: Path, b: Path) -> list[str]:
+    """Targets whose JSON results differ (and how)."""
+    differ = []
+    for job in jobs:
+        ra = json.loads((a / f"{job.name}.json").read_text(encoding="utf-8"))
+        rb = json.loads((b / f"{job.name}.json").read_text(encoding="utf-8"))
+        keys = sorted(k for k in ra.keys() | rb.keys() if ra.get(k) != rb.get(k))
+        if keys:
+            differ.append(f"{job.name}: {', '.join(keys)}")
+    return differ
+
+
+def same_outputs(jobs: list, a: Path, b: Path) -> int:
+    """Notebooks whose cells have identical outputs (text, tables, PNG bytes) in A and B,
+    once each run's output folder is written the same way."""
+
+    def outputs(path: Path, folder: Path) -> str:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        cells = [c["outputs"] for c in nb["cells"] if c["cell_type"] == "code"]
+        return json.dumps(cells, sort_keys=True).replace(str(folder), "OUT")
+
+    return sum(
+        outputs(a / f"{job.name}.ipynb", a) == outputs(b / f"{job.name}.ipynb", b) for job in jobs
+    )
+
+
+def bare_kernel(job, out: Path) -> tuple[float, float]:
+    """Seconds to start a bare kernel (until ready) and to run the notebook's cells in it.
+
+    The cells go one by one with jupyter_client, after the parameters the batch would inject;
+    the kernel is shut down after (its shutdown is counted in the first figure).
+    """
+    from jupyter_client import KernelManager
+
+    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+    cells = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+    injected = {**job.parameters, "output_dir": str(out), "run_name": job.name}
+    cells.insert(1, "\n".join(f"{k} = {v!r}" for k, v in injected.items()))
+    start = time.perf_counter()
+    km = KernelManager(kernel_name="python3")
+    km.start_kernel(cwd=str(NOTEBOOKS), stderr=subprocess.DEVNULL)
+    kc = km.client()
+    kc.start_channels()
+    kc.wait_for_ready(timeout=60)
+    ready = time.perf_counter()
+    for code in cells:
+        reply = kc.execute_interactive(code, timeout=300, output_hook=lambda msg: None)
+        if reply["content"]["status"] != "ok":
+            sys.exit(f"bare kernel: a cell failed: {reply['content'].get('evalue')}")
+    executed = time.perf_counter()
+    kc.stop_channels()
+    km.shutdown_kernel()
+    stopped = time.perf_counter()
+    return (ready - start) + (stopped - executed), executed - ready
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="only 4 targets")
+    parser.add_argument("--workers", type=int, help="workers for B (default: brandstats')")
+    parser.add_argument("--repeat", type=int, default=1, help="best of N runs of A and of B")
+    parser.add_argument("--skip-a", action="store_true", help="time B only (no ratio)")
+    args = parser.parse_args()
+
+    print(machine())
+    jobs = plan(args.quick)
+    subprocess.run(  # warm the disk cache for both sides
+        [sys.executable, "-c", "import papermill, nbconvert, brandstats.plots, statsmodels.api"],
+        check=True,
+    )
+    with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
+        a, b, bare = Path(tmp, "a"), Path(tmp, "b"), Path(tmp, "bare")
+        bare.mkdir()
+        seconds_b = min(
+            run_b(jobs, b / str(i), args.workers, args.quick) for i in range(args.repeat)
+        )
+        b = b / "0"
+        job_seconds = [j["seconds"] for j in json.loads((b / "batch.json").read_text())["jobs"]]
+        job = statistics.median(job_seconds)
+        print(f"B  brandstats run, {len(jobs)} notebooks + scorecard: {seconds_b:.1f} s")
+        print(
+            f"   per notebook: {seconds_b / len(jobs):.2f} s of wall time; each job took"
+            f" {job:.2f} s (median, {min(job_seconds):.2f}-{max(job_seconds):.2f}) on its worker"
+        )
+        samples = [bare_kernel(j, bare) for j in jobs[:3]]
+        kernel = statistics.median(s[0] for s in samples)
+        cells = statistics.median(s[1] for s in samples)
+        print(
+            f"   bare kernel start+stop {kernel:.2f} s + the notebook's cells {cells:.2f} s"
+            f" = {kernel + cells:.2f} s (median of {len(samples)}, one at a time)"
+        )
+        print(f"   median job / (bare kernel + cells) = {job / (kernel + cells):.2f}")
+        if args.skip_a:
+            print(f"{seconds_b:.2f}")
+            return
+        seconds_a = min(run_a(jobs, a / str(i)) for i in range(args.repeat))
+        a = a / "0"
+        print(f"A  papermill CLI loop, {len(jobs)} notebooks: {seconds_a:.1f} s"
+              f" ({seconds_a / len(jobs):.2f} s each)")  # fmt: skip
+        differ = compare_results(jobs, a, b)
+        if differ:
+            sys.exit("results differ:\n  " + "\n  ".join(differ))
+        same = same_outputs(jobs, a, b)
+        print(f"   results identical for all {len(jobs)} targets;"
+              f" cell outputs identical in {same}/{len(jobs)} notebooks")  # fmt: skip
+        print(f"A/B = {seconds_a / seconds_b:.2f}")
+
+
+if __name__ == "__main__":
+    main()
