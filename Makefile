@@ -33,14 +33,15 @@ test-fast: install  ## the unit tests only (no notebooks or batches)
 	$(BIN)/python -m pytest -m 'not slow'
 
 lint: install  ## ruff check and format check
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff check src tests benchmarks data notebooks
+	$(BIN)/ruff format --check src tests benchmarks data notebooks
 
 lab: install  ## open JupyterLab on the project with brandstats importable
 	$(BIN)/jupyter lab notebooks/
 
 bench: install  ## run the benchmarks (prints ratios against in-run baselines)
 	$(BIN)/python benchmarks/bench_assess.py
+	$(BIN)/python benchmarks/bench_batch.py
 
 clean:  ## remove the virtual environment and generated reports
 	rm -rf $(VENV) reports
