@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .config import COMPARISONS, MODELS
 from .errors import BrandstatsError, InsufficientDataError
 
 __all__ = [
@@ -38,7 +39,6 @@ __all__ = [
     "verdict_for",
 ]
 
-COMPARISONS = (">", ">=", "<", "<=")
 CATEGORIES = ("on track", "moderate progress", "insufficient progress", "moving away")
 _DISCRETE = ("count", "rank")
 _MAX_ABS = 1e100  # far beyond any real figure; keeps squares and sums of squares finite
@@ -376,8 +376,6 @@ class Assessment:
 
 
 def _check_options(model: str, levels: Sequence[float], comparison: str) -> tuple[float, ...]:
-    from .models import MODELS
-
     if model != "auto" and model not in MODELS:
         raise BrandstatsError(f"model must be 'auto' or one of {list(MODELS)}, got {model!r}")
     if comparison not in COMPARISONS:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .config import MODEL_CHOICES
 from .errors import BrandstatsError, DataError
 
 __all__ = ["main"]
@@ -204,9 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--region", help="only this region")
     p.add_argument("--as-of", type=int, metavar="YEAR", help="use observations up to YEAR")
     p.add_argument("--base-year", type=int, metavar="YEAR", help="base of the progress measure")
-    p.add_argument(
-        "--model", default="auto", choices=["auto", "drift", "linear", "loglinear", "holt"]
-    )
+    p.add_argument("--model", default="auto", choices=MODEL_CHOICES)
     p.add_argument(
         "--level", type=float, action="append", metavar="L",
         help="interval level, repeatable (default: 0.5 and 0.9)",
@@ -220,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", metavar="PATH", help="observations file (default: shipped)")
     p.add_argument("--targets", metavar="PATH", help="targets file (default: shipped)")
     p.add_argument("--as-of", type=int, metavar="YEAR", help="use observations up to YEAR")
-    p.add_argument("--model", choices=["auto", "drift", "linear", "loglinear", "holt"])
+    p.add_argument("--model", choices=MODEL_CHOICES)
     p.add_argument("--language", choices=["en", "zh"], default="en")
     p.add_argument("--output", metavar="DIR", help="output folder (default: reports/<time>)")
     p.add_argument("--workers", type=int, metavar="N", help="notebooks at once (default: cores)")

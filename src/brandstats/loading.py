@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .config import COMPARISONS, DATA_DIR, GROUPS, YEAR_RANGE, YEARS_TEXT
 from .errors import DataError, Problem
 from .units import CANONICAL_UNITS, known_unit_spellings, parse_number, parse_unit
 
@@ -44,8 +45,6 @@ __all__ = [
     "validate_targets",
 ]
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
-"""The shipped data folder (``data/`` at the top of the project)."""
 
 TARGET_COLUMNS = (
     "indicator", "name_en", "name_zh", "group", "unit", "comparison", "target",
@@ -65,9 +64,6 @@ QUALIFIERS = {
 }
 """Accepted values of the ``qualifier`` column, with their meaning."""
 
-COMPARISONS = (">", ">=", "<", "<=")
-YEAR_RANGE = (1949, 2100)
-GROUPS = ("product", "service", "enterprise", "quality", "context")
 
 # Column names analysts use for the same thing (folded with _fold before lookup).
 _COLUMN_ALIASES = {
@@ -538,9 +534,7 @@ def validate_targets(table: pd.DataFrame, *, file: str = "<DataFrame>") -> pd.Da
             problems += found
             year = _parse_year(year_text)
             if year is None or not YEAR_RANGE[0] <= year <= YEAR_RANGE[1]:
-                problems.append(
-                    Problem(file, row, "target_year", year_text, "a year between 1949 and 2100")
-                )
+                problems.append(Problem(file, row, "target_year", year_text, YEARS_TEXT))
         elif comparison or year_text:
             problems.append(
                 Problem(file, row, "target", "", "a target value (or leave comparison and "
@@ -700,7 +694,7 @@ def validate_observations(
             problems.append(Problem(file, row, "region", "", expected))
         year = _parse_year(year_text)
         if year is None or not YEAR_RANGE[0] <= year <= YEAR_RANGE[1]:
-            expected = "a whole year between 1949 and 2100, such as 2020 or 2020年"
+            expected = "a whole year, such as 2020 or 2020年, " + YEARS_TEXT.removeprefix("a ")
             if isinstance(rec["year"], datetime.date):
                 expected += " (the cell is formatted as a date: format it as a number)"
             problems.append(Problem(file, row, "year", year_text, expected))

@@ -44,6 +44,7 @@ from scipy import optimize, stats
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
+from brandstats.config import MODELS
 from brandstats.errors import BrandstatsError, InsufficientDataError
 
 __all__ = [
@@ -57,7 +58,6 @@ __all__ = [
 ]
 
 #: Model name -> minimum number of observations, in order of increasing flexibility.
-MODELS: dict[str, int] = {"drift": 3, "linear": 3, "loglinear": 3, "holt": 6}
 
 #: Number of simulated paths behind a ``holt`` predictive distribution.
 HOLT_REPETITIONS = 2000

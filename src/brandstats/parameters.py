@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from .config import MODELS, YEAR_RANGE, YEARS_TEXT
 from .errors import BrandstatsError
 
 __all__ = ["ParameterError", "RunContext", "check_parameters"]
@@ -71,8 +72,8 @@ class RunContext:
 def _year(name: str, value: int) -> int | None:
     if value == 0:
         return None
-    if not 1949 <= value <= 2100:
-        raise ParameterError(f"parameter {name}={value!r}: expected a year between 1949 and 2100")
+    if not YEAR_RANGE[0] <= value <= YEAR_RANGE[1]:
+        raise ParameterError(f"parameter {name}={value!r}: expected {YEARS_TEXT}")
     return value
 
 
@@ -96,7 +97,6 @@ def check_parameters(params: Mapping[str, Any]) -> RunContext:
         When a data or targets file is invalid.
     """
     from .loading import load_observations, load_targets
-    from .models import MODELS
 
     for name, value in params.items():
         if name not in _TYPES:

@@ -55,6 +55,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
+from brandstats.config import GROUP_ORDER
 from brandstats.errors import BrandstatsError, DataError
 from brandstats.units import display_unit
 
@@ -67,8 +68,6 @@ __all__ = [
     "plot_scorecard",
 ]
 
-#: The plan's goals, in the order the scorecard shows them; other groups follow.
-GROUP_ORDER = ("product", "service", "enterprise", "quality")
 
 #: Bar colour per progress category (Okabe-Ito colours, safe for colour-blind readers).
 PROGRESS_COLOURS: Mapping[str, str] = {

@@ -12,6 +12,7 @@ import pandas as pd
 
 from .atomic import write_json_atomic, write_text_atomic
 from .attainment import Assessment
+from .config import GROUP_ORDER
 from .errors import BrandstatsError
 from .units import display_unit
 
@@ -33,7 +34,6 @@ SCORECARD_COLUMNS = [
     "forecast_median", "forecast_lower", "forecast_upper", "level", "actual", "met",
     "illustrative", "reason", "run_name",
 ]  # fmt: skip
-_GROUP_ORDER = {"product": 0, "service": 1, "enterprise": 2, "quality": 3}
 
 
 def write_result(result: Assessment, output_dir: str | os.PathLike[str], run_name: str) -> Path:
@@ -63,7 +63,7 @@ def read_results(results_dir: str | os.PathLike[str]) -> pd.DataFrame:
     table = pd.DataFrame(rows, columns=SCORECARD_COLUMNS)
     if table.empty:
         return table
-    order = table["group"].map(_GROUP_ORDER).fillna(len(_GROUP_ORDER))
+    order = table["group"].map({g: i for i, g in enumerate(GROUP_ORDER)}).fillna(len(GROUP_ORDER))
     table = table.assign(_order=order).sort_values(
         ["_order", "indicator", "region", "as_of", "run_name"], na_position="first"
     )

@@ -16,11 +16,11 @@ from typing import Any
 
 import pandas as pd
 
+from .config import NOTEBOOKS_DIR
 from .errors import BrandstatsError
 
 __all__ = ["NOTEBOOKS_DIR", "RunOutcome", "plan_runs", "run_report"]
 
-NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 TARGET_NOTEBOOK = "project_target.ipynb"
 SCORECARD_NOTEBOOK = "scorecard.ipynb"
 

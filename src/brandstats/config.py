@@ -1,0 +1,52 @@
+"""One home for the facts the modules share: project paths, comparisons, model names, year range,
+the plan's groups and their order.
+
+Every other module imports these; defining one of them a second time is a bug waiting to diverge.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = [
+    "COMPARISONS",
+    "DATA_DIR",
+    "GROUPS",
+    "GROUP_ORDER",
+    "MODELS",
+    "MODEL_CHOICES",
+    "NOTEBOOKS_DIR",
+    "PROJECT_ROOT",
+    "YEARS_TEXT",
+    "YEAR_RANGE",
+]
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+"""The project's top folder (the one holding ``data/`` and ``notebooks/``)."""
+
+DATA_DIR = PROJECT_ROOT / "data"
+"""The shipped data folder."""
+
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+"""The shipped notebooks."""
+
+COMPARISONS = (">", ">=", "<", "<=")
+"""How a target compares the target-year value with the target figure."""
+
+YEAR_RANGE = (1949, 2100)
+"""The years an observation, a target year or a vintage may name (inclusive)."""
+
+YEARS_TEXT = f"a year between {YEAR_RANGE[0]} and {YEAR_RANGE[1]}"
+"""How messages state :data:`YEAR_RANGE`."""
+
+GROUPS = ("product", "service", "enterprise", "quality", "context")
+"""The plan's groups of targets, plus ``context`` for indicators without a target."""
+
+GROUP_ORDER = ("product", "service", "enterprise", "quality")
+"""The plan's goals in the order reports show them; other groups follow."""
+
+MODELS: dict[str, int] = {"drift": 3, "linear": 3, "loglinear": 3, "holt": 6}
+"""The trend models, simplest first, with the fewest observations each needs."""
+
+MODEL_CHOICES = ("auto", *MODELS)
+"""What a user may ask for: ``auto`` (the backtest-weighted mixture) or one model."""
