@@ -1,0 +1,112 @@
+"""An executed notebook as an HTML report: outputs only, a title, no stderr, charts with alt text.
+
+The batch calls :func:`export_html` for every run it writes; the notebooks call nothing here.
+Everything goes through nbconvert's public API: :class:`nbconvert.HTMLExporter` with a small
+template (``extra_loaders``) that extends JupyterLab's and adds the ``alt`` attribute to images.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from typing import Any
+
+import nbformat
+
+__all__ = ["REMOVE_TAG", "export_html"]
+
+REMOVE_TAG = "remove_cell"
+"""Cells tagged with this (e.g. instructions for JupyterLab users) stay out of reports."""
+
+_DEFAULT_ALT = {"en": "Chart", "zh": "图表"}
+
+# JupyterLab's template; images take their alt text from the output's metadata
+# (``{"image/png": {"alt": ...}}``, as IPython.display.display(..., metadata=...) writes it),
+# then the cell's, then a default.
+_TEMPLATE = """\
+{%- extends 'lab/index.html.j2' -%}
+{% block data_png scoped %}
+<div class="jp-RenderedImage jp-OutputArea-output {{ extra_class }}">
+{%- set alttext = (output | get_metadata('alt', 'image/png')) or (cell | get_metadata('alt'))
+    or resources.brandstats_alt -%}
+<img src="data:image/png;base64,{{ output.data['image/png'] | escape_html }}"
+ alt="{{ alttext | escape_html }}">
+</div>
+{%- endblock data_png %}
+"""
+
+
+@functools.cache
+def _exporter(language_code: str) -> Any:
+    """One exporter per language: making one (templates, filters) costs more than a page."""
+    from jinja2 import DictLoader
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(
+        template_name="lab",
+        template_file="brandstats.html.j2",
+        extra_loaders=[DictLoader({"brandstats.html.j2": _TEMPLATE})],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        language_code=language_code,
+    )
+
+
+def _language(nb: nbformat.NotebookNode) -> str:
+    """The run's ``language`` parameter as papermill recorded it; ``en`` otherwise."""
+    parameters = nb.get("metadata", {}).get("papermill", {}).get("parameters", {})
+    language = parameters.get("language", "en")
+    return "zh" if str(language).lower().startswith("zh") else "en"
+
+
+def _report_cells(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of ``nb`` keeping what a reader sees: no stderr, no tagged or empty code cells."""
+    nb = copy.deepcopy(nb)
+    cells = []
+    for cell in nb.cells:
+        if REMOVE_TAG in cell.get("metadata", {}).get("tags", []):
+            continue
+        if cell.cell_type == "code":
+            cell.outputs = [
+                out
+                for out in cell.get("outputs", [])
+                if not (out.get("output_type") == "stream" and out.get("name") == "stderr")
+            ]
+            if not cell.outputs:
+                continue
+        cells.append(cell)
+    nb.cells = cells
+    return nb
+
+
+def export_html(nb: nbformat.NotebookNode, *, title: str) -> str:
+    """The HTML report of an executed notebook.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The executed notebook (as papermill wrote it). It is not changed.
+    title : str
+        The page's ``<title>``; it replaces any title in the notebook's metadata.
+
+    Returns
+    -------
+    str
+        A complete HTML page: the outputs and markdown cells, without code, prompts, stderr
+        streams (warnings, logging) or cells tagged :data:`REMOVE_TAG`; images carry alt text;
+        ``<html lang>`` follows the run's ``language`` parameter.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Hello")])
+    >>> "<title>Report</title>" in export_html(nb, title="Report")
+    True
+    """
+    language = _language(nb)
+    report = _report_cells(nb)
+    report.metadata["title"] = title
+    resources = {"metadata": {"name": title}, "brandstats_alt": _DEFAULT_ALT[language]}
+    body, _ = _exporter(language).from_notebook_node(report, resources=resources)
+    return body
