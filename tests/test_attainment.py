@@ -217,12 +217,20 @@ def test_illustrative_inputs_are_flagged(observations, targets):
 
 def test_assess_all_one_row_per_target_with_data(observations, targets):
     table = assess_all(observations, targets)
-    with_data = targets.loc[targets["target"].notna(), "indicator"]
-    assert list(table["indicator"]) == [i for i in with_data if i != "industrial_pass_rate"] + [
-        "industrial_pass_rate"
-    ] or set(table["indicator"]) == set(with_data)
+    with_target = targets.loc[targets["target"].notna(), "indicator"]
+    observed = set(observations["indicator"])
+    # catalogue order, exactly: one row per target with observations, none for the others
+    assert list(table["indicator"]) == [i for i in with_target if i in observed]
     assert table[["indicator", "region"]].duplicated().sum() == 0
     assert (table["region"] == "Jinan").all()  # Shandong rows have no Shandong target
+
+
+def test_interval_at_a_level_not_computed_is_a_package_error():
+    res = assess_series(GROWING, target=6e11, comparison=">", target_year=2022, unit="yuan",
+                        model="linear", levels=(0.9,))  # fmt: skip
+    assert len(res.interval(0.9)) == 4
+    with pytest.raises(BrandstatsError, match=r"no 0\.8 interval.*levels 0\.9"):
+        res.interval(0.8)
 
 
 def test_to_dict_is_plain_json(observations, targets):

@@ -26,6 +26,7 @@ import pandas as pd
 
 from .config import COMPARISONS, MODELS
 from .errors import BrandstatsError, InsufficientDataError
+from .models import check_levels
 
 __all__ = [
     "CATEGORIES",
@@ -34,6 +35,7 @@ __all__ = [
     "assess",
     "assess_all",
     "assess_series",
+    "default_region",
     "measure_progress",
     "probability_met",
     "verdict_for",
@@ -316,6 +318,10 @@ class Assessment:
         if rows.empty:
             return (math.nan, math.nan, math.nan, math.nan)
         pct = round(100 * level)
+        if f"lower_{pct}" not in rows.columns:
+            raise BrandstatsError(
+                f"no {level:g} interval: the forecast has levels {', '.join(map(str, self.levels))}"
+            )
         r = rows.iloc[0]
         return tuple(float(r[c]) for c in ("point", "median", f"lower_{pct}", f"upper_{pct}"))
 
@@ -380,10 +386,7 @@ def _check_options(model: str, levels: Sequence[float], comparison: str) -> tupl
         raise BrandstatsError(f"model must be 'auto' or one of {list(MODELS)}, got {model!r}")
     if comparison not in COMPARISONS:
         raise BrandstatsError(f"comparison must be one of {COMPARISONS}, got {comparison!r}")
-    levels = tuple(float(x) for x in levels)
-    if not levels or any(not 0 < x < 1 for x in levels):
-        raise BrandstatsError(f"levels must lie strictly between 0 and 1, got {levels}")
-    return tuple(sorted(set(levels)))
+    return check_levels(levels)
 
 
 def assess_series(
@@ -581,7 +584,15 @@ def _target_row(targets: pd.DataFrame, indicator: str, region: str) -> pd.Series
     return row
 
 
-def _default_region(observations: pd.DataFrame, targets: pd.DataFrame, indicator: str) -> str:
+def default_region(observations: pd.DataFrame, targets: pd.DataFrame, indicator: str) -> str:
+    """The region to assess when none is given: the target's only named region, else the only
+    observed region of ``indicator``.
+
+    Raises
+    ------
+    BrandstatsError
+        When neither settles it; the message lists the observed regions.
+    """
     regions = targets.loc[targets["indicator"] == indicator, "region"]
     named = [r for r in regions if r]
     if len(named) == 1:
@@ -625,7 +636,7 @@ def assess(
     Assessment
     """
     if region is None:
-        region = _default_region(observations, targets, indicator)
+        region = default_region(observations, targets, indicator)
     row = _target_row(targets, indicator, region)
     mask = (observations["indicator"] == indicator) & (observations["region"] == region)
     data = observations.loc[mask].set_index("year").sort_index()

@@ -28,7 +28,15 @@ import pandas as pd
 from scipy import stats
 
 from brandstats.errors import BrandstatsError, InsufficientDataError
-from brandstats.models import MODELS, Mixture, ModelFit, Predictive, _check_series, fit_model
+from brandstats.models import (
+    MODELS,
+    Mixture,
+    ModelFit,
+    Predictive,
+    check_levels,
+    check_series,
+    fit_model,
+)
 
 __all__ = ["Backtest", "Projection", "crps", "project", "run_backtest"]
 
@@ -170,13 +178,13 @@ def run_backtest(
     L of the cases. It needs at least 3 cases (else k = 1). The weights are estimated on the
     same cases, so the coverage after widening is an in-sample figure.
     """
-    levels = _check_levels(levels)
+    levels = check_levels(levels)
     unknown = sorted(set(models) - set(MODELS))
     if unknown or horizon < 1:
         raise BrandstatsError(
             f"unknown models {unknown}" if unknown else f"horizon must be >= 1, got {horizon}"
         )
-    years, _ = _check_series(series)
+    years, _ = check_series(series)
     n = years.size
     fits: dict[str, ModelFit] = {}
     reasons: dict[str, str] = {}
@@ -221,13 +229,6 @@ def run_backtest(
         notes.append(widening_note)
     table = _table(models, fits, reasons, cases, weights, levels)
     return Backtest(fits, table, cases, weights, widening, coverage, tuple(notes))
-
-
-def _check_levels(levels: Sequence[float]) -> tuple[float, ...]:
-    checked = tuple(sorted({float(level) for level in levels}))
-    if not checked or not all(0 < level < 1 for level in checked):
-        raise BrandstatsError(f"levels must be between 0 and 1 (exclusive), got {levels}")
-    return checked
 
 
 def _score(
@@ -395,7 +396,7 @@ class Projection:
             in percent (e.g. ``lower_90``); one row per year for the chosen model (named
             ``"auto"`` for the mixture) and then for each other component.
         """
-        levels = self.levels if levels is None else _check_levels(levels)
+        levels = self.levels if levels is None else check_levels(levels)
         probabilities = [0.5] + [p for level in levels for p in ((1 - level) / 2, (1 + level) / 2)]
         names = [f"{side}_{round(100 * level)}" for level in levels for side in ("lower", "upper")]
         others = {m: p for m, p in self.components.items() if m != self.model}
@@ -451,10 +452,10 @@ def project(
     year`` years ahead and always covers every model, so a single model's row can be compared
     with the others; for a single model the ``weight`` column is 1 for it and 0 elsewhere.
     """
-    levels = _check_levels(levels)
+    levels = check_levels(levels)
     if model != "auto" and model not in MODELS:
         raise BrandstatsError(f"unknown model {model!r}; choose 'auto' or one of {list(MODELS)}")
-    years, _ = _check_series(series)
+    years, _ = check_series(series)
     last = int(years[-1]) if years.size else None
     if last is None or target_year <= last:
         raise BrandstatsError(

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import functools
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -54,6 +54,8 @@ __all__ = [
     "Parametric",
     "Predictive",
     "Sample",
+    "check_levels",
+    "check_series",
     "fit_model",
 ]
 
@@ -148,20 +150,21 @@ class Parametric:
         return float(np.exp(self.loc) if self.log else self.loc)
 
     def cdf(self, x: ArrayLike) -> Any:
-        x = _as_array(x)
-        if not self.log:
-            return _unwrap(np.asarray(self.frozen.cdf(x)))
-        positive = x > 0
-        logx = np.log(np.where(positive, x, 1.0))
-        return _unwrap(np.where(positive, self.frozen.cdf(logx), 0.0))
+        return self._tail(x, "cdf", below_zero=0.0)
 
     def sf(self, x: ArrayLike) -> Any:
+        return self._tail(x, "sf", below_zero=1.0)
+
+    def _tail(self, x: ArrayLike, which: str, *, below_zero: float) -> Any:
+        """``frozen.cdf`` or ``frozen.sf`` at x (at log x for a log distribution, which puts
+        no mass at or below 0)."""
         x = _as_array(x)
+        method = getattr(self.frozen, which)
         if not self.log:
-            return _unwrap(np.asarray(self.frozen.sf(x)))
+            return _unwrap(np.asarray(method(x)))
         positive = x > 0
         logx = np.log(np.where(positive, x, 1.0))
-        return _unwrap(np.where(positive, self.frozen.sf(logx), 1.0))
+        return _unwrap(np.where(positive, method(logx), below_zero))
 
     def ppf(self, q: ArrayLike) -> Any:
         value = np.asarray(self.frozen.ppf(_as_array(q)))
@@ -373,7 +376,7 @@ def fit_model(series: pd.Series, model: str, *, seed: int = 0) -> ModelFit:
     """
     if model not in MODELS:
         raise BrandstatsError(f"unknown model {model!r}; choose from {', '.join(MODELS)}")
-    years, values = _check_series(series)
+    years, values = check_series(series)
     if years.size < MODELS[model]:
         raise InsufficientDataError(
             f"{model} needs at least {MODELS[model]} observations, got {years.size}"
@@ -386,7 +389,15 @@ def fit_model(series: pd.Series, model: str, *, seed: int = 0) -> ModelFit:
     return ModelFit(model, int(years[-1]), int(years.size), params, forecast)
 
 
-def _check_series(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def check_series(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Check a series as every model needs it; return its years and values as arrays.
+
+    Raises
+    ------
+    BrandstatsError
+        Unless ``series`` is a :class:`pandas.Series` of finite numbers indexed by ascending,
+        unique int years.
+    """
     if not isinstance(series, pd.Series):
         raise BrandstatsError(f"expected a pandas Series, got {type(series).__name__}")
     if not pd.api.types.is_integer_dtype(series.index.dtype):
@@ -397,6 +408,23 @@ def _check_series(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if not np.all(np.isfinite(values)):
         raise BrandstatsError("the series has missing or infinite values; drop them first")
     return series.index.to_numpy(dtype=np.int64), values
+
+
+def check_levels(levels: Sequence[float]) -> tuple[float, ...]:
+    """Central interval levels, sorted and deduplicated; each strictly between 0 and 1.
+
+    Raises
+    ------
+    BrandstatsError
+        If ``levels`` is empty or a level is not strictly between 0 and 1.
+    """
+    try:
+        checked = tuple(sorted({float(level) for level in levels}))
+    except (TypeError, ValueError):
+        checked = ()
+    if not checked or not all(0 < level < 1 for level in checked):
+        raise BrandstatsError(f"levels must be between 0 and 1 (exclusive), got {levels}")
+    return checked
 
 
 def _spread_floor(values: np.ndarray) -> float:

@@ -139,9 +139,9 @@ def check_parameters(params: Mapping[str, Any]) -> RunContext:
         )
     region = p.get("region", "")
     if not region:
-        from .attainment import _default_region
+        from .attainment import default_region
 
-        region = _default_region(observations, targets, indicator)
+        region = default_region(observations, targets, indicator)
     regions = observations.loc[observations["indicator"] == indicator, "region"].unique()
     if region not in set(regions):
         raise ParameterError(
