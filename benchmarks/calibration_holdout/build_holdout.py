@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+import tempfile
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -253,7 +254,7 @@ RED_TARGETS = {
     "SK": 14,
 }
 EEA_TARGETS = {"NO": 67.5, "IS": 64}
-ENC_TARGETS = {"AL": 38, "BA": 40, "XK": 25, "MK": 28, "MD": 17, "ME": 33, "RS": 27}
+ENC_TARGETS = {"AL": 38, "BA": 40, "XK": 25, "MK": 23, "MD": 17, "ME": 33, "RS": 27}
 TRA_QUOTE = (
     "Directive 2009/28/EC, Article 3(4): 'Each Member State shall ensure that the share of "
     "energy from renewable sources in all forms of transport in 2020 is at least 10 % of the "
@@ -566,7 +567,7 @@ def india_cases(wdi_dir: Path) -> list[Case]:
             "sh.sta.mmrt",
             "Maternal mortality ratio (modeled estimate, per 100,000 live births)",
             "deaths per 100,000 live births",
-            "UN MMEIG modeled estimates",
+            "UN MMEIG modelled",
             0,
         ),
     }
@@ -877,6 +878,11 @@ def main(argv: list[str] | None = None) -> None:
         help="Europe 2020 targets table (rockdonald2 static/python/table.csv)",
     )
     parser.add_argument("--out", type=Path, default=HERE, help="output folder")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="rebuild in a temporary folder and fail if the CSVs in --out differ from it",
+    )
     args = parser.parse_args(argv)
     table = load_targets_table(args.targets_table)
     cases = [
@@ -886,7 +892,16 @@ def main(argv: list[str] | None = None) -> None:
         *india_cases(args.wdi),
         *cn_urban_cases(args.wdi),
     ]
-    counts = write(cases, args.out)
+    if args.check:
+        with tempfile.TemporaryDirectory() as tmp:
+            counts = write(cases, Path(tmp))
+            for name in ("cases.csv", "targets.csv", "case_notes.csv"):
+                built, kept = Path(tmp) / name, args.out / name
+                if not kept.is_file() or built.read_bytes() != kept.read_bytes():
+                    sys.exit(f"{kept}: differs from a rebuild from the fetched files")
+        print(f"{args.out}: cases.csv, targets.csv, case_notes.csv identical to a rebuild")
+    else:
+        counts = write(cases, args.out)
     total = sum(n for n, _ in counts.values())
     met = sum(m for _, m in counts.values())
     for family, (n, m) in counts.items():
