@@ -45,3 +45,88 @@ def test_bad_parameters_are_named_with_what_was_expected(change, message):
         check_parameters({**GOOD, **change})
     assert message in str(info.value)
     assert isinstance(info.value, ValueError)
+
+
+def _namespace(**extra):
+    """A notebook's namespace after the parameters cell (IPython's own names included)."""
+    import brandstats
+
+    return {
+        "__name__": "__main__", "__builtins__": __builtins__, "_": "", "_i1": "x = 1",
+        "In": ["", "x = 1"], "Out": {}, "get_ipython": lambda: None, "bs": brandstats,
+        "display": print, **GOOD, **extra,
+    }  # fmt: skip
+
+
+def test_a_notebook_namespace_is_accepted():
+    run = check_parameters(_namespace())
+    assert (run.indicator, run.as_of, run.levels) == ("product_brand_value", 2021, (0.5, 0.9))
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"indcator": "x"}, "unknown parameter 'indcator' (did you mean 'indicator'?)"),
+        ({"as_off": 2020}, "unknown parameter 'as_off' (did you mean 'as_of'?)"),
+        ({"levles": [0.8]}, "unknown parameter 'levles' (did you mean 'levels'?)"),
+        ({"colour": None}, "unknown parameter 'colour'"),
+        ({"verbose": True}, "unknown parameter 'verbose'"),
+    ],
+)
+def test_an_undeclared_plain_name_in_the_namespace_is_refused(extra, message):
+    with pytest.raises(ParameterError) as info:
+        check_parameters(_namespace(**extra))
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_scorecard_parameters():
+    from brandstats import check_scorecard_parameters
+
+    ns = _namespace()
+    for name in GOOD:
+        del ns[name]
+    p = check_scorecard_parameters({**ns, "results_dir": "out", "language": "zh"})
+    assert (p.results_dir, p.language, p.output_dir, p.run_name) == ("out", "zh", "", "")
+    with pytest.raises(ParameterError, match=r"unknown parameter 'result_dir' \(did you mean "
+                       r"'results_dir'\?\)"):  # fmt: skip
+        check_scorecard_parameters({**ns, "results_dir": "out", "result_dir": "x"})
+    with pytest.raises(ParameterError, match="language='fr'"):
+        check_scorecard_parameters({"results_dir": "out", "language": "fr"})
+    with pytest.raises(ParameterError, match=r"results_dir=3 \(int\)"):
+        check_scorecard_parameters({"results_dir": 3})
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("notebook", "parameters", "message"),
+    [
+        ("project_target.ipynb", {"indcator": "x"},
+         "unknown parameter 'indcator' (did you mean 'indicator'?)"),
+        ("scorecard.ipynb", {"languag": "zh"},
+         "unknown parameter 'languag' (did you mean 'language'?)"),
+    ],
+)  # fmt: skip
+def test_papermill_refuses_a_misspelt_parameter(tmp_path, root, notebook, parameters, message):
+    import nbformat
+    import papermill as pm
+
+    nb = nbformat.read(root / "notebooks" / notebook, as_version=4)
+    first = next(
+        i for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", [])
+    )  # fmt: skip
+    if "globals()" not in nb.cells[first].source:
+        # Until the notebook itself passes globals(): a first cell that does, as agreed.
+        call = "check_parameters" if notebook == "project_target.ipynb" else (
+            "check_scorecard_parameters")  # fmt: skip
+        nb.cells[first].source = f"import brandstats as bs\nbs.{call}(globals())"
+    path = tmp_path / notebook
+    nbformat.write(nb, path)
+    with pytest.raises(pm.PapermillExecutionError) as info:
+        pm.execute_notebook(
+            str(path), str(tmp_path / "out.ipynb"), parameters=parameters, progress_bar=False,
+            cwd=str(root / "notebooks"), kernel_name="python3",
+        )  # fmt: skip
+    assert info.value.ename == "ParameterError"
+    assert message in info.value.evalue

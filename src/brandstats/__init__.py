@@ -26,6 +26,8 @@ _EXPORTS = {
     "assess_series": "attainment",
     "Assessment": "attainment",
     "check_parameters": "parameters",
+    "check_scorecard_parameters": "parameters",
+    "ScorecardParameters": "parameters",
     "ParameterError": "parameters",
     "describe": "results",
     "load_scorecard": "results",

@@ -1,8 +1,10 @@
 """Notebook parameters: check them before anything runs.
 
-papermill injects parameters as literals but neither types nor validates them, so a notebook's
-first cell after ``parameters`` calls :func:`check_parameters`: a wrong type, an unknown
-indicator or an impossible year stops the notebook there with one clear message.
+papermill injects parameters as literals but neither types nor validates them, and a misspelt
+``-p indcator x`` only adds a new variable in a cell after the ``parameters`` cell. So a
+notebook's first cell after ``parameters`` passes its whole namespace,
+``bs.check_parameters(globals())``: a wrong type, an unknown indicator, an impossible year or a
+parameter the notebook does not declare stops the notebook there with one clear message.
 """
 
 from __future__ import annotations
@@ -18,7 +20,13 @@ import pandas as pd
 from .config import MODELS, YEAR_RANGE, YEARS_TEXT
 from .errors import BrandstatsError
 
-__all__ = ["ParameterError", "RunContext", "check_parameters"]
+__all__ = [
+    "ParameterError",
+    "RunContext",
+    "ScorecardParameters",
+    "check_parameters",
+    "check_scorecard_parameters",
+]
 
 # name -> (accepted types, what it must be)
 _TYPES: dict[str, tuple[tuple[type, ...], str]] = {
@@ -35,6 +43,21 @@ _TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "run_name": ((str,), "a file stem (letters, digits, - _ .), or ''"),
     "seed": ((int,), "a whole number"),
 }
+
+
+# The scorecard notebook's parameters, likewise.
+_SCORECARD_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "results_dir": ((str,), "a folder with the JSON results of a batch run"),
+    "language": _TYPES["language"],
+    "output_dir": ((str,), "a folder, or '' for results_dir"),
+    "run_name": _TYPES["run_name"],
+}
+
+# Values a parameter can have (what papermill injects, YAML included); a name in a notebook's
+# namespace holding one of these, that the notebook does not declare, is a misspelt parameter.
+_PLAIN = (str, int, float, bool, list, tuple, dict, type(None))
+# Plain names IPython itself puts in every kernel's namespace.
+_KERNEL_NAMES = frozenset({"In", "Out"})
 
 
 class ParameterError(BrandstatsError):
@@ -77,13 +100,108 @@ def _year(name: str, value: int) -> int | None:
     return value
 
 
-def check_parameters(params: Mapping[str, Any]) -> RunContext:
+@dataclass(frozen=True)
+class ScorecardParameters:
+    """The scorecard notebook's checked parameters (see ``notebooks/scorecard.ipynb``)."""
+
+    results_dir: str
+    language: str
+    output_dir: str
+    run_name: str
+
+
+def _declared(
+    namespace: Mapping[str, Any], types: Mapping[str, tuple[tuple[type, ...], str]]
+) -> dict[str, Any]:
+    """The declared parameters found in ``namespace``, type-checked.
+
+    Any other name holding a plain value (str, int, float, bool, list, dict, None) that does
+    not start with ``_`` is refused as an undeclared parameter: papermill's ``-p indcator x``
+    lands in the namespace as ``indcator = "x"``. Modules, functions and other objects are
+    ignored, so ``globals()`` of a notebook can be passed as it is.
+    """
+    unknown = [
+        name
+        for name, value in namespace.items()
+        if name not in types
+        and not name.startswith("_")
+        and name not in _KERNEL_NAMES
+        and isinstance(value, _PLAIN)
+    ]
+    if unknown:
+        lines = []
+        for name in unknown:
+            close = difflib.get_close_matches(name, types, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            lines.append(f"unknown parameter {name!r}{hint}")
+        known = ", ".join(types)
+        raise ParameterError("; ".join(lines) + f"; the notebook's parameters are: {known}")
+    params = {name: namespace[name] for name in types if name in namespace}
+    for name, value in params.items():
+        accepted, expected = types[name]
+        if not isinstance(value, accepted) or isinstance(value, bool):
+            raise ParameterError(
+                f"parameter {name}={value!r} ({type(value).__name__}): expected {expected}"
+            )
+    return params
+
+
+def _check_language(language: str) -> None:
+    if language not in ("en", "zh"):
+        raise ParameterError(f"parameter language={language!r}: expected 'en' or 'zh'")
+
+
+def _check_run_name(run_name: str) -> None:
+    if run_name and not re.fullmatch(r"[\w.-]+", run_name):
+        raise ParameterError(f"parameter run_name={run_name!r}: expected {_TYPES['run_name'][1]}")
+
+
+def check_scorecard_parameters(namespace: Mapping[str, Any]) -> ScorecardParameters:
+    """Check the scorecard notebook's parameters.
+
+    Parameters
+    ----------
+    namespace : mapping
+        The notebook's namespace, ``globals()``, or a mapping of its parameters.
+
+    Returns
+    -------
+    ScorecardParameters
+
+    Raises
+    ------
+    ParameterError
+        For a parameter of the wrong type or value, or one the notebook does not declare
+        (with the closest declared name).
+    """
+    p = _declared(namespace, _SCORECARD_TYPES)
+    language = p.get("language", "en")
+    _check_language(language)
+    run_name = p.get("run_name", "")
+    _check_run_name(run_name)
+    results_dir = p.get("results_dir", "")
+    if not results_dir:
+        raise ParameterError(
+            f"parameter results_dir='': expected {_SCORECARD_TYPES['results_dir'][1]}"
+        )
+    return ScorecardParameters(
+        results_dir=results_dir,
+        language=language,
+        output_dir=p.get("output_dir", ""),
+        run_name=run_name,
+    )
+
+
+def check_parameters(namespace: Mapping[str, Any]) -> RunContext:
     """Check a target notebook's parameters and load the data they name.
 
     Parameters
     ----------
-    params : mapping
-        The notebook's parameters (see ``notebooks/project_target.ipynb``).
+    namespace : mapping
+        The notebook's namespace, ``globals()``, or a mapping of its parameters (see
+        ``notebooks/project_target.ipynb``). Names starting with ``_``, and names holding
+        anything but a plain value (modules, functions, frames), are ignored; any other
+        name the notebook does not declare is refused.
 
     Returns
     -------
@@ -98,17 +216,7 @@ def check_parameters(params: Mapping[str, Any]) -> RunContext:
     """
     from .loading import load_observations, load_targets
 
-    for name, value in params.items():
-        if name not in _TYPES:
-            close = difflib.get_close_matches(name, _TYPES, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ParameterError(f"unknown parameter {name!r}{hint}")
-        types, expected = _TYPES[name]
-        if not isinstance(value, types) or isinstance(value, bool):
-            raise ParameterError(
-                f"parameter {name}={value!r} ({type(value).__name__}): expected {expected}"
-            )
-    p = dict(params)
+    p = _declared(namespace, _TYPES)
     model = p.get("model", "auto")
     if model != "auto" and model not in MODELS:
         raise ParameterError(f"parameter model={model!r}: expected {_TYPES['model'][1]}")
@@ -118,11 +226,9 @@ def check_parameters(params: Mapping[str, Any]) -> RunContext:
     ):
         raise ParameterError(f"parameter levels={list(levels)!r}: expected {_TYPES['levels'][1]}")
     language = p.get("language", "en")
-    if language not in ("en", "zh"):
-        raise ParameterError(f"parameter language={language!r}: expected 'en' or 'zh'")
+    _check_language(language)
     run_name = p.get("run_name", "")
-    if run_name and not re.fullmatch(r"[\w.-]+", run_name):
-        raise ParameterError(f"parameter run_name={run_name!r}: expected {_TYPES['run_name'][1]}")
+    _check_run_name(run_name)
     as_of = _year("as_of", p.get("as_of", 0))
     base_year = _year("base_year", p.get("base_year", 0))
 
