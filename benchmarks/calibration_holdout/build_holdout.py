@@ -208,12 +208,13 @@ RED_QUOTE = (
     "from renewable sources in gross final consumption of energy in 2020': {geo} {t}%"
 )
 RED_HR_QUOTE = (
-    "Treaty concerning the accession of the Republic of Croatia (OJ L 112, 24.4.2012), Annex III, "
-    "adding Croatia to Annex I Part A of Directive 2009/28/EC: Croatia 20%"
+    "Act concerning the conditions of accession of the Republic of Croatia (OJ L 112, "
+    "24.4.2012), adaptation of Directive 2009/28/EC, Annex I Part A: Croatia 20%"
 )
 RED_EU_QUOTE = (
-    "Directive 2009/28/EC, Article 1 and recital 13: 'a mandatory target of a 20 % share of energy "
-    "from renewable sources in overall Community energy consumption by 2020'"
+    "Directive 2009/28/EC, Article 3(1): 'Such mandatory national overall targets are consistent "
+    "with a target of at least a 20 % share of energy from renewable sources in the Community's "
+    "gross final consumption of energy in 2020'"
 )
 EEA_QUOTE = (
     "EEA Joint Committee Decision No 162/2011 of 19 December 2011 incorporating Directive "
@@ -547,6 +548,57 @@ def cn_urban_cases(wdi_dir: Path) -> list[Case]:
     return cases
 
 
+def cn_population_cases(wdi_dir: Path) -> list[Case]:
+    """China's total-population ceilings of the 11th and 12th Five-Year Plans."""
+    code = "sp.pop.totl"
+    data = load_wdi(wdi_dir, code)
+    note = (
+        "Mid-year estimate (WDI, UN WPP revision); the plans count the NBS year-end population, "
+        "which differs by a few million either way."
+    )
+    cases = []
+    for number, plan, target, year, base, quote in (
+        (
+            11,
+            "第十一个五年规划纲要 (2006-2010)",
+            1.36e9,
+            2010,
+            2005,
+            "全国总人口 136000 万人 (13.6亿以内)",
+        ),
+        (
+            12,
+            "第十二个五年规划纲要 (2011-2015)",
+            1.39e9,
+            2015,
+            2010,
+            "全国总人口 139000 万人 (13.9亿以内)",
+        ),
+    ):
+        cases.append(
+            Case(
+                case_id=f"CN_FYP{number}_POP",
+                family="CN_FYP",
+                geography="China",
+                indicator="Population, total",
+                unit="persons",
+                unit_kind="count",
+                lower="0",
+                upper="",
+                series=series_upto(data, "CHN", year),
+                series_source=wdi_source(code, "UN WPP / NBS, mid-year"),
+                target=target,
+                direction="<=",
+                target_year=year,
+                as_of_year=base,
+                decimals=0,
+                target_source=CN_QUOTE.format(plan=plan, q=quote),
+                note=note,
+            )
+        )
+    return cases
+
+
 def india_cases(wdi_dir: Path) -> list[Case]:
     specs = {
         "TFR": (
@@ -771,8 +823,8 @@ def is_met(actual: Decimal, target: float, direction: str) -> bool:
 
 
 def fmt_target(target: float) -> str:
-    """A target as written in the official text (no trailing zeros)."""
-    return f"{target:g}"
+    """A target as written in the official text (no trailing zeros, counts in full)."""
+    return str(int(target)) if target >= 1e6 else f"{target:g}"
 
 
 def write(cases: list[Case], out: Path) -> dict[str, tuple[int, int]]:
@@ -891,6 +943,7 @@ def main(argv: list[str] | None = None) -> None:
         *nato_cases(args.wdi),
         *india_cases(args.wdi),
         *cn_urban_cases(args.wdi),
+        *cn_population_cases(args.wdi),
     ]
     if args.check:
         with tempfile.TemporaryDirectory() as tmp:
