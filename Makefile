@@ -5,22 +5,34 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= reports/latest
+# uv installs exactly what uv.lock pins (from PyPI); keep UV_VERSION equal to uv's version in
+# uv.lock (tests/test_packaging.py checks it).
+UV_VERSION := 0.13.9
+UV := $(BIN)/uv
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+export UV_PYTHON_DOWNLOADS := never
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast lint lab bench clean
+.PHONY: help install lock run test test-fast lint lab bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(UV):
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --progress-bar on "uv==$(UV_VERSION)"
+
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	@echo "installing the locked dependencies (uv.lock) into $(VENV)/: a minute or two the first time"
+	$(UV) sync --locked --extra dev
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	@if git rev-parse --git-dir >/dev/null 2>&1; then $(BIN)/nbstripout --install; fi
 	@touch $(STAMP)
 
-install: $(STAMP)  ## create .venv (if missing) and install brandstats with its dev tools
+install: $(STAMP)  ## create .venv (if missing) and install brandstats with its dev tools from uv.lock
+
+lock: $(UV)  ## update uv.lock after changing the dependencies in pyproject.toml
+	$(UV) lock
 
 run: install  ## run every target's notebook on the shipped data and write the scorecard to reports/
 	$(BIN)/brandstats validate data/targets.csv data/observations.csv
@@ -36,8 +48,8 @@ lint: install  ## ruff check and format check
 	$(BIN)/ruff check src tests benchmarks data notebooks
 	$(BIN)/ruff format --check src tests benchmarks data notebooks
 
-lab: install  ## open JupyterLab on the project with brandstats importable
-	$(BIN)/jupyter lab notebooks/
+lab: install  ## open JupyterLab at the project's top (data/, notebooks/, reports/) with brandstats
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)"
 
 bench: install  ## run the benchmarks (prints ratios against in-run baselines)
 	$(BIN)/python benchmarks/bench_assess.py

@@ -178,6 +178,38 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _cmd_notebooks(args: argparse.Namespace) -> int:
+    """Copy the shipped notebooks into ``args.folder``; never overwrite a file already there."""
+    import shutil
+
+    from .config import NOTEBOOKS_DIR
+
+    folder = Path(args.folder)
+    if folder.exists() and not folder.is_dir():
+        raise BrandstatsError(f"{folder} is a file; name a folder to copy the notebooks into")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BrandstatsError(f"cannot make the folder {folder}: {exc.strerror}") from None
+    kept = 0
+    for source in sorted(NOTEBOOKS_DIR.glob("*.ipynb")):
+        target = folder / source.name
+        try:
+            with source.open("rb") as src, target.open("xb") as dst:
+                shutil.copyfileobj(src, dst)
+        except FileExistsError:
+            kept += 1
+            print(f"kept {target}: a file of that name is there (not overwritten)", file=sys.stderr)
+        except OSError as exc:
+            raise BrandstatsError(f"cannot write {target}: {exc.strerror}") from None
+        else:
+            print(target)
+    if kept:
+        print(f"to get fresh copies, choose another folder or move those {kept} away",
+              file=sys.stderr)  # fmt: skip
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``brandstats`` command."""
     parser = argparse.ArgumentParser(
@@ -227,6 +259,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, tcp://HOST:PORT")
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="per-cell time limit")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("notebooks", help="copy the notebooks into a folder, to open in JupyterLab")
+    p.add_argument("folder", metavar="DIR", help="where to copy them (made if missing)")
+    p.set_defaults(func=_cmd_notebooks)
     return parser
 
 

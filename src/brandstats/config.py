@@ -21,8 +21,21 @@ __all__ = [
     "YEAR_RANGE",
 ]
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-"""The project's top folder (the one holding ``data/`` and ``notebooks/``)."""
+
+def _project_root() -> Path:
+    """The folder holding ``data/`` and ``notebooks/``.
+
+    An installed wheel carries them inside the package (``brandstats/data``,
+    ``brandstats/notebooks``: ``force-include`` in pyproject.toml); a source tree, and so an
+    editable install, has them at its top, two levels above this file.
+    """
+    package = Path(__file__).resolve().parent
+    return package if (package / "data").is_dir() else package.parents[1]
+
+
+PROJECT_ROOT = _project_root()
+"""The folder holding ``data/`` and ``notebooks/``: the source tree's top in a development
+(editable) install, the installed package's folder otherwise."""
 
 DATA_DIR = PROJECT_ROOT / "data"
 """The shipped data folder."""
