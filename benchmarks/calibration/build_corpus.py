@@ -38,6 +38,7 @@ WDI_COMMIT = "4ebec5a2273f531ba238a34dbe440394dc5a6c4b"
 CODES_REPO = "datasets/country-codes"
 CODES_COMMIT = "caa72d1e0e5af8876c170bb36a9e4d64a01bba88"
 CODES_PATH = "data/country-codes.csv"
+EPS = 1e-9  # rounded values compared in floating point: 0.98 - 0.97 > 0.01
 POP_CODE = "SP.POP.TOTL"  # used only to order candidate countries (most populous first)
 
 # The 36 starter cases of /work/shared/calibration (chosen by hand there; kept as they were).
@@ -293,7 +294,9 @@ class Family:
     ``target`` maps a country's series (indexed by year) to the unrounded target value;
     ``hair`` is the band around the target, in the unit, inside which a case is left out;
     ``hair_rel`` is the same band as a share of the target (the larger band applies).
-    ``needs_gap`` keeps only countries that had not met the target in ``as_of_year`` (for
+    ``baseline_year`` is the year a relative target is computed from; ``plan_year`` the start
+    year of a fixed-level target's plan (written as ``base_year`` for the official progress
+    rule). ``needs_gap`` keeps only countries that had not met the target in ``as_of_year`` (for
     fixed-level targets that most countries had long met). ``per_side`` caps the met and the
     missed cases per as-of year (most populous first); ``starter`` fixes the countries instead.
     """
@@ -314,6 +317,7 @@ class Family:
     per_side: int = 12
     min_years: int = 8
     baseline_year: int | None = None
+    plan_year: int | None = None
     starter: dict[int, list[str]] = field(default_factory=dict)
     case_prefix: str = ""
 
@@ -344,6 +348,7 @@ FAMILIES: tuple[Family, ...] = (
         hair=1.0,
         hair_below_only=True,
         starter={2011: STARTER_GVAP_DTP3},
+        plan_year=2010,
     ),
     Family(
         "GVAP_DTP3",
@@ -358,6 +363,7 @@ FAMILIES: tuple[Family, ...] = (
         hair_below_only=True,
         per_side=10,
         case_prefix="GVAP_DTP3_2020",
+        plan_year=2010,
     ),
     Family(
         "GVAP_MCV1",
@@ -372,6 +378,7 @@ FAMILIES: tuple[Family, ...] = (
         hair_below_only=True,
         per_side=10,
         case_prefix="GVAP_MCV1_2020",
+        plan_year=2010,
     ),
     Family(
         "WHA63_MCV1",
@@ -384,6 +391,7 @@ FAMILIES: tuple[Family, ...] = (
         "integer WUENIC estimate >= 90 (89 and 90 left out)",
         hair=1.0,
         hair_below_only=True,
+        plan_year=2010,
     ),
     Family(
         "MDG_MMR",
@@ -437,6 +445,7 @@ FAMILIES: tuple[Family, ...] = (
         hair=1.0,
         needs_gap=True,
         per_side=10,
+        plan_year=1994,
     ),
     Family(
         "END_TB_INC",
@@ -464,6 +473,7 @@ FAMILIES: tuple[Family, ...] = (
         hair=0.01,
         needs_gap=True,
         min_years=6,
+        plan_year=1990,
     ),
     Family(
         "MDG3_GPI",
@@ -479,6 +489,7 @@ FAMILIES: tuple[Family, ...] = (
         min_years=6,
         per_side=8,
         case_prefix="MDG3_GPI_2015",
+        plan_year=1990,
     ),
     Family(
         "UNGASS_HIV_YW",
@@ -508,6 +519,7 @@ FAMILIES: tuple[Family, ...] = (
         hair=0.5,
         needs_gap=True,
         per_side=10,
+        plan_year=1981,
     ),
 )
 
@@ -565,15 +577,21 @@ def _is_met(actual: float, target: float, direction: str) -> bool:
 
 
 def _within_hair(fam: Family, actual: float, target: float) -> bool:
-    band = max(fam.hair, fam.hair_rel * abs(target))
+    band = max(fam.hair, fam.hair_rel * abs(target)) + EPS
     if fam.hair_below_only:  # integer coverage: 89 and 90 left out, 91 kept
         return target - band <= actual <= target
     return abs(actual - target) <= band
 
 
+def _base_year(fam: Family, series: pd.Series) -> int:
+    # the plan's base year, or the first year with data after it
+    start = fam.baseline_year if fam.baseline_year is not None else fam.plan_year
+    return int(series.index[series.index >= start].min())
+
+
 def _closeness(fam: Family, row: dict) -> str:
     # within twice the left-out band: kept, but a revision of the series could flip the verdict
-    band = 2 * max(fam.hair, fam.hair_rel * abs(row["target"]))
+    band = 2 * max(fam.hair, fam.hair_rel * abs(row["target"])) + EPS
     if abs(row["actual"] - row["target"]) <= band:
         return " Close to the target: verdict sensitive to revisions of the series."
     return ""
@@ -687,6 +705,7 @@ def build(root: Path) -> dict[str, pd.DataFrame]:
                         "unit_kind": ind.unit_kind,
                         "lower": _fmt(ind.lower),
                         "upper": _fmt(ind.upper),
+                        "base_year": _base_year(fam, series),
                     }
                 )
                 margin = (row["actual"] - row["target"]) / abs(row["target"]) * 100
