@@ -551,17 +551,21 @@ def cn_urban_cases(wdi_dir: Path) -> list[Case]:
 def cn_population_cases(wdi_dir: Path) -> list[Case]:
     """China's total-population ceilings of the 11th and 12th Five-Year Plans."""
     code = "sp.pop.totl"
-    data = load_wdi(wdi_dir, code)
+    # persons -> millions, an exact decimal shift: brandstats rejects counts above 1e9
+    data = {
+        geo: {y: format(Decimal(v).scaleb(-6).normalize(), "f") for y, v in series.items()}
+        for geo, series in load_wdi(wdi_dir, code).items()
+    }
     note = (
-        "Mid-year estimate (WDI, UN WPP revision); the plans count the NBS year-end population, "
-        "which differs by a few million either way."
+        "Mid-year estimate (WDI, UN WPP revision), persons / 10^6; the plans count the NBS "
+        "year-end population, which differs by a few million either way."
     )
     cases = []
     for number, plan, target, year, base, quote in (
         (
             11,
             "第十一个五年规划纲要 (2006-2010)",
-            1.36e9,
+            1360.0,
             2010,
             2005,
             "全国总人口 136000 万人 (13.6亿以内)",
@@ -569,7 +573,7 @@ def cn_population_cases(wdi_dir: Path) -> list[Case]:
         (
             12,
             "第十二个五年规划纲要 (2011-2015)",
-            1.39e9,
+            1390.0,
             2015,
             2010,
             "全国总人口 139000 万人 (13.9亿以内)",
@@ -581,7 +585,7 @@ def cn_population_cases(wdi_dir: Path) -> list[Case]:
                 family="CN_FYP",
                 geography="China",
                 indicator="Population, total",
-                unit="persons",
+                unit="million persons",
                 unit_kind="count",
                 lower="0",
                 upper="",
@@ -591,7 +595,7 @@ def cn_population_cases(wdi_dir: Path) -> list[Case]:
                 direction="<=",
                 target_year=year,
                 as_of_year=base,
-                decimals=0,
+                decimals=2,
                 target_source=CN_QUOTE.format(plan=plan, q=quote),
                 note=note,
             )
@@ -823,8 +827,8 @@ def is_met(actual: Decimal, target: float, direction: str) -> bool:
 
 
 def fmt_target(target: float) -> str:
-    """A target as written in the official text (no trailing zeros, counts in full)."""
-    return str(int(target)) if target >= 1e6 else f"{target:g}"
+    """A target as written in the official text (no trailing zeros)."""
+    return f"{target:g}"
 
 
 def write(cases: list[Case], out: Path) -> dict[str, tuple[int, int]]:
