@@ -1,10 +1,26 @@
-"""The command line: targets and validate."""
+"""The command line: targets, validate and assess, in every output format."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import re
+
+import pytest
 
 from brandstats.cli import main
+
+BAD_VALUES = re.compile(r"\b(NaN|nan|None|<NA>|NaT)\b")
+
+
+def shipped_first_years(root) -> dict[tuple[str, str], list[int]]:
+    """Observed years per (indicator, region), read with the csv module (not the package)."""
+    years: dict[tuple[str, str], list[int]] = {}
+    with (root / "data" / "observations.csv").open(encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            years.setdefault((row["indicator"], row["region"]), []).append(int(row["year"]))
+    return {k: sorted(v) for k, v in years.items()}
 
 
 def test_targets_formats(capsys):
@@ -28,3 +44,132 @@ def test_validate_ok_and_failing(tmp_path, capsys, root):
     err = capsys.readouterr().err
     assert "bad.csv, row 2, column 'value'" in err
     assert "bad.csv, row 3, column 'year'" in err
+
+
+def test_validate_counts_are_grammatical(tmp_path, capsys):
+    one = tmp_path / "one.csv"
+    one.write_text("indicator,region,year,value,unit\nhigh_tech_enterprises,Jinan,2020,1,家\n")
+    assert main(["validate", str(one)]) == 0
+    assert "1 observation of 1 indicator, 2020-2020" in capsys.readouterr().out
+    two = tmp_path / "two.csv"
+    two.write_text("indicator,region,year,value,unit\nhigh_tech_enterprises,Jinan,2020,1,家\n"
+                   "service_satisfaction,Jinan,2020,80,%\n")  # fmt: skip
+    assert main(["validate", str(two)]) == 0
+    assert "2 observations of 2 indicators" in capsys.readouterr().out
+
+
+def test_validate_names_observed_regions_no_target_names(tmp_path, capsys):
+    path = tmp_path / "regions.csv"
+    path.write_text(
+        "indicator,region,year,value,unit\n"
+        "product_brand_value,济南市,2020,4492,亿元\n"  # an alias of Jinan: assessed as Jinan
+        "product_brand_value,Jinan\u200b,2021,5312,亿元\n"  # a zero-width space
+        "product_brand_value,Qingdao,2021,1000,亿元\n"  # no target names Qingdao
+        "product_brand_value,Jnan,2021,1000,亿元\n"  # misspelt
+    )
+    assert main(["validate", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "region '济南市' read as 'Jinan'" in out
+    assert "product_brand_value: 2 observed regions that no target names, not assessed: " \
+           "'Jnan', 'Qingdao'" in out  # fmt: skip
+
+
+def test_validate_and_assess_read_a_named_sheet(capsys, root):
+    book = root / "tests" / "data" / "bad" / "data_on_second_sheet.xlsx"
+    assert main(["validate", f"{book}#数据"]) == 0
+    assert "4 observations of 3 indicators" in capsys.readouterr().out
+    assert main(["validate", str(book), "--sheet", "1"]) == 0
+    assert "4 observations of 3 indicators" in capsys.readouterr().out
+    assert main(["validate", str(book)]) == 1
+    assert "choose one with sheet=..., --sheet or" in capsys.readouterr().err
+
+
+def _assess(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(["assess", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_repeated_indicator_flags_add_up(capsys):
+    for args in (
+        ["--indicator", "product_brand_value", "--indicator", "service_satisfaction"],
+        ["--indicator", "product_brand_value", "service_satisfaction"],
+    ):
+        code, out, _ = _assess(capsys, *args, "--as-of", "2010", "--format", "json")
+        assert code == 0
+        assert [r["indicator"] for r in json.loads(out)] == [
+            "product_brand_value", "service_satisfaction"
+        ]  # fmt: skip
+
+
+def test_assess_before_any_data_says_why_in_every_format(capsys, root):
+    first = {k[0]: v[0] for k, v in shipped_first_years(root).items() if k[1] == "Jinan"}
+    code, out, _ = _assess(capsys, "--as-of", "2010")
+    assert code == 0
+    assert not BAD_VALUES.search(out), out
+    lines = {line.split()[0]: line for line in out.splitlines()[1:] if line.strip()}
+    assert f"no observation up to 2010; the first is from {first['product_brand_value']}" in (
+        lines["product_brand_value"]
+    )  # fmt: skip
+    assert "the first is from 2015" in lines["product_brand_value"]  # data/README: 2015 on
+    code, out, _ = _assess(capsys, "--as-of", "2010", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    code_json, out_json, _ = _assess(capsys, "--as-of", "2010", "--format", "json")
+    records = json.loads(out_json)
+    assert code == code_json == 0 and len(rows) == len(records) == 14
+    for row, record in zip(rows, records, strict=True):
+        expected = f"no observation up to 2010; the first is from {first[row['indicator']]}"
+        assert expected in row["reason"] and expected in record["reason"]
+        assert record["probability"] is None and row["probability"] == ""
+
+
+def test_assess_base_year_missing_from_one_series_goes_on(capsys, root):
+    years = shipped_first_years(root)
+    code, out, _ = _assess(
+        capsys, "--indicator", "specialised_enterprises", "product_brand_value",
+        "--base-year", "2018", "--format", "json",
+    )  # fmt: skip
+    assert code == 0
+    got = {r["indicator"]: r for r in json.loads(out)}
+    assert 2018 not in years[("specialised_enterprises", "Jinan")]
+    assert 2018 in years[("product_brand_value", "Jinan")]
+    assert got["specialised_enterprises"]["progress_note"].startswith(
+        "base year 2018 is not observed (observed: 2021"
+    )
+    assert got["product_brand_value"]["progress_category"] is not None
+    assert 0 <= got["product_brand_value"]["probability"] <= 1
+    assert got["product_brand_value"]["progress_note"] == ""
+
+
+@pytest.mark.parametrize(
+    ("indicator", "words"),
+    [
+        ("product_brand_valu", "not in the targets file (did you mean product_brand_value"),
+        ("unicorn_firms", "is a context indicator without a target"),
+    ],
+)
+def test_assess_unknown_indicator_suggests_the_closest(capsys, indicator, words):
+    code, out, err = _assess(capsys, "--indicator", indicator)
+    assert code == 1 and out == ""
+    assert words in err and "[" not in err and "\n" not in err.strip()
+
+
+def test_assess_formats_agree(capsys, root):
+    args = ["--indicator", "product_brand_value", "high_tech_enterprises"]
+    _, table, _ = _assess(capsys, *args)
+    _, as_csv, _ = _assess(capsys, *args, "--format", "csv")
+    _, as_json, _ = _assess(capsys, *args, "--format", "json")
+    rows, records = list(csv.DictReader(io.StringIO(as_csv))), json.loads(as_json)
+    assert [r["indicator"] for r in rows] == [r["indicator"] for r in records] == args[1:]
+    value = records[0]
+    # The target as the catalogue states it (data/targets.csv: > 6000 亿元 in 2022).
+    assert (value["target"], value["comparison"], value["target_year"]) == (6e11, ">", 2022)
+    assert float(rows[0]["probability"]) == pytest.approx(value["probability"], abs=1e-9)
+    assert 0 < value["probability"] < 1 and value["illustrative"] is True
+    shown = next(line for line in table.splitlines() if line.strip().startswith(args[1]))
+    assert f"{value['probability']:.0%}" in shown and "ILLUSTRATIVE" in shown
+    # high-tech enterprises: 2022 is observed (exceeded 5,700 >= 4,400): met, no probability
+    tech = records[1]
+    assert (tech["probability"], tech["verdict"], tech["actual"]) == (None, "met", 5700.0)
+    assert rows[1]["probability"] == ""
+    assert not BAD_VALUES.search(table), table

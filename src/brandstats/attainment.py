@@ -222,9 +222,8 @@ def measure_progress(
     if base_year is None:
         base_year = int(series.index[0])
     if base_year not in series.index:
-        raise BrandstatsError(
-            f"base year {base_year} is not observed; observed years: {list(series.index)}"
-        )
+        years = ", ".join(str(y) for y in series.index)
+        raise InsufficientDataError(f"base year {base_year} is not observed (observed: {years})")
     later = series.loc[base_year:]
     if len(later) < 2:
         raise InsufficientDataError(

@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 import pandas as pd
 
@@ -25,6 +26,11 @@ def _print_frame(frame: pd.DataFrame, fmt: str) -> None:
     else:
         with pd.option_context("display.max_rows", None, "display.width", 200):
             print(frame.to_string(index=False))
+
+
+def _count(n: int, noun: str, plural: str = "") -> str:
+    """``1 indicator``, ``2 indicators``."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
 def _shown(row: object) -> str:
@@ -48,11 +54,11 @@ def _cmd_targets(args: argparse.Namespace) -> int:
     return 0
 
 
-def _is_targets_file(path: Path) -> bool:
+def _is_targets_file(path: Path, sheet: str | None) -> bool:
     """A file with a ``target`` or ``comparison`` column is a catalogue, else observations."""
-    from .loading import _read_grid, _table
+    from .loading import read_table
 
-    columns = _table(_read_grid(path, None), path.name, "indicator").columns
+    columns = read_table(path, sheet=sheet).columns
     return "target" in columns or "comparison" in columns
 
 
@@ -66,23 +72,28 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     except DataError as exc:
         print(f"FAIL targets {args.targets or '(shipped)'}\n  {exc}", file=sys.stderr)
         return 1
-    for path in map(Path, args.paths):
+    for path in args.paths:
         try:
-            if _is_targets_file(path):
-                frame = load_targets(path)
+            if _is_targets_file(Path(path), args.sheet):
+                frame = load_targets(path, sheet=args.sheet)
                 with_target = int(frame["target"].notna().sum())
-                print(f"ok   {path}: {len(frame)} indicators, {with_target} with a target")
+                counted = _count(len(frame), "indicator")
+                print(f"ok   {path}: {counted}, {with_target} with a target")
             else:
-                frame = load_observations(path, targets=targets)
+                frame = load_observations(path, targets=targets, sheet=args.sheet)
                 illustrative = int((frame["qualifier"] == "illustrative").sum())
                 print(
-                    f"ok   {path}: {len(frame)} observations of {frame['indicator'].nunique()} "
-                    f"indicators, {frame['year'].min()}-{frame['year'].max()}"
+                    f"ok   {path}: {_count(len(frame), 'observation')} of "
+                    f"{_count(frame['indicator'].nunique(), 'indicator')}, "
+                    f"{frame['year'].min()}-{frame['year'].max()}"
                     + (f", {illustrative} ILLUSTRATIVE" if illustrative else "")
                 )
                 if frame.attrs.get("skipped_rows"):
                     rows = ", ".join(map(str, frame.attrs["skipped_rows"]))
                     print(f"     rows without a value, left out: {rows}")
+                for written, region in frame.attrs.get("renamed_regions", {}).items():
+                    print(f"     region {written!r} read as {region!r}")
+                _print_untargeted(frame, targets)
         except BrandstatsError as exc:
             failed += 1
             print(f"FAIL {path}\n  {exc}", file=sys.stderr)
@@ -95,6 +106,94 @@ ASSESS_COLUMNS = [
     "required_growth", "still_required_growth", "forecast_mean", "forecast_median",
     "forecast_lower", "forecast_upper", "level", "actual", "met", "illustrative", "reason",
 ]  # fmt: skip
+"""The columns of ``brandstats assess --format csv|json`` (and ``progress_note``: why there
+is no progress measure from ``--base-year``)."""
+
+
+def _print_untargeted(
+    observations: pd.DataFrame,
+    targets: pd.DataFrame,
+    indicators: Sequence[str] | None = None,
+    file: TextIO | None = None,
+) -> None:
+    """Say which observed regions no target names (a misspelt region is assessed nowhere)."""
+    from .loading import untargeted_regions
+
+    for indicator, regions in untargeted_regions(observations, targets).items():
+        if indicators and indicator not in indicators:
+            continue
+        named = ", ".join(map(repr, regions))
+        counted = _count(len(regions), "observed region")
+        print(f"     {indicator}: {counted} that no target names, not assessed: {named}",
+              file=file or sys.stdout)  # fmt: skip
+
+
+def _check_indicators(indicators: Sequence[str], targets: pd.DataFrame) -> None:
+    """Refuse an indicator without a target, suggesting the closest ids."""
+    import difflib
+
+    with_target = targets.loc[targets["target"].notna(), "indicator"].tolist()
+    for indicator in indicators:
+        if indicator in with_target:
+            continue
+        close = difflib.get_close_matches(indicator, with_target, n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        what = (
+            "is a context indicator without a target"
+            if indicator in set(targets["indicator"])
+            else "is not in the targets file"
+        )
+        raise BrandstatsError(
+            f"indicator {indicator!r} {what}{hint}; `brandstats targets` lists them"
+        )
+
+
+def _without_base_year(
+    table: pd.DataFrame, observations: pd.DataFrame, base_year: int | None, as_of: int | None
+) -> pd.Series:
+    """Per row of ``table``: why there is no progress measure from ``base_year``, or ''."""
+    notes = []
+    for indicator, region in zip(table["indicator"], table["region"], strict=True):
+        mask = (observations["indicator"] == indicator) & (observations["region"] == region)
+        years = observations.loc[mask, "year"]
+        if as_of is not None:
+            years = years.loc[years <= as_of]
+        missing = base_year is not None and base_year not in set(years)
+        observed = ", ".join(map(str, sorted(years)))
+        notes.append(f"base year {base_year} is not observed (observed: {observed})" * missing)
+    return pd.Series(notes, index=table.index, dtype=object)
+
+
+def _text(value: object) -> str:
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+
+
+def _table_view(table: pd.DataFrame) -> pd.DataFrame:
+    """The assessment as text cells: no NaN or None, a reason where nothing was assessed."""
+    shown = pd.DataFrame(
+        {
+            "indicator": table["indicator"],
+            "region": table["region"],
+            "last_year": table["last_year"].map(lambda y: "" if pd.isna(y) else str(int(y))),
+            "probability": table["probability"].map(lambda p: "" if pd.isna(p) else f"{p:.0%}"),
+            "verdict": table["verdict"].map(_text),
+            "progress_category": table["progress_category"].map(_text),
+            "illustrative": table["illustrative"].map(lambda x: "ILLUSTRATIVE" * (x is True)),
+        }
+    )
+    unassessed = table["probability"].isna() & table["reason"].notna()
+    prefix = table["indicator"] + " (" + table["region"] + "): "
+    reasons = [
+        str(r).removeprefix(p) if u else ""
+        for r, p, u in zip(table["reason"], prefix, unassessed, strict=True)
+    ]
+    progress = table["progress_note"].map(_text) if "progress_note" in table else ""
+    shown["reason"] = [
+        "; ".join(x for x in pair if x) for pair in zip(reasons, progress, strict=False)
+    ]
+    if not shown["reason"].any():
+        shown = shown.drop(columns="reason")
+    return shown
 
 
 def _cmd_assess(args: argparse.Namespace) -> int:
@@ -102,7 +201,9 @@ def _cmd_assess(args: argparse.Namespace) -> int:
     from .loading import load_observations, load_targets
 
     targets = load_targets(args.targets)
-    observations = load_observations(args.data, targets=targets)
+    observations = load_observations(args.data, targets=targets, sheet=args.sheet)
+    if args.indicator:
+        _check_indicators(args.indicator, targets)
     levels = args.level or [0.5, 0.9]
     table = assess_all(
         observations, targets, indicators=args.indicator, region=args.region,
@@ -110,18 +211,14 @@ def _cmd_assess(args: argparse.Namespace) -> int:
     )  # fmt: skip
     if table.empty:
         print("nothing to assess: no indicator has both a target and observations")
+        _print_untargeted(observations, targets, args.indicator)
         return 1
     table = table.reindex(columns=ASSESS_COLUMNS)
+    table["progress_note"] = _without_base_year(table, observations, args.base_year, args.as_of)
+    notes = sys.stdout if args.format == "table" else sys.stderr
+    _print_untargeted(observations, targets, args.indicator, file=notes)
     if args.format == "table":
-        shown = table[["indicator", "region", "last_year", "probability", "verdict",
-                       "progress_category", "illustrative"]].copy()  # fmt: skip
-        shown["probability"] = shown["probability"].map(
-            lambda p: "n/a" if pd.isna(p) else f"{p:.0%}"
-        )
-        shown["illustrative"] = shown["illustrative"].map(
-            lambda x: "ILLUSTRATIVE" if x is True else ""
-        )
-        _print_frame(shown, "table")
+        _print_frame(_table_view(table), "table")
         if (table["illustrative"] == True).any():  # noqa: E712 (object column)
             print("\nILLUSTRATIVE rows use made-up figures (see data/README.md).")
     else:
@@ -210,6 +307,9 @@ def _cmd_notebooks(args: argparse.Namespace) -> int:
     return 0
 
 
+SHEET_HELP = "the worksheet of an Excel data file, by name or number from 0 (or PATH.xlsx#SHEET)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``brandstats`` command."""
     parser = argparse.ArgumentParser(
@@ -228,12 +328,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--targets", metavar="PATH", help="the catalogue observations are checked against"
     )
+    p.add_argument("--sheet", help=SHEET_HELP)
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("assess", help="P(met), verdict and progress for each target")
     p.add_argument("--data", metavar="PATH", help="observations file (default: shipped)")
     p.add_argument("--targets", metavar="PATH", help="targets file (default: shipped)")
-    p.add_argument("--indicator", nargs="+", metavar="ID", help="only these indicators")
+    p.add_argument("--sheet", help=SHEET_HELP)
+    p.add_argument(
+        "--indicator", nargs="+", action="extend", metavar="ID",
+        help="only these indicators (repeatable: --indicator a --indicator b)",
+    )  # fmt: skip
     p.add_argument("--region", help="only this region")
     p.add_argument("--as-of", type=int, metavar="YEAR", help="use observations up to YEAR")
     p.add_argument("--base-year", type=int, metavar="YEAR", help="base of the progress measure")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import decimal
 import difflib
 import io
 import os
@@ -41,6 +42,10 @@ __all__ = [
     "TARGET_COLUMNS",
     "load_observations",
     "load_targets",
+    "normalize_region",
+    "read_table",
+    "region_aliases",
+    "untargeted_regions",
     "validate_observations",
     "validate_targets",
 ]
@@ -75,6 +80,7 @@ _COLUMN_ALIASES = {
     "限定": "qualifier", "说明": "qualifier", "flag": "qualifier",
     "来源": "source", "数据来源": "source", "sources": "source",
     "目标": "target", "目标值": "target", "目标年份": "target_year", "比较": "comparison",
+    "别名": "aliases", "region_aliases": "aliases", "地区别名": "aliases",
 }  # fmt: skip
 _COMPARISON_ALIASES = {"≥": ">=", "≤": "<=", "=>": ">=", "=<": "<=", "＞": ">", "＜": "<"}
 _PLACEHOLDERS = {
@@ -103,10 +109,21 @@ _PLAUSIBLE_MAX = {"yuan": 1e16, "count": 1e9, "percent": 100.0, "rank": 1e4}
 # ----------------------------------------------------------------------------- reading
 
 
+def _clean(text: object) -> str:
+    """NFKC (full-width to ASCII), no invisible characters (zero-width spaces, BOMs, NUL and
+    other control characters; tabs and line breaks become spaces), no surrounding spaces."""
+    s = unicodedata.normalize("NFKC", str(text))
+    s = "".join(
+        " " if c in "\t\n\r\v\f" else c
+        for c in s
+        if unicodedata.category(c) not in ("Cf", "Cc") or c in "\t\n\r\v\f"
+    )
+    return s.strip()
+
+
 def _fold(text: object) -> str:
     """Normalise a header or id cell: NFKC, strip, lower case, spaces to underscores."""
-    s = unicodedata.normalize("NFKC", str(text)).strip().lower()
-    return re.sub(r"\s+", "_", s)
+    return re.sub(r"\s+", "_", _clean(text).lower())
 
 
 def _canonical(header: object) -> str:
@@ -133,9 +150,26 @@ def _looks_like(raw: bytes) -> str | None:
         if raw.startswith(magic):
             return kind
     head = raw[:4096]
+    if not head.strip(b"\x00"):
+        return (
+            "only NUL bytes (zeros), no text: the file was never written completely "
+            "(a crashed copy or sync); copy or export it again"
+        )
+    if raw[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff") or (
+        len(head) >= 8
+        and max(head[i::4].count(0) for i in range(4)) == len(head[::4])
+        and sum(head[i::4].count(0) for i in range(4)) >= len(head) * 5 // 8
+    ):
+        return "UTF-32 text (save it as CSV UTF-8)"
     zeros = max(head[0::2].count(0), head[1::2].count(0))
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or zeros > len(head) // 4:
         return "UTF-16 text (save it as CSV UTF-8)"
+    tail = len(raw) - len(raw.rstrip(b"\x00"))
+    if tail and b"\x00" not in raw[: len(raw) - tail]:
+        return (
+            f"text followed by {tail} NUL bytes (zeros) from byte {len(raw) - tail}: the file "
+            "was not saved completely (a crashed copy or sync); copy or export it again"
+        )
     if b"\x00" in head:
         return "binary data, not text"
     return None
@@ -209,8 +243,40 @@ def _read_csv(raw: bytes, name: str) -> pd.DataFrame:
     return pd.DataFrame([cells + [None] * (width - len(cells)) for cells in rows], dtype=object)
 
 
+def _percent_text(value: object, number_format: str) -> object:
+    """A number shown as a percentage (0.852 formatted ``0.0%``) as the text Excel shows."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    shown = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", number_format or "")
+    if "%" not in shown or not np.isfinite(value):
+        return value
+    percent = decimal.Decimal(repr(value)) * 100
+    return f"{percent.normalize():f}%"
+
+
+def _sheet_cells(sheet: object) -> dict[int, dict[int, object]]:
+    """The non-blank cells of a read-only worksheet: {row: {column: value}}, 0-based.
+
+    The used range a workbook declares is ignored (a stray cell at XFD1048576 declares a
+    range of 17 billion cells): only the cells present are kept, so memory follows the data.
+    A percent-formatted number is read as Excel shows it (``85.2%``, not 0.852).
+    """
+    sheet.reset_dimensions()  # rows as stored, not padded to the declared range
+    cells: dict[int, dict[int, object]] = {}
+    for i, row in enumerate(sheet.iter_rows()):
+        kept = {
+            j: _percent_text(cell.value, getattr(cell, "number_format", ""))
+            for j, cell in enumerate(row)
+            if not _is_blank(cell.value)
+        }
+        if kept:
+            cells[i] = kept
+    return cells
+
+
 def _read_xlsx(raw: bytes, name: str, sheet: str | int | None) -> pd.DataFrame:
-    """Every cell of one worksheet; Excel error values (``#DIV/0!``) are kept as text."""
+    """The non-blank cells of one worksheet as a grid indexed by 0-based row and column
+    (blank rows and columns left out); Excel error values (``#DIV/0!``) are kept as text."""
     import openpyxl
 
     if not raw.startswith(b"PK\x03\x04"):
@@ -225,6 +291,8 @@ def _read_xlsx(raw: bytes, name: str, sheet: str | int | None) -> pd.DataFrame:
             try:
                 sheets = [ws.title for ws in book.worksheets]
                 chosen = 0 if sheet is None else sheet
+                if isinstance(chosen, str) and chosen not in sheets and chosen.isdigit():
+                    chosen = int(chosen)  # --sheet 1 on the command line
                 if isinstance(chosen, int) and -len(sheets) <= chosen < len(sheets):
                     chosen = sheets[chosen]
                 listed = ", ".join(repr(s) for s in sheets)
@@ -232,7 +300,7 @@ def _read_xlsx(raw: bytes, name: str, sheet: str | int | None) -> pd.DataFrame:
                     raise DataError.one(
                         name, f"a worksheet named or numbered {sheet!r}; sheets: {listed}"
                     )
-                rows = [list(cells) for cells in book[chosen].iter_rows(values_only=True)]
+                cells = _sheet_cells(book[chosen])
             finally:
                 book.close()
     except DataError:
@@ -241,22 +309,35 @@ def _read_xlsx(raw: bytes, name: str, sheet: str | int | None) -> pd.DataFrame:
         raise DataError.one(
             name, f"a valid .xlsx workbook; it is damaged or incomplete ({type(exc).__name__})"
         ) from None
-    if all(_is_blank(c) for cells in rows for c in cells):
+    if not cells:
         raise DataError.one(
             name,
             f"a table on sheet {chosen!r}, but the sheet is empty (sheets in the workbook: "
-            f"{listed}; choose one with sheet=...)",
+            f"{listed}; choose one with sheet=..., --sheet or {name}#SHEET)",
         )
-    width = max(len(cells) for cells in rows)
-    grid = [[np.nan if c is None else c for c in cells] + [np.nan] * (width - len(cells))
-            for cells in rows]  # fmt: skip
-    return pd.DataFrame(grid, dtype=object)
+    grid = pd.DataFrame.from_dict(cells, orient="index", dtype=object)
+    return grid.sort_index(axis=1).astype(object).where(grid.notna(), np.nan)
 
 
 def _read_parquet(raw: bytes, name: str) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
     if not raw.startswith(b"PAR1"):
         kind = _looks_like(raw) or "a text file (give a CSV file its .csv name)"
         raise DataError.one(name, f"a Parquet file; this looks like {kind}")
+    try:
+        names = pq.ParquetFile(io.BytesIO(raw)).schema_arrow.names
+    except Exception as exc:  # pyarrow raises many types for a damaged file
+        raise DataError.one(
+            name, f"a valid Parquet file; it is damaged or incomplete ({type(exc).__name__})"
+        ) from None
+    twice = [c for c in dict.fromkeys(names) if names.count(c) > 1]
+    if twice:
+        raise DataError(
+            [Problem(name, 1, c, c, f"each column name only once (the Parquet file has "
+                     f"{names.count(c)} columns {c!r}; rename them before saving)")
+             for c in twice]
+        )  # fmt: skip
     try:
         table = pd.read_parquet(io.BytesIO(raw))
     except Exception as exc:  # pyarrow raises many types for a damaged file
@@ -273,8 +354,10 @@ def _read_parquet(raw: bytes, name: str) -> pd.DataFrame:
 def _read_grid(path: Path, sheet: str | int | None) -> pd.DataFrame:
     """Read every cell of a file as an object grid, no header interpretation.
 
-    Blank cells are NaN or ``""``; in a CSV file, None marks a cell beyond the end of a
-    short row. The file is read once, as bytes, and never written.
+    The grid's index and column labels are the 0-based spreadsheet row and column (an Excel
+    grid leaves out blank rows and columns). Blank cells are NaN or ``""``; in a CSV file,
+    None marks a cell beyond the end of a short row. The file is read once, as bytes, and
+    never written.
     """
     name = path.name
     if not path.is_file():
@@ -307,7 +390,85 @@ def _as_text(value: object) -> str:
         return ""
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
-    return unicodedata.normalize("NFKC", str(value)).strip()
+    return _clean(value)
+
+
+# ----------------------------------------------------------------------------- regions
+
+
+def normalize_region(text: object) -> str:
+    """A region cell as text: NFKC, invisible characters removed, single inner spaces.
+
+    >>> normalize_region(" Jinan\u200b ")
+    'Jinan'
+    """
+    return re.sub(r"\s+", " ", _as_text(text))
+
+
+def region_aliases(path: str | os.PathLike[str] | None = None) -> dict[str, str]:
+    """Alternative names of regions: {alias: region}, from ``data/regions.csv`` by default.
+
+    The file has the columns ``alias``, ``region`` and ``source`` (where the name comes from).
+    A targets file may add its own aliases in an ``aliases`` column (see
+    :func:`load_targets`).
+    """
+    src = DATA_DIR / "regions.csv" if path is None else Path(path)
+    with src.open(encoding="utf-8-sig", newline="") as f:
+        return {normalize_region(r["alias"]): normalize_region(r["region"])
+                for r in csv.DictReader(f)}  # fmt: skip
+
+
+def _region_lookup(targets: pd.DataFrame) -> dict[str, str]:
+    """{case-folded spelling: region} for the shipped aliases, the targets file's own aliases
+    and the regions the targets name."""
+    lookup: dict[str, str] = {}
+    named = [r for r in targets["region"] if r] if "region" in targets else []
+    for alias, region in [
+        *region_aliases().items(),
+        *targets.attrs.get("region_aliases", {}).items(),
+        *zip(named, named, strict=True),
+    ]:
+        lookup[alias.casefold()] = region
+    return lookup
+
+
+def _target_aliases(table: pd.DataFrame) -> dict[str, str]:
+    """The ``aliases`` column of a raw targets table: {alias: the row's region}.
+
+    Aliases are separated by ``;``, ``；``, ``、`` or ``|``.
+    """
+    if "aliases" not in table.columns or "region" not in table.columns:
+        return {}
+    out = {}
+    for aliases, region in zip(table["aliases"], table["region"], strict=True):
+        for alias in re.split(r"[;；、|]", _as_text(aliases)):
+            if normalize_region(alias) and normalize_region(region):
+                out[normalize_region(alias)] = normalize_region(region)
+    return out
+
+
+def untargeted_regions(observations: pd.DataFrame, targets: pd.DataFrame) -> dict[str, list[str]]:
+    """Observed regions that no target names, for each indicator with a target.
+
+    A region written differently from the targets file (and not in its aliases) is one of
+    these: it would be left out of every assessment without a word.
+
+    Returns
+    -------
+    dict
+        {indicator: sorted regions}; indicators whose target applies to every region (blank
+        ``region``) and indicators without a target are left out.
+    """
+    with_target = targets.loc[targets["target"].notna()]
+    out = {}
+    for indicator, rows in with_target.groupby("indicator", sort=False):
+        if (rows["region"] == "").any():
+            continue
+        observed = observations.loc[observations["indicator"] == indicator, "region"]
+        extra = sorted(set(observed) - set(rows["region"]))
+        if extra:
+            out[str(indicator)] = extra
+    return out
 
 
 def _letter(j: int) -> str:
@@ -318,6 +479,36 @@ def _letter(j: int) -> str:
         j, rest = divmod(j - 1, 26)
         letters = chr(65 + rest) + letters
     return letters
+
+
+def read_table(
+    path: str | os.PathLike[str], *, sheet: str | int | None = None, key: str = "indicator"
+) -> pd.DataFrame:
+    """Read a file's table as text cells, before any validation.
+
+    Parameters
+    ----------
+    path : path-like
+        A CSV, XLSX or Parquet file; ``book.xlsx#Sheet2`` names a worksheet.
+    sheet : str or int, optional
+        The worksheet of an Excel file (the first by default).
+    key : str
+        A column the header row must have; the header is the first row with it (within the
+        first 20 rows), so title rows above it are skipped.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per named header cell (canonical names, e.g. ``年份`` -> ``year``) and a
+        ``_row`` column with each row's spreadsheet row number; blank rows left out.
+
+    Raises
+    ------
+    DataError
+        When the file cannot be read or has no such header row.
+    """
+    src, sheet = _source_path(path, sheet)
+    return _table(_read_grid(src, sheet), src.name, key)
 
 
 def _table(grid: pd.DataFrame, name: str, key: str) -> pd.DataFrame:
@@ -342,24 +533,25 @@ def _table(grid: pd.DataFrame, name: str, key: str) -> pd.DataFrame:
             row=1,
             value=first[:120],
         )
-    header = list(grid.iloc[header_at])
+    header = grid.iloc[header_at]
+    header_row = int(grid.index[header_at]) + 1
     columns: dict[str, int] = {}
     problems = []
-    for j, cell in enumerate(header):
+    for j, cell in header.items():
         col = _canonical(cell)
         if _is_blank(cell) or col.startswith("_"):
             continue
         if col in columns:
             also = f"each column name only once (also column {_letter(columns[col])})"
-            problems.append(Problem(name, header_at + 1, col, _as_text(cell), also))
+            problems.append(Problem(name, header_row, col, _as_text(cell), also))
         columns.setdefault(col, j)
     # A CSV row longer than the header (None marks the header's missing cells): most often
     # an unquoted delimiter inside a value, which shifts every later cell of the row.
-    beyond = [j for j, cell in enumerate(header) if cell is None]
+    beyond = [j for j, cell in header.items() if cell is None]
     if beyond:
-        long_rows = ~grid.iloc[header_at + 1 :, beyond].map(_is_blank).all(axis=1)
-        for i in np.flatnonzero(long_rows) + header_at + 1:
-            cells = ", ".join(_as_text(c) for c in grid.iloc[i] if not _is_blank(c))
+        long_rows = ~grid.iloc[header_at + 1 :].loc[:, beyond].map(_is_blank).all(axis=1)
+        for i in long_rows.index[long_rows]:
+            cells = ", ".join(_as_text(c) for c in grid.loc[i] if not _is_blank(c))
             problems.append(
                 Problem(name, int(i) + 1, None, cells[:120],
                         f"at most {len(header) - len(beyond)} cells, as in the header row; a "
@@ -367,11 +559,12 @@ def _table(grid: pd.DataFrame, name: str, key: str) -> pd.DataFrame:
             )  # fmt: skip
     if problems:
         raise DataError(problems)
-    body = grid.iloc[header_at + 1 :, list(columns.values())].set_axis(list(columns), axis=1)
-    body.insert(0, "_row", np.arange(header_at + 2, header_at + 2 + len(body)))
+    body = grid.iloc[header_at + 1 :].loc[:, list(columns.values())]
+    body = body.set_axis(list(columns), axis=1)
+    body.insert(0, "_row", (body.index + 1).astype("int64"))
     blank = body.drop(columns="_row").map(_is_blank).all(axis=1)
     body = body.loc[~blank].reset_index(drop=True)
-    body.attrs["header_row"] = header_at + 1
+    body.attrs["header_row"] = header_row
     return body
 
 
@@ -387,8 +580,23 @@ def _require(table: pd.DataFrame, name: str, required: Iterable[str]) -> None:
         )
 
 
-def _source_path(path: str | os.PathLike[str] | None, default: str) -> Path:
-    return DATA_DIR / default if path is None else Path(path)
+def _source_path(
+    path: str | os.PathLike[str] | None, sheet: str | int | None, default: str = ""
+) -> tuple[Path, str | int | None]:
+    """The file to read and its sheet: ``book.xlsx#Sheet2`` names the sheet after ``#``."""
+    if path is None:
+        return DATA_DIR / default, sheet
+    src = Path(path)
+    text = os.fspath(path)
+    if "#" in text and not src.exists():
+        stem, _, named = text.rpartition("#")
+        if Path(stem).suffix.lower() in (".xlsx", ".xlsm"):
+            if sheet is not None and str(sheet) != named:
+                raise DataError.one(
+                    Path(stem).name, f"one sheet, not both {named!r} (after #) and {sheet!r}"
+                )
+            return Path(stem), named
+    return src, sheet
 
 
 # ----------------------------------------------------------------------------- cells
@@ -485,7 +693,7 @@ def load_targets(
     DataError
         Listing every problem, each with file, row, column, value and what was expected.
     """
-    src = _source_path(path, "targets.csv")
+    src, sheet = _source_path(path, sheet, "targets.csv")
     return validate_targets(_table(_read_grid(src, sheet), src.name, "indicator"), file=src.name)
 
 
@@ -504,9 +712,11 @@ def validate_targets(table: pd.DataFrame, *, file: str = "<DataFrame>") -> pd.Da
             table[col] = ""
     problems: list[Problem] = []
     rows, seen = [], {}
+    aliases = {a.casefold(): r for a, r in region_aliases().items()}
     for rec in table.to_dict("records"):
         row = int(rec["_row"])
-        ind, region = _fold(_as_text(rec["indicator"])), _as_text(rec["region"])
+        ind, region = _fold(_as_text(rec["indicator"])), normalize_region(rec["region"])
+        region = aliases.get(region.casefold(), region)
         if not re.fullmatch(r"[a-z][a-z0-9_]*", ind):
             problems.append(
                 Problem(file, row, "indicator", ind, "an id of lower-case letters, digits and _")
@@ -578,6 +788,7 @@ def validate_targets(table: pd.DataFrame, *, file: str = "<DataFrame>") -> pd.Da
         raise DataError.one(file, "at least one target row; the table has none")
     out["target_year"] = out["target_year"].astype("Int64")
     out.attrs["file"] = file
+    out.attrs["region_aliases"] = _target_aliases(table)
     return out.drop(columns="_row")
 
 
@@ -618,7 +829,7 @@ def load_observations(
     DataError
         Listing every problem, each with file, row, column, value and what was expected.
     """
-    src = _source_path(path, "observations.csv")
+    src, sheet = _source_path(path, sheet, "observations.csv")
     if not isinstance(targets, pd.DataFrame):
         targets = load_targets(targets)
     table = _table(_read_grid(src, sheet), src.name, "indicator")
@@ -670,13 +881,17 @@ def validate_observations(
     if table.empty:
         raise DataError.one(file, "at least one observation; the table has none")
     units = targets.drop_duplicates("indicator").set_index("indicator")["unit"].to_dict()
+    lookup = _region_lookup(targets)
     problems: list[Problem] = []
-    rows, seen, skipped = [], {}, []
+    rows, seen, skipped, renamed = [], {}, [], {}
     for rec in table.to_dict("records"):
         row = int(rec["_row"])
         value_col = str(rec.get("_col", "value"))
         ind = _fold(_as_text(rec["indicator"]))
-        region = _as_text(rec["region"])
+        written = normalize_region(rec["region"])
+        region = lookup.get(written.casefold(), written)
+        if region != written:
+            renamed[written] = region
         year_text = _as_text(rec["year"])
         qualifier = _fold(_as_text(rec.get("qualifier", ""))) or "reported"
         source = _as_text(rec.get("source", "")) or f"user file {file}"
@@ -735,4 +950,5 @@ def validate_observations(
     out = out.sort_values(["indicator", "region", "year"], ignore_index=True)
     out.attrs["file"] = file
     out.attrs["skipped_rows"] = skipped
+    out.attrs["renamed_regions"] = renamed
     return out
