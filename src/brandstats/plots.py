@@ -3,11 +3,14 @@
 Every function takes an optional :class:`~matplotlib.axes.Axes` (and makes one with
 :func:`matplotlib.pyplot.subplots` when none is given), draws on it and returns it. Nothing is
 saved and no global setting is changed: styles and fonts are applied with
-:func:`matplotlib.pyplot.rc_context` and explicit keyword arguments.
+:func:`matplotlib.pyplot.rc_context` and explicit keyword arguments. Every word on a chart
+comes from :mod:`brandstats.format`.
 
-Chinese labels (``language="zh"``) need a CJK font; :func:`cjk_font` looks for one. Without it
-the plots fall back to English labels with a :class:`UserWarning`, and any character the
-available fonts cannot draw is left out rather than drawn as an empty box.
+Chinese labels (``language="zh"``) need a CJK font. The package depends on ``mplfonts``,
+which ships Noto Sans CJK SC; :func:`cjk_font` registers it with matplotlib's font manager
+(or finds an installed CJK font). Without any, the plots fall back to English labels with a
+:class:`UserWarning`, and any character the fonts cannot draw is left out rather than drawn
+as an empty box.
 
 Artists carry stable ``gid``\\ s so that tests and callers can find them:
 
@@ -20,6 +23,8 @@ Artists carry stable ``gid``\\ s so that tests and callers can find them:
                            the "at most" arrow below each upper bound)
 ``median``                 the median projection, joined to the last observation
 ``interval:90`` ...        the prediction bands (one per level found in the forecast)
+``required_path``          the yearly values needed to reach the target (constant growth)
+``actual``                 the actual target-year value (for a vintage)
 ``target_line``            the target as a horizontal dashed line
 ``target_marker``          the target at its year
 ``illustrative_note``      the "ILLUSTRATIVE DATA" note (present iff data are illustrative)
@@ -36,15 +41,16 @@ Artists carry stable ``gid``\\ s so that tests and callers can find them:
 from __future__ import annotations
 
 import functools
-import math
+import importlib.util
+import io
 import re
 import textwrap
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-import matplotlib as mpl
 import matplotlib.font_manager as fm
 import matplotlib.pyplot as plt
 import numpy as np
@@ -55,9 +61,9 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
+from brandstats import format as fmt
 from brandstats.config import GROUP_ORDER
 from brandstats.errors import BrandstatsError, DataError
-from brandstats.units import display_unit
 
 __all__ = [
     "GROUP_ORDER",
@@ -66,6 +72,7 @@ __all__ = [
     "plot_assessment",
     "plot_fan",
     "plot_scorecard",
+    "show",
 ]
 
 
@@ -82,137 +89,21 @@ _INK = "#222222"
 _GREY = "#8C8C8C"
 _PROJECTION = "#0072B2"
 _TARGET = "#D55E00"
+_REQUIRED = "#009E73"
 _WARNING_RED = "#B2182B"
-
-_LANGUAGES = ("en", "zh")
-
-_TEXT: dict[str, dict[str, str]] = {
-    "en": {
-        "observed": "observed",
-        "observed_lower_bound": "observed (lower bound: at least)",
-        "observed_illustrative": "illustrative (not real)",
-        "at_least": "at least",
-        "observed_upper_bound": "observed (upper bound: at most)",
-        "at_most": "at most",
-        "median": "projection median",
-        "interval": "{level}% interval",
-        "target": "target {cmp} {value} ({year})",
-        "target_no_year": "target {cmp} {value}",
-        "probability": "P(met) = {p}",
-        "default_title": "Projection and {year} target",
-        "default_title_no_year": "Projection",
-        "year": "year",
-        "illustrative_note": "ILLUSTRATIVE DATA — not real figures",
-        "illustrative_suffix": " (illustrative)",
-        "scorecard_note": "Hatched bars: illustrative data — not real figures",
-        "illustrative_legend": "illustrative data",
-        "not_assessed": "not assessed",
-        "as_of": "as of {year}",
-        "all_data": "all data",
-        "model": "model: {model}",
-        "xlabel_probability": "probability that the target is met",
-        "n/a": "n/a",
-        "met": "met",
-        "already met": "already met",
-        "not met": "not met",
-        "product": "Product brands",
-        "service": "Service brands",
-        "enterprise": "Enterprises",
-        "quality": "Quality",
-        "context": "Context",
-    },
-    "zh": {
-        "observed": "观测值",
-        "observed_lower_bound": "观测值（下限：至少）",
-        "observed_illustrative": "示意值（非真实）",
-        "at_least": "至少",
-        "observed_upper_bound": "观测值（上限：至多）",
-        "at_most": "至多",
-        "median": "中位数预测",
-        "interval": "{level}%区间",
-        "target": "目标 {cmp} {value}（{year}年）",
-        "target_no_year": "目标 {cmp} {value}",
-        "probability": "达成概率 = {p}",
-        "default_title": "{year}年目标与预测",
-        "default_title_no_year": "预测",
-        "year": "年份",
-        "illustrative_note": "示意数据，非真实数值",
-        "illustrative_suffix": "（示意）",
-        "scorecard_note": "斜线条形：示意数据，非真实数值",
-        "illustrative_legend": "示意数据",
-        "not_assessed": "未评估",
-        "as_of": "截至{year}年",
-        "all_data": "全部数据",
-        "model": "模型：{model}",
-        "xlabel_probability": "目标达成概率",
-        "n/a": "无法计算",
-        "met": "已达成",
-        "already met": "已提前达成",
-        "not met": "未达成",
-        "product": "产品品牌",
-        "service": "服务品牌",
-        "enterprise": "企业",
-        "quality": "质量",
-        "context": "背景指标",
-        "on track": "进展顺利",
-        "moderate progress": "有一定进展",
-        "insufficient progress": "进展不足",
-        "moving away": "偏离目标",
-    },
-}
-
-# Verdict words other modules may use (calibrated-language scale), for Chinese titles.
-_VERDICT_ZH = {
-    "virtually certain": "几乎确定",
-    "extremely likely": "极有可能",
-    "very likely": "很可能",
-    "likely": "可能",
-    "about as likely as not": "可能性约为一半",
-    "as likely as not": "可能性约为一半",
-    "unlikely": "不太可能",
-    "very unlikely": "很不可能",
-    "extremely unlikely": "极不可能",
-    "exceptionally unlikely": "几乎不可能",
-    "met": "已达成",
-    "not met": "未达成",
-    "already met": "已提前达成",
-    "unknown": "未知",
-    "no probability": "无法估计概率",
-}
-
-_COMPARISONS = {
-    ">": ">",
-    "gt": ">",
-    ">=": "≥",
-    "≥": "≥",
-    "ge": "≥",
-    "<": "<",
-    "lt": "<",
-    "<=": "≤",
-    "≤": "≤",
-    "le": "≤",
-    "==": "=",
-    "=": "=",
-    "eq": "=",
-}
 
 
 # --------------------------------------------------------------------------------------------
 # Fonts
 
-
-# Families known to carry simplified Chinese, most preferred first.
+# The font the package depends on: mplfonts ships Noto Sans CJK SC (SIL Open Font License).
+_FONT_PACKAGE, _FONT_FILE = "mplfonts", "fonts/NotoSansCJKsc-Regular.otf"
+# Installed families known to carry simplified Chinese, used when the package is missing.
 _CJK_FAMILIES = (
     "Noto Sans CJK SC",
     "Noto Sans SC",
     "Source Han Sans SC",
     "Source Han Sans CN",
-    "Noto Sans CJK TC",
-    "Noto Sans CJK JP",
-    "Noto Sans CJK KR",
-    "Source Han Sans",
-    "Noto Serif CJK SC",
-    "Source Han Serif SC",
     "WenQuanYi Zen Hei",
     "WenQuanYi Micro Hei",
     "Microsoft YaHei",
@@ -220,19 +111,9 @@ _CJK_FAMILIES = (
     "PingFang SC",
     "Hiragino Sans GB",
     "Heiti SC",
-    "STHeiti",
     "Sarasa Gothic SC",
     "Droid Sans Fallback",
-    "AR PL UMing CN",
-    "AR PL UKai CN",
-    "SimSun",
     "Arial Unicode MS",
-)
-# Other family or file names worth checking; a candidate is used only if it has the glyphs.
-_CJK_HINT = re.compile(
-    r"cjk|han ?sans|han ?serif|wenquanyi|wqy|yahei|msyh|simhei|simsun|pingfang|heiti|"
-    r"hiragino|sarasa|droid ?sans ?fallback|ukai|uming|noto ?sans ?sc|noto ?serif ?sc",
-    re.IGNORECASE,
 )
 _CJK_PROBE = "济南品牌目标概率观测值中位数预测区间示意数据"
 
@@ -256,22 +137,28 @@ def _family_path(family: str) -> tuple[str, int] | None:
     return str(found), int(getattr(found, "face_index", 0))
 
 
-def _has_glyphs(family: str, text: str) -> bool:
-    found = _family_path(family)
-    if found is None or "last resort" in family.lower():
-        return False
-    covered = _charmap(*found)
-    return all(ord(c) in covered for c in text)
+def _packaged_font() -> str | None:
+    """Register the CJK font of :data:`_FONT_PACKAGE` with matplotlib; its family, or None."""
+    spec = importlib.util.find_spec(_FONT_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / _FONT_FILE
+    if not path.is_file():
+        return None
+    try:
+        fm.fontManager.addfont(str(path))
+        return fm.FontProperties(fname=str(path)).get_name()
+    except (OSError, RuntimeError, ValueError):
+        return None
 
 
 @functools.cache
 def cjk_font() -> str | None:
-    """Return the name of an installed font that draws Chinese text, or None.
+    """Return the name of a font that draws Chinese text, registering it if need be; or None.
 
-    Known families (Noto Sans CJK, Source Han Sans, WenQuanYi, Microsoft YaHei, SimHei,
-    PingFang ...) are preferred in that order; any other family whose name suggests CJK is
-    accepted if it has the glyphs of a test string. Fonts installed after matplotlib built its
-    font cache are found too (they are registered with matplotlib's font manager).
+    The font shipped by the ``mplfonts`` dependency (Noto Sans CJK SC) comes first; without
+    it, an installed family from a known list (Noto Sans CJK, Source Han Sans, WenQuanYi,
+    Microsoft YaHei, SimHei, PingFang ...) that has the glyphs of a test string.
 
     Returns
     -------
@@ -283,26 +170,13 @@ def cjk_font() -> str | None:
     The result is cached for the session; call ``cjk_font.cache_clear()`` after installing a
     font in a running session.
     """
+    packaged = _packaged_font()
+    if packaged is not None:
+        return packaged
     names = {entry.name for entry in fm.fontManager.ttflist}
-    found = _first_cjk(names)
-    if found is None:
-        # matplotlib's font cache may predate the font's installation: register likely files.
-        known = {entry.fname for entry in fm.fontManager.ttflist}
-        for path in fm.findSystemFonts():
-            if path not in known and _CJK_HINT.search(path.replace("_", " ").replace("-", " ")):
-                try:
-                    fm.fontManager.addfont(path)
-                except (OSError, RuntimeError, ValueError):
-                    continue
-        found = _first_cjk({entry.name for entry in fm.fontManager.ttflist})
-    return found
-
-
-def _first_cjk(names: set[str]) -> str | None:
-    preferred = [name for name in _CJK_FAMILIES if name in names]
-    others = sorted(n for n in names if n not in preferred and _CJK_HINT.search(n))
-    for name in preferred + others:
-        if _has_glyphs(name, _CJK_PROBE):
+    for name in (n for n in _CJK_FAMILIES if n in names):
+        found = _family_path(name)
+        if found is not None and all(ord(c) in _charmap(*found) for c in _CJK_PROBE):
             return name
     return None
 
@@ -323,8 +197,9 @@ class _Typeset:
     def font(self) -> dict[str, Any]:
         return {"fontfamily": list(self.families)}
 
-    def word(self, key: str) -> str:
-        return _TEXT[self.language].get(key, _TEXT["en"].get(key, key))
+    def word(self, key: str, **fields: Any) -> str:
+        """A chart label from :mod:`brandstats.format`."""
+        return fmt.word(f"chart:{key}", self.language, **fields)
 
     def clean(self, text: str) -> str:
         """Leave out characters no font can draw (instead of drawing empty boxes)."""
@@ -340,27 +215,24 @@ class _Typeset:
 
 def _typeset(language: str) -> _Typeset:
     """Choose the fonts for ``language``; warn and use English when Chinese cannot be drawn."""
-    if language not in _LANGUAGES:
-        raise BrandstatsError(f"language must be one of {_LANGUAGES}, got {language!r}")
-    family = mpl.rcParams["font.family"]
-    base = [family] if isinstance(family, str) else list(family)
+    fmt.check_language(language)
+    base = ["sans-serif"]
     cjk = cjk_font()
     if cjk is None:
         if language == "zh":
             warnings.warn(
-                "no CJK font is installed (looked for Noto Sans CJK, Source Han Sans, "
-                "WenQuanYi, SimHei, Microsoft YaHei, ...), so Chinese text cannot be drawn; "
-                "falling back to English labels. Install one, e.g. `apt install "
-                "fonts-noto-cjk`.",
+                "no CJK font could be loaded (the mplfonts package ships one; installed "
+                "fonts such as Noto Sans CJK or SimHei also do), so Chinese text cannot be "
+                "drawn; falling back to English labels. Install it: `pip install mplfonts`.",
                 UserWarning,
                 stacklevel=3,
             )
-        families = tuple(base)
+        families: tuple[str, ...] = tuple(base)
         language = "en"
     elif language == "zh":
-        families = (cjk, *[f for f in base if f != cjk])
+        families = (cjk, *base)
     else:
-        families = (*base, cjk) if cjk not in base else tuple(base)
+        families = (*base, cjk)
     covered: set[int] = set()
     for family in families:
         found = _family_path(family)
@@ -380,44 +252,14 @@ def _warn_dropped(what: Iterable[str], typeset: _Typeset) -> None:
     if dropped:
         warnings.warn(
             f"no installed font draws {''.join(dropped[:20])!r}; these characters were left "
-            "out of the labels (install a CJK font such as fonts-noto-cjk to show them)",
+            "out of the labels (`pip install mplfonts` provides a CJK font)",
             UserWarning,
             stacklevel=3,
         )
 
 
 # --------------------------------------------------------------------------------------------
-# Formatting helpers
-
-
-def _format_probability(p: float) -> str:
-    """73% style; <1% and >99% for values that round to a certainty they do not have."""
-    if p is None or (isinstance(p, float) and math.isnan(p)):
-        return "n/a"
-    if 0 < p < 0.005:
-        return "<1%"
-    if 0.995 < p < 1:
-        return ">99%"
-    return f"{p:.0%}"
-
-
-def _format_number(value: float) -> str:
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.6g}"
-
-
-def _comparison_symbol(comparison: str) -> str:
-    try:
-        return _COMPARISONS[str(comparison).strip().lower()]
-    except KeyError:
-        raise BrandstatsError(
-            f"comparison must be one of '>', '>=', '<', '<=', '==', got {comparison!r}"
-        ) from None
-
-
-def _unit_label(unit: str, typeset: _Typeset) -> str:
-    return typeset.clean(display_unit(unit, typeset.language)[1])
+# Small helpers
 
 
 def _is_missing(value: object) -> bool:
@@ -447,6 +289,20 @@ def _new_axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
         return ax
     _, new = plt.subplots(figsize=figsize, layout="constrained")
     return new
+
+
+def show(ax: Axes, *, alt: str) -> None:
+    """Display the figure of ``ax`` in a notebook as a PNG with alt text, then close it.
+
+    The alt text travels in the output's metadata (``{"image/png": {"alt": ...}}``), where
+    :func:`brandstats.htmlreport.export_html` puts it on the ``<img>``.
+    """
+    from IPython.display import Image, display
+
+    buffer = io.BytesIO()
+    ax.figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    plt.close(ax.figure)
+    display(Image(buffer.getvalue()), metadata={"image/png": {"alt": alt}})
 
 
 # --------------------------------------------------------------------------------------------
@@ -484,6 +340,326 @@ def _history_style(qualifier: object) -> str:
     return q if q in ("lower_bound", "upper_bound", "illustrative") else "reported"
 
 
+@dataclass(frozen=True)
+class _Fan:
+    """What one fan chart shows, checked and in display units."""
+
+    history: pd.DataFrame  # year, shown, style
+    forecast: pd.DataFrame  # year, centre and interval columns, in display units
+    centre: str
+    levels: list[str]
+    model: str | None
+    anchor: tuple[float, float] | None  # the last observation, where the fan starts
+    unit: str
+    illustrative: bool
+
+
+_MARKERS = {
+    "reported": {"marker": "o", "color": _INK, "markerfacecolor": _INK},
+    "lower_bound": {"marker": "^", "color": _INK, "markerfacecolor": _INK},
+    "upper_bound": {"marker": "v", "color": _INK, "markerfacecolor": _INK},
+    "illustrative": {"marker": "o", "color": _GREY, "markerfacecolor": "none"},
+}
+_LEGEND_KEYS = {
+    "reported": "observed",
+    "lower_bound": "observed_lower_bound",
+    "upper_bound": "observed_upper_bound",
+    "illustrative": "observed_illustrative",
+}
+
+
+def _prepare_fan(
+    history: pd.DataFrame,
+    forecast: pd.DataFrame,
+    *,
+    unit: str,
+    model: str | None,
+    probability: float | None,
+    illustrative: bool | None,
+) -> _Fan:
+    """Check the inputs and bring history and forecast into display units."""
+    _require(history, ["year", "value"], "history")
+    _require(forecast, ["year"], "forecast")
+    if probability is not None and not _is_missing(probability) and not 0 <= probability <= 1:
+        raise BrandstatsError(f"probability must lie in [0, 1], got {probability!r}")
+    fc, model = _select_model(forecast, model)
+    centre = "median" if "median" in fc.columns else "point" if "point" in fc.columns else None
+    if centre is None:
+        raise DataError.one("<forecast>", "a 'median' or 'point' column")
+    hist = history.dropna(subset=["year", "value"]).sort_values("year", kind="stable")
+    qualifiers = hist["qualifier"] if "qualifier" in hist.columns else pd.Series("", hist.index)
+    hist = pd.DataFrame(
+        {
+            "year": hist["year"].to_numpy(dtype=float),
+            "shown": fmt.display_value(hist["value"].to_numpy(dtype=float), unit),
+            "style": qualifiers.map(_history_style).to_numpy(),
+        }
+    )
+    fc = fc.dropna(subset=["year", centre]).sort_values("year", kind="stable")
+    levels = _interval_levels(fc)
+    value_columns = [centre, *(f"{side}_{lv}" for lv in levels for side in ("lower", "upper"))]
+    shown = (
+        fc[["year"]]
+        .astype(float)
+        .assign(**{c: fmt.display_value(fc[c].astype(float), unit) for c in value_columns})
+    )
+    anchor = None
+    if not hist.empty and len(shown) and hist["year"].iloc[-1] < shown["year"].iloc[0]:
+        anchor = (float(hist["year"].iloc[-1]), float(hist["shown"].iloc[-1]))
+    return _Fan(
+        hist,
+        shown,
+        centre,
+        levels,
+        model,
+        anchor,
+        unit,
+        bool(illustrative) or bool((hist["style"] == "illustrative").any()),
+    )
+
+
+def _draw_history(ax: Axes, fan: _Fan, typeset: _Typeset) -> list[Any]:
+    """Observed values, one artist per marker style; arrows on bounds."""
+    handles = []
+    up = -1 if ax.yaxis_inverted() else 1
+    for style, kw in _MARKERS.items():
+        rows = fan.history[fan.history["style"] == style]
+        if rows.empty:
+            continue
+        (line,) = ax.plot(
+            rows["year"],
+            rows["shown"],
+            linestyle="none",
+            markeredgewidth=1.3,
+            zorder=4,
+            markersize=6 if style in ("reported", "illustrative") else 7,
+            label=typeset.word(_LEGEND_KEYS[style]),
+            gid=f"history:{style}",
+            **kw,
+        )
+        handles.append(line)
+        if style in ("lower_bound", "upper_bound"):
+            sign = up if style == "lower_bound" else -up
+            for x, y in zip(rows["year"], rows["shown"], strict=True):
+                ax.annotate(
+                    typeset.word("at_least" if style == "lower_bound" else "at_most"),
+                    xy=(float(x), float(y)),
+                    xytext=(0, 16 * sign),
+                    textcoords="offset points",
+                    ha="center",
+                    va="bottom" if sign > 0 else "top",
+                    fontsize=7,
+                    color=_INK,
+                    arrowprops={"arrowstyle": "<-", "color": _INK, "lw": 0.9},
+                    gid=f"{style}_arrow",
+                    **typeset.font,
+                )
+    return handles
+
+
+def _draw_projection(ax: Axes, fan: _Fan, typeset: _Typeset) -> list[Any]:
+    """Bands (widest and lightest first), then the median joined to the last observation."""
+    fc, anchor = fan.forecast, fan.anchor
+    x = fc["year"].to_numpy()
+    bands = []
+    for i, level in enumerate(fan.levels):
+        low, high = fc[f"lower_{level}"].to_numpy(), fc[f"upper_{level}"].to_numpy()
+        bx = x
+        if anchor is not None:
+            bx = np.r_[anchor[0], x]
+            low, high = np.r_[anchor[1], low], np.r_[anchor[1], high]
+        label = typeset.word("interval", level=fmt.share(float(level) / 100, typeset.language))
+        bands.append(
+            ax.fill_between(
+                bx,
+                low,
+                high,
+                color=_PROJECTION,
+                linewidth=0,
+                zorder=1,
+                alpha=0.16 + 0.22 * (i / max(len(fan.levels) - 1, 1)),
+                label=label,
+                gid=f"interval:{float(level):g}",
+            )
+        )
+    if not len(x):
+        return []
+    mx, my = x, fc[fan.centre].to_numpy()
+    if anchor is not None:
+        mx, my = np.r_[anchor[0], mx], np.r_[anchor[1], my]
+    label = typeset.word("median")
+    if fan.model not in (None, "auto"):
+        label += f" ({fan.model})" if typeset.language == "en" else f"（{fan.model}）"
+    (median,) = ax.plot(
+        mx,
+        my,
+        color=_PROJECTION,
+        linewidth=2,
+        marker="o",
+        markersize=3,
+        zorder=3,
+        markevery=slice(1 if anchor is not None else 0, None),
+        label=typeset.clean(label),
+        gid="median",
+    )
+    return [median, *reversed(bands)]  # 50% before 90%
+
+
+def _draw_required_path(
+    ax: Axes, fan: _Fan, required_path: Mapping[Any, float] | None, typeset: _Typeset
+) -> list[Any]:
+    """The yearly values needed to reach the target, from the last observation on."""
+    if not required_path:
+        return []
+    years = sorted(int(y) for y in required_path)
+    x = np.array(years, dtype=float)
+    y = np.array(
+        [fmt.display_value(required_path[_key(required_path, yr)], fan.unit) for yr in years]
+    )
+    if len(fan.history) and fan.history["year"].iloc[-1] < x[0]:
+        x = np.r_[fan.history["year"].iloc[-1], x]
+        y = np.r_[fan.history["shown"].iloc[-1], y]
+    (line,) = ax.plot(
+        x,
+        y,
+        color=_REQUIRED,
+        linestyle=(0, (4, 2)),
+        linewidth=1.6,
+        marker="s",
+        markersize=3,
+        zorder=2.5,
+        label=typeset.word("required_path"),
+        gid="required_path",
+    )
+    return [line]
+
+
+def _key(mapping: Mapping[Any, float], year: int) -> Any:
+    """The key of ``year`` in a mapping keyed by int or str (JSON turns years into text)."""
+    return year if year in mapping else str(year)
+
+
+def _draw_target(
+    ax: Axes,
+    fan: _Fan,
+    target: float | None,
+    comparison: str,
+    target_year: int | None,
+    typeset: _Typeset,
+) -> list[Any]:
+    """The target as a dashed line, and a diamond at its year."""
+    if target is None or _is_missing(target):
+        return []
+    ty = fmt.display_value(target, fan.unit)
+    label = typeset.word(
+        "target", target=fmt.target(comparison, target, fan.unit, target_year, typeset.language)
+    )
+    line = ax.axhline(
+        ty, color=_TARGET, linestyle="--", linewidth=1.4, zorder=2, label=label, gid="target_line"
+    )
+    if target_year is not None:
+        ax.plot(
+            [float(target_year)],
+            [ty],
+            marker="D",
+            markersize=7,
+            color=_TARGET,
+            markeredgecolor="white",
+            linestyle="none",
+            zorder=5,
+            label="_target_marker",
+            gid="target_marker",
+        )
+    return [line]
+
+
+def _draw_actual(
+    ax: Axes,
+    fan: _Fan,
+    actual: float | None,
+    target_year: int | None,
+    typeset: _Typeset,
+    qualifier: str | None,
+) -> list[Any]:
+    """The actual target-year value (for a vintage), as a star."""
+    if actual is None or _is_missing(actual) or target_year is None:
+        return []
+    value = fmt.quantity(actual, fan.unit, typeset.language, qualifier=qualifier)
+    (star,) = ax.plot(
+        [float(target_year)],
+        [fmt.display_value(actual, fan.unit)],
+        marker="*",
+        markersize=13,
+        color=_INK,
+        markeredgecolor="white",
+        linestyle="none",
+        zorder=6,
+        label=typeset.word("actual", year=int(target_year), value=value),
+        gid="actual",
+    )
+    return [star]
+
+
+def _title_lines(
+    title: str | None,
+    target_year: int | None,
+    probability: float | None,
+    verdict: str | None,
+    typeset: _Typeset,
+) -> str:
+    """The title: the indicator, then P(met) with the verdict (or the outcome alone)."""
+    if title is None:
+        title = (
+            typeset.word("default_title", year=int(target_year))
+            if target_year is not None
+            else typeset.word("default_title_no_year")
+        )
+    lines = [typeset.clean(title)] if title else []
+    verdict_text = typeset.clean(fmt.verdict(verdict, typeset.language)) if verdict else ""
+    if probability is not None:
+        p = typeset.word("probability", p=fmt.probability(probability, typeset.language))
+        lines.append(p + (f" — {verdict_text}" if verdict_text else ""))
+    elif verdict_text:  # no probability: the outcome (e.g. "met") stands alone
+        lines.append(verdict_text)
+    return "\n".join(line for line in lines if line)
+
+
+def _label_fan(ax: Axes, fan: _Fan, handles: list[Any], title: str, typeset: _Typeset) -> None:
+    """Title, axis labels, the illustrative note and the legend."""
+    font = typeset.font
+    ax.set_title(title, loc="left", **font)
+    ax.set_xlabel(typeset.word("year"), **font)
+    ax.set_ylabel(typeset.clean(fmt.unit_label(fan.unit, typeset.language)), **font)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if fan.unit == "rank":
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    if fan.illustrative:
+        ax.text(
+            0.5,
+            0.5,
+            typeset.word("illustrative_note"),
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            rotation=15,
+            fontsize=15,
+            fontweight="bold",
+            color=_WARNING_RED,
+            alpha=0.55,
+            zorder=6,
+            gid="illustrative_note",
+            **font,
+        )
+    ax.legend(
+        handles=handles,
+        loc="best",
+        frameon=True,
+        framealpha=0.85,
+        prop={"family": list(typeset.families), "size": "small"},
+    )
+    sns.despine(ax=ax)
+
+
 def plot_fan(
     history: pd.DataFrame,
     forecast: pd.DataFrame,
@@ -497,10 +673,13 @@ def plot_fan(
     verdict: str | None = None,
     title: str | None = None,
     illustrative: bool | None = None,
+    required_path: Mapping[Any, float] | None = None,
+    actual: float | None = None,
+    actual_qualifier: str | None = None,
     language: str = "en",
     ax: Axes | None = None,
 ) -> Axes:
-    """Draw the history, the projection fan and the target of one indicator.
+    """Draw the history, the projection fan, the required path and the target of one indicator.
 
     Parameters
     ----------
@@ -520,19 +699,24 @@ def plot_fan(
         The year by which the target should be met.
     unit : str
         The canonical unit (``"yuan"``, ``"count"``, ``"percent"``, ``"rank"``); values are
-        shown in the unit of :func:`brandstats.units.display_unit` (money in 亿元). Ranks
-        are drawn with 1 (best) at the top.
+        shown in display units (money in 亿元, see :mod:`brandstats.format`). Ranks are drawn
+        with 1 (best) at the top.
     model : str, optional
         The forecast model to show; default ``"auto"`` if present, else the first model.
     probability : float, optional
-        P(target met), shown in the title as a percentage.
+        P(target met), shown in the title in whole percents.
     verdict : str, optional
-        The verdict word(s) shown after the probability (e.g. ``"likely"``).
+        The verdict shown after the probability (e.g. ``"likely"``; translated for ``zh``).
     title : str, optional
         The indicator's title (first title line); default "Projection and <year> target".
     illustrative : bool, optional
         True marks the data as illustrative. The "ILLUSTRATIVE DATA" note is also shown
         whenever a history row is illustrative; False cannot hide it.
+    required_path : mapping of year to value, optional
+        The values needed each year to reach the target (canonical unit), drawn as a green
+        dashed line from the last observation.
+    actual, actual_qualifier : optional
+        The actual target-year value (of a vintage), drawn as a star.
     language : {"en", "zh"}
         The labels' language. Chinese needs a CJK font (see :func:`cjk_font`); without one,
         English labels are used and a :class:`UserWarning` is emitted.
@@ -550,214 +734,31 @@ def plot_fan(
         If a column is missing, the model is unknown, ``language``, ``comparison`` or
         ``probability`` is invalid.
     """
-    _require(history, ["year", "value"], "history")
-    _require(forecast, ["year"], "forecast")
-    if probability is not None and not _is_missing(probability) and not 0 <= probability <= 1:
-        raise BrandstatsError(f"probability must lie in [0, 1], got {probability!r}")
-    symbol = _comparison_symbol(comparison) if target is not None else ""
-    fc, model = _select_model(forecast, model)
-    centre = "median" if "median" in fc.columns else "point" if "point" in fc.columns else None
-    if centre is None:
-        raise DataError.one("<forecast>", "a 'median' or 'point' column")
-    typeset = _typeset(language)
-    word, font = typeset.word, typeset.font
-    divisor, _ = display_unit(unit, typeset.language)
-
-    hist = history.dropna(subset=["year", "value"]).sort_values("year", kind="stable")
-    styles = (
-        hist["qualifier"].map(_history_style)
-        if "qualifier" in hist.columns
-        else pd.Series("reported", index=hist.index)
+    if target is not None:
+        fmt.comparison_symbol(comparison)  # checks it
+    fan = _prepare_fan(
+        history,
+        forecast,
+        unit=unit,
+        model=model,
+        probability=probability,
+        illustrative=illustrative,
     )
-    fc = fc.dropna(subset=["year", centre]).sort_values("year", kind="stable")
-    levels = _interval_levels(fc)
-    show_note = bool(illustrative) or bool((styles == "illustrative").any())
-    user_text = [t for t in (title, verdict) if t]
-
+    typeset = _typeset(language)
     with plt.rc_context(_style(typeset)):
         ax = _new_axes(ax, (8, 4.8))
         if unit == "rank" and not ax.yaxis_inverted():
             ax.invert_yaxis()
-        up = -1 if ax.yaxis_inverted() else 1
-        handles: list[Any] = []
-
-        # History, one artist per marker style.
-        marker_kw = {
-            "reported": {"marker": "o", "color": _INK, "markerfacecolor": _INK},
-            "lower_bound": {"marker": "^", "color": _INK, "markerfacecolor": _INK},
-            "upper_bound": {"marker": "v", "color": _INK, "markerfacecolor": _INK},
-            "illustrative": {"marker": "o", "color": _GREY, "markerfacecolor": "none"},
-        }
-        legend_key = {
-            "reported": "observed",
-            "lower_bound": "observed_lower_bound",
-            "upper_bound": "observed_upper_bound",
-            "illustrative": "observed_illustrative",
-        }
-        for style, kw in marker_kw.items():
-            rows = hist[styles == style]
-            if rows.empty:
-                continue
-            (line,) = ax.plot(
-                rows["year"].to_numpy(dtype=float),
-                rows["value"].to_numpy(dtype=float) / divisor,
-                linestyle="none",
-                markersize=6 if style in ("reported", "illustrative") else 7,
-                markeredgewidth=1.3,
-                zorder=4,
-                label=word(legend_key[style]),
-                gid=f"history:{style}",
-                **kw,
-            )
-            handles.append(line)
-            if style in ("lower_bound", "upper_bound"):
-                sign = up if style == "lower_bound" else -up
-                for x, y in zip(rows["year"], rows["value"] / divisor, strict=True):
-                    ax.annotate(
-                        word("at_least" if style == "lower_bound" else "at_most"),
-                        xy=(float(x), float(y)),
-                        xytext=(0, 16 * sign),
-                        textcoords="offset points",
-                        ha="center",
-                        va="bottom" if sign > 0 else "top",
-                        fontsize=7,
-                        color=_INK,
-                        arrowprops={"arrowstyle": "<-", "color": _INK, "lw": 0.9},
-                        gid=f"{style}_arrow",
-                        **font,
-                    )
-
-        # Projection: bands (widest and lightest first), then the median joined to the data.
-        x = fc["year"].to_numpy(dtype=float)
-        anchor: tuple[float, float] | None = None
-        if not hist.empty and len(x) and float(hist["year"].iloc[-1]) < x[0]:
-            anchor = (float(hist["year"].iloc[-1]), float(hist["value"].iloc[-1]) / divisor)
-        band_handles = []
-        for i, level in enumerate(levels):
-            low = fc[f"lower_{level}"].to_numpy(dtype=float) / divisor
-            high = fc[f"upper_{level}"].to_numpy(dtype=float) / divisor
-            bx = x
-            if anchor is not None:
-                bx = np.r_[anchor[0], x]
-                low, high = np.r_[anchor[1], low], np.r_[anchor[1], high]
-            alpha = 0.16 + 0.22 * (i / max(len(levels) - 1, 1))
-            band = ax.fill_between(
-                bx,
-                low,
-                high,
-                color=_PROJECTION,
-                alpha=alpha,
-                linewidth=0,
-                zorder=1,
-                label=word("interval").format(level=f"{float(level):g}"),
-                gid=f"interval:{float(level):g}",
-            )
-            band_handles.append(band)
-        mx = x
-        my = fc[centre].to_numpy(dtype=float) / divisor
-        if anchor is not None:
-            mx, my = np.r_[anchor[0], x], np.r_[anchor[1], my]
-        median_label = word("median")
-        if model not in (None, "auto"):
-            median_label += f" ({model})" if typeset.language == "en" else f"（{model}）"
-        (median,) = ax.plot(
-            mx,
-            my,
-            color=_PROJECTION,
-            linewidth=2,
-            marker="o",
-            markersize=3,
-            markevery=slice(1 if anchor is not None else 0, None),
-            zorder=3,
-            label=typeset.clean(median_label),
-            gid="median",
-        )
-        handles.append(median)
-        handles.extend(reversed(band_handles))  # 50% before 90%
-
-        # Target.
-        if target is not None and not _is_missing(target):
-            ty = float(target) / divisor
-            shown = _format_number(ty) + ("%" if unit == "percent" else "")
-            if target_year is None:
-                label = word("target_no_year").format(cmp=symbol, value=shown)
-            else:
-                label = word("target").format(cmp=symbol, value=shown, year=int(target_year))
-            line = ax.axhline(
-                ty,
-                color=_TARGET,
-                linestyle="--",
-                linewidth=1.4,
-                zorder=2,
-                label=label,
-                gid="target_line",
-            )
-            handles.append(line)
-            if target_year is not None:
-                ax.plot(
-                    [float(target_year)],
-                    [ty],
-                    marker="D",
-                    markersize=7,
-                    color=_TARGET,
-                    markeredgecolor="white",
-                    linestyle="none",
-                    zorder=5,
-                    label="_target_marker",
-                    gid="target_marker",
-                )
-
-        # Titles, labels, note, legend.
-        if title is None:
-            title = (
-                word("default_title").format(year=int(target_year))
-                if target_year is not None
-                else word("default_title_no_year")
-            )
-        lines = [typeset.clean(title)] if title else []
-        verdict_text = ""
-        if verdict:
-            zh = typeset.language == "zh"
-            verdict_text = _VERDICT_ZH.get(verdict.strip().lower(), verdict) if zh else verdict
-            verdict_text = typeset.clean(verdict_text)
-        if probability is not None:
-            shown_p = _format_probability(probability)
-            p_text = word("probability").format(p=word("n/a") if shown_p == "n/a" else shown_p)
-            lines.append(p_text + (f" — {verdict_text}" if verdict_text else ""))
-        elif verdict_text:  # no probability: the outcome (e.g. "met") stands alone
-            lines.append(verdict_text)
-        ax.set_title("\n".join(line for line in lines if line), loc="left", **font)
-        ax.set_xlabel(word("year"), **font)
-        ax.set_ylabel(_unit_label(unit, typeset), **font)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        if unit == "rank":
-            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        if show_note:
-            ax.text(
-                0.5,
-                0.5,
-                word("illustrative_note"),
-                transform=ax.transAxes,
-                ha="center",
-                va="center",
-                rotation=15,
-                fontsize=15,
-                fontweight="bold",
-                color=_WARNING_RED,
-                alpha=0.55,
-                zorder=6,
-                gid="illustrative_note",
-                **font,
-            )
-        ax.legend(
-            handles=handles,
-            loc="best",
-            frameon=True,
-            framealpha=0.85,
-            prop={"family": list(typeset.families), "size": "small"},
-        )
-        sns.despine(ax=ax)
-    _warn_dropped(user_text, typeset)
+        handles = [
+            *_draw_history(ax, fan, typeset),
+            *_draw_projection(ax, fan, typeset),
+            *_draw_required_path(ax, fan, required_path, typeset),
+            *_draw_actual(ax, fan, actual, target_year, typeset, actual_qualifier),
+            *_draw_target(ax, fan, target, comparison, target_year, typeset),
+        ]
+        heading = _title_lines(title, target_year, probability, verdict, typeset)
+        _label_fan(ax, fan, handles, heading, typeset)
+    _warn_dropped([t for t in (title, verdict) if t], typeset)
     return ax
 
 
@@ -807,10 +808,12 @@ def _row_name(row: pd.Series, typeset: _Typeset, id_columns: list[str]) -> str:
         if column == "as_of":
             missing = _is_missing(row[column])
             value = (
-                typeset.word("all_data") if missing else typeset.word("as_of").format(year=value)
+                fmt.word("all data", typeset.language)
+                if missing
+                else typeset.word("as_of", year=value)
             )
         elif column == "model":
-            value = typeset.word("model").format(model=value)
+            value = typeset.word("model", model=value)
         parts.append(typeset.clean(value))
     if parts:
         name += f" ({', '.join(parts)})" if typeset.language == "en" else f"（{'，'.join(parts)}）"
@@ -884,7 +887,7 @@ def plot_scorecard(
             separators.append(y - 0.6)
             y += 0.2
         positions.append(y)
-        labels.append(typeset.clean(word(group)) or group)
+        labels.append(typeset.clean(fmt.word(group, typeset.language)) or group)
         headings.append(len(labels) - 1)
         y += 1
         for i in card.index[groups == group]:
@@ -924,14 +927,14 @@ def plot_scorecard(
             if illustrative[i]:
                 bar.set_hatch("//")
             verdict = card["verdict"].iloc[i] if "verdict" in card.columns else None
-            if _is_missing(met.iloc[i]):
-                text = _format_probability(probability.iloc[i])
-                if text == "n/a" and verdict == "already met":
-                    text = word("already met")
-                elif text == "n/a":
-                    text = word("n/a")
+            if not _is_missing(met.iloc[i]):
+                text = fmt.outcome(_truthy(met.iloc[i]), typeset.language)
+            elif not _is_missing(probability.iloc[i]):
+                text = fmt.probability(probability.iloc[i], typeset.language)
+            elif verdict == "already met":
+                text = fmt.verdict(verdict, typeset.language)
             else:
-                text = word("met") if _truthy(met.iloc[i]) else word("not met")
+                text = word("n/a")
             ax.text(
                 widths[i] + 0.012,
                 bar_y[i],
@@ -962,11 +965,13 @@ def plot_scorecard(
         ax.set_axisbelow(True)
 
         handles: list[Any] = [
-            Patch(facecolor=colour, label=typeset.clean(word(name)))
+            Patch(facecolor=colour, label=typeset.clean(fmt.category(name, typeset.language)))
             for name, colour in PROGRESS_COLOURS.items()
         ]
         if any(_is_missing(c) or str(c).strip().lower() not in PROGRESS_COLOURS for c in category):
-            handles.append(Patch(facecolor=_NOT_ASSESSED_COLOUR, label=word("not_assessed")))
+            handles.append(
+                Patch(facecolor=_NOT_ASSESSED_COLOUR, label=fmt.category(None, typeset.language))
+            )
         if any(illustrative):
             handles.append(
                 Patch(
@@ -1007,13 +1012,10 @@ def plot_scorecard(
 def plot_assessment(result: Any, *, language: str = "en", ax: Axes | None = None) -> Axes:
     """The fan chart of an :class:`~brandstats.attainment.Assessment`.
 
-    History up to the vintage, the projection of the chosen model, the target, and P(met)
-    with the verdict in the title (or the outcome when the target year is observed).
+    History up to the vintage, the projection of the chosen model, the required path (when
+    the result has one), the target, the actual outcome of a vintage, and P(met) with the
+    verdict in the title (or the outcome when the target year is observed).
     """
-    meta = dict(result.meta)
-    name = meta.get("name_zh" if language == "zh" else "name_en") or result.indicator
-    region = f" — {result.region}" if result.region else ""
-    vintage = f" (as of {result.as_of})" if result.as_of is not None else ""
     return plot_fan(
         result.history,
         result.forecast,
@@ -1024,8 +1026,11 @@ def plot_assessment(result: Any, *, language: str = "en", ax: Axes | None = None
         model=result.model if len(result.forecast) else None,
         probability=result.probability,
         verdict=result.verdict,
-        title=f"{name}{region}{vintage}",
+        title=fmt.title(result, language),
         illustrative=result.illustrative,
+        required_path=getattr(result, "required_path", None),
+        actual=result.actual if result.as_of is not None else None,
+        actual_qualifier=result.actual_qualifier,
         language=language,
         ax=ax,
     )

@@ -1,4 +1,10 @@
-"""Results on disk: each notebook's JSON sidecar, and the scorecard gathered from them."""
+"""Results on disk and on the page: each notebook's JSON sidecar, the scorecard gathered from
+them, and the tables the reports show (every word and number written by
+:mod:`brandstats.format`).
+
+Tables for people come as HTML strings (no pandas index, no ``None``/``NaN``, values in
+display units); the notebooks show them with :class:`IPython.display.HTML`.
+"""
 
 from __future__ import annotations
 
@@ -6,52 +12,118 @@ import html
 import json
 import math
 import os
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from . import format as fmt
 from .atomic import write_json_atomic, write_text_atomic
 from .attainment import Assessment
 from .config import GROUP_ORDER
 from .errors import BrandstatsError
-from .units import display_unit
+from .format import describe
 
 __all__ = [
+    "backtest_html",
+    "data_kind",
     "describe",
-    "load_scorecard",
+    "details_html",
     "provenance",
+    "provenance_html",
     "read_results",
-    "result_table",
-    "scorecard_display",
+    "record_html",
+    "scorecard_html",
+    "summary_markdown",
     "write_result",
     "write_scorecard",
 ]
 
 SCORECARD_COLUMNS = [
-    "group", "indicator", "region", "name_en", "name_zh", "comparison", "target",
-    "target_year", "unit", "as_of", "last_year", "last_value", "model", "probability",
-    "verdict", "progress_category", "progress_ratio", "still_required_growth",
-    "forecast_median", "forecast_lower", "forecast_upper", "level", "actual", "met",
-    "illustrative", "reason", "run_name",
-]  # fmt: skip
+    "group",
+    "indicator",
+    "region",
+    "name_en",
+    "name_zh",
+    "comparison",
+    "target",
+    "target_year",
+    "unit",
+    "as_of",
+    "last_year",
+    "last_value",
+    "model",
+    "probability",
+    "verdict",
+    "progress_category",
+    "progress_ratio",
+    "still_required_growth",
+    "forecast_median",
+    "forecast_lower",
+    "forecast_upper",
+    "level",
+    "actual",
+    "met",
+    "currently_meets",
+    "illustrative",
+    "data",
+    "reason",
+    "run_name",
+]
+
+_BOUNDS = ("lower_bound", "upper_bound")
+
+
+def data_kind(qualifiers: Iterable[Any]) -> str:
+    """What a series is made of: ``illustrative``, ``partly bounds`` or ``real``.
+
+    Any illustrative row makes the series illustrative (the shipped data never mix the two);
+    a lower or upper bound among real figures makes it ``partly bounds``.
+    """
+    found = {str(q) for q in qualifiers}
+    if "illustrative" in found:
+        return "illustrative"
+    return "partly bounds" if found & set(_BOUNDS) else "real"
 
 
 def write_result(result: Assessment, output_dir: str | os.PathLike[str], run_name: str) -> Path:
-    """Write ``result.to_dict()`` (plus ``run_name``) to ``output_dir/run_name.json`` atomically."""
-    path = Path(output_dir) / f"{run_name}.json"
-    return write_json_atomic(path, {"run_name": run_name, **result.to_dict()})
+    """Write ``result.to_dict()`` (plus ``run_name``) to ``output_dir/run_name.json`` atomically.
+
+    ``output_dir`` is created when missing.
+    """
+    folder = Path(output_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    return write_json_atomic(
+        folder / f"{run_name}.json", {"run_name": run_name, **result.to_dict()}
+    )
 
 
-def read_results(results_dir: str | os.PathLike[str]) -> pd.DataFrame:
+def read_results(
+    results_dir: str | os.PathLike[str], *, runs: Iterable[str] | None = None
+) -> pd.DataFrame:
     """Gather the JSON results of a batch into the scorecard table.
 
-    One row per result file (other JSON files, such as batch reports, are skipped), sorted by
-    the plan's goals (product, service, enterprise, quality), then indicator, region, vintage.
+    Parameters
+    ----------
+    results_dir : path
+        The folder of ``<run_name>.json`` files.
+    runs : iterable of str, optional
+        Only these run names (the runs of one batch); all result files when None or empty.
+        A named run without a result file is an error.
+
+    Returns
+    -------
+    DataFrame
+        One row per result (other JSON files, such as batch reports, are skipped), sorted by
+        the plan's goals (product, service, enterprise, quality), then indicator, region,
+        vintage; ``data`` says whether the series is real, partly bounds or illustrative.
     """
     folder = Path(results_dir)
+    wanted = set(runs or ())
     rows = []
     for path in sorted(folder.glob("*.json")):
-        if path.name.startswith("."):
+        if path.name.startswith(".") or (wanted and path.stem not in wanted):
             continue
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
@@ -59,7 +131,13 @@ def read_results(results_dir: str | os.PathLike[str]) -> pd.DataFrame:
             raise BrandstatsError(f"{path}: not a readable result file ({exc})") from None
         if not isinstance(record, dict) or "indicator" not in record:
             continue  # batch reports and the scorecard's own summary
-        rows.append({c: record.get(c) for c in SCORECARD_COLUMNS})
+        row = {c: record.get(c) for c in SCORECARD_COLUMNS}
+        row["data"] = data_kind(h.get("qualifier") for h in record.get("history") or [])
+        row["run_name"] = record.get("run_name") or path.stem
+        rows.append(row)
+    missing = wanted - {r["run_name"] for r in rows}
+    if missing:
+        raise BrandstatsError(f"{folder}: no result file for run(s) {', '.join(sorted(missing))}")
     table = pd.DataFrame(rows, columns=SCORECARD_COLUMNS)
     if table.empty:
         return table
@@ -72,188 +150,289 @@ def read_results(results_dir: str | os.PathLike[str]) -> pd.DataFrame:
     return table.drop(columns="_order").reset_index(drop=True)
 
 
-def write_scorecard(table: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
-    """Write the scorecard table as CSV (UTF-8 with BOM, so Excel shows Chinese) atomically."""
-    return write_text_atomic(path, "\ufeff" + table.to_csv(index=False, lineterminator="\n"))
+def write_scorecard(
+    table: pd.DataFrame, output_dir: str | os.PathLike[str], *, run_name: str = ""
+) -> Path:
+    """Write ``scorecard.csv`` (UTF-8 with BOM, so Excel shows Chinese) into ``output_dir``.
 
-
-def _fmt(value: float, unit: str, language: str) -> str:
-    divisor, label = display_unit(unit, language)
-    return f"{value / divisor:,.4g} {label}"
-
-
-# The sentences of describe(), per language; fields are filled with str.format.
-_TEXT = {
-    "en": {
-        "illustrative": "**ILLUSTRATIVE DATA: this result uses made-up figures; "
-        "it is not a real assessment.**",
-        "probability": "Target {target} by {year}: P(met) = **{p}** ({verdict}).",
-        "outcome": "Target {target} by {year}: **{verdict}**{reason}.",
-        "latest": "Latest observation: {value} in {year}.",
-        "progress": "Progress since {base}: observed {observed}, required {required}, "
-        "R = {ratio}: **{category}**.",
-        "still": " Still required from {year}: {rate}.",
-        "backtest": "Backtest: {before} of past actuals fell in the {level} intervals",
-        "widened": "; intervals widened x{k:.2f} (then {after})",
-        "retro": "Retrospective: the {year} value was {bound}{value}; target {outcome}",
-        "pointed": "; the projection as of {as_of} {way}",
-        "per_year": "%/yr", "per_year_abs": " per year",
-        "at least": "at least ", "at most": "at most ",
-        True: "met", False: "not met", None: "unknown (a bound)",
-        "right": "pointed the right way", "wrong": "pointed the wrong way",
-    },
-    "zh": {
-        "illustrative": "**示意数据：以下结果基于虚构数值，并非真实评估。**",
-        "probability": "目标 {target}（{year}年）：达成概率 **{p}**（{verdict}）。",
-        "outcome": "目标 {target}（{year}年）：**{verdict}**{reason}。",
-        "latest": "最新观测：{year}年 {value}。",
-        "progress": "自{base}年以来：实际年均增长 {observed}，所需 {required}，"
-        "比值 R = {ratio}：**{category}**。",
-        "still": "自{year}年起仍需年均 {rate}。",
-        "backtest": "回测：{before}的历史实际值落在{level}区间内",
-        "widened": "；区间已放宽 {k:.2f} 倍（放宽后 {after}）",
-        "retro": "回顾：{year}年实际值为{bound}{value}；目标{outcome}",
-        "pointed": "；{as_of}年的预测方向{way}",
-        "per_year": "%/年", "per_year_abs": "/年",
-        "at least": "至少 ", "at most": "至多 ",
-        True: "已达成", False: "未达成", None: "未知（仅有界值）",
-        "right": "正确", "wrong": "错误",
-    },
-}  # fmt: skip
-
-
-def describe(result: Assessment, language: str = "en") -> str:
-    """A few lines of Markdown that say what the assessment found, for notebooks and reports.
-
-    Verdict and category words stay in English (they are the calibrated scales' own terms).
+    With ``run_name``, a short JSON summary goes to ``<output_dir>/<run_name>.json`` too.
+    Both are written atomically; the folder is created when missing. Returns the CSV's path.
     """
-    t = _TEXT["zh" if language == "zh" else "en"]
-    target = f"{result.comparison} {_fmt(result.target, result.unit, language)}"
-    lines = [t["illustrative"]] if result.illustrative else []
+    if table.empty:
+        raise BrandstatsError("no results to write a scorecard of")
+    folder = Path(output_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = write_text_atomic(
+        folder / "scorecard.csv", "\ufeff" + table.to_csv(index=False, lineterminator="\n")
+    )
+    if run_name:
+        summary = {
+            "scorecard": str(path),
+            "results": len(table),
+            "runs": table["run_name"].tolist(),
+            "illustrative": int((table["data"] == "illustrative").sum()),
+        }
+        write_json_atomic(folder / f"{run_name}.json", summary)
+    return path
+
+
+# ----------------------------------------------------------------------------- HTML tables
+
+
+def _table_html(header: list[str], rows: Iterable[Iterable[str]], *, raw: bool = False) -> str:
+    """A plain HTML table; cells are escaped unless ``raw`` (then they must be HTML already)."""
+    esc = (lambda s: s) if raw else html.escape
+
+    def cells(tag: str, values: Iterable[str]) -> str:
+        return "".join(f"<{tag}>{esc(str(v))}</{tag}>" for v in values)
+
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join(f"<tr>{cells('td', r)}</tr>" for r in rows)
+    return f'<table class="brandstats"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def summary_markdown(result: Assessment, language: str = "en") -> str:
+    """The report's opening: target, latest value, P(met) and verdict, the official-style
+    category, the sentence reconciling the two, the outcome (a Markdown list)."""
+    fmt.check_language(language)
+    w = lambda key: fmt.word(key, language)  # noqa: E731
+    colon = "：" if language == "zh" else ": "
+    unit, ind = result.unit, result.indicator
+    goal = fmt.target(
+        result.comparison, result.target, unit, result.target_year, language, indicator=ind
+    )
+    last_q = (
+        next((q for q in result.history["qualifier"].iloc[-1:] if q in _BOUNDS), None)
+        if len(result.history)
+        else None
+    )
+    latest = fmt.quantity(result.last_value, unit, language, indicator=ind, qualifier=last_q)
+    latest = (
+        f"{result.last_year}年 {latest}" if language == "zh" else f"{latest} ({result.last_year})"
+    )
+    if getattr(result, "currently_meets", None):
+        latest += f"，{w('currently meets')}" if language == "zh" else f": {w('currently meets')}"
+    items = []
+    if result.illustrative:
+        items.append(f"**{w('illustrative_banner')}**")
+    items += [f"**{w('target')}**{colon}{goal}", f"**{w('latest')}**{colon}{latest}"]
+    verdict = fmt.verdict(result.verdict, language)
     if result.probability is not None:
-        p = f"{result.probability:.0%}"
-        lines.append(t["probability"].format(target=target, year=result.target_year, p=p,
-                                             verdict=result.verdict))  # fmt: skip
-    else:
-        reason = f" ({html.escape(result.reason)})" if result.reason else ""
-        lines.append(t["outcome"].format(target=target, year=result.target_year,
-                                         verdict=result.verdict, reason=reason))  # fmt: skip
-    lines.append(t["latest"].format(value=_fmt(result.last_value, result.unit, language),
-                                    year=result.last_year))  # fmt: skip
-    pr = result.progress
-    if pr is not None:
-        compound = pr.kind == "compound"
-
-        def rate(x: float) -> str:
-            return f"{x * 100:.1f}{t['per_year']}" if compound else f"{x:,.3g}{t['per_year_abs']}"
-
-        text = t["progress"].format(
-            base=pr.base_year, observed=rate(pr.observed_growth),
-            required=rate(pr.required_growth),
-            ratio="n/a" if math.isnan(pr.ratio) else f"{pr.ratio:.2f}", category=pr.category,
-        )  # fmt: skip
-        if not math.isnan(pr.still_required_growth):
-            text += t["still"].format(year=pr.last_year, rate=rate(pr.still_required_growth))
-        lines.append(text)
-    if result.coverage:
-        level = max(result.coverage)
-        before, after = result.coverage[level]
-        if not math.isnan(before):  # there was a backtest
-            text = t["backtest"].format(before=f"{before:.0%}", level=f"{level:.0%}")
-            if result.widening and result.widening > 1:
-                text += t["widened"].format(k=result.widening, after=f"{after:.0%}")
-            lines.append(text + ("。" if language == "zh" else "."))
-    if result.actual is not None and result.as_of is not None:
-        bound = {"lower_bound": t["at least"], "upper_bound": t["at most"]}.get(
-            result.actual_qualifier or "", ""
+        p = fmt.probability(result.probability, language)
+        items.append(
+            f"**{w('p_met')}**{colon}**{p}**（{verdict}）"
+            if language == "zh"
+            else f"**{w('p_met')}**{colon}**{p}** ({verdict})"
         )
-        text = t["retro"].format(year=result.target_year, bound=bound,
-                                 value=_fmt(result.actual, result.unit, language),
-                                 outcome=t[result.met])  # fmt: skip
-        if result.pointed_right_way is not None:
-            way = t["right" if result.pointed_right_way else "wrong"]
-            text += t["pointed"].format(as_of=result.as_of, way=way)
-        lines.append(text + ("。" if language == "zh" else "."))
-    return "\n\n".join(lines)
+    else:
+        why = fmt.note(result.reason, language) if result.reason else ""
+        items.append(
+            f"**{w('verdict')}**{colon}**{verdict}**"
+            + (f"（{why}）" if why and language == "zh" else f" ({why})" if why else "")
+        )
+    category = result.progress.category if result.progress else None
+    items.append(f"**{w('progress')}**{colon}{fmt.category(category, language)}")
+    sentence = fmt.reconciliation(
+        getattr(result, "reconciliation", None),
+        language,
+        category_name=category,
+        p=result.probability,
+    )
+    if sentence:
+        items.append(f"**{w('reconciliation')}**{colon}{sentence}")
+    if result.as_of is not None and result.actual is not None:
+        actual = fmt.quantity(
+            result.actual, unit, language, indicator=ind, qualifier=result.actual_qualifier
+        )
+        items.append(
+            f"**{w('outcome')}**{colon}{result.target_year}年实际值 {actual}，目标"
+            f"{fmt.outcome(result.met, language)}"
+            if language == "zh"
+            else f"**{w('outcome')}**{colon}{actual} in {result.target_year}: target "
+            f"{fmt.outcome(result.met, language)}"
+        )
+    items.append(
+        f"**{w('data')}**{colon}{fmt.word(data_kind(result.history['qualifier']), language)}"
+    )
+    return "\n".join(f"- {item}" for item in items)
 
 
 def provenance(
-    observations: pd.DataFrame, indicator: str, region: str, *, as_of: int | None = None
+    observations: pd.DataFrame,
+    indicator: str,
+    region: str,
+    *,
+    as_of: int | None = None,
+    language: str = "en",
 ) -> pd.DataFrame:
-    """The observed series with each figure's qualifier and source, in display units.
+    """The observed series with each figure's qualifier and source, as display text.
 
     ``used`` says whether the figure is within the vintage (``as_of``); later figures are
     shown for the record but never reach a model.
     """
+    fmt.check_language(language)
     rows = observations.loc[
         (observations["indicator"] == indicator) & (observations["region"] == region)
     ]
-    unit = rows["unit"].iloc[0] if len(rows) else "count"
-    divisor, label = display_unit(unit)
+    w = lambda key: fmt.word(key, language)  # noqa: E731
     return pd.DataFrame(
         {
-            "year": rows["year"],
-            f"value ({label})": rows["value"] / divisor,
-            "qualifier": rows["qualifier"].str.replace("illustrative", "ILLUSTRATIVE"),
-            "used": True if as_of is None else rows["year"] <= as_of,
-            "source": rows["source"],
+            w("year"): rows["year"].astype(int).astype(str),
+            w("value"): [
+                fmt.quantity(v, u, language, indicator=indicator, qualifier=q)
+                for v, u, q in zip(rows["value"], rows["unit"], rows["qualifier"], strict=True)
+            ],
+            w("qualifier"): [fmt.word(q, language) for q in rows["qualifier"]],
+            w("in_vintage"): [
+                w("yes") if as_of is None or y <= as_of else w("no") for y in rows["year"]
+            ],
+            w("source"): rows["source"].fillna(fmt.DASH),
         }
     ).reset_index(drop=True)
 
 
-def result_table(result: Assessment) -> pd.DataFrame:
-    """The flat result record as a two-column table (field, value) for display."""
-    row = result.row()
-    return pd.DataFrame({"field": list(row), "value": [str(v) for v in row.values()]})
-
-
-def load_scorecard(
-    results_dir: str | os.PathLike[str],
+def provenance_html(
+    observations: pd.DataFrame,
+    indicator: str,
+    region: str,
     *,
+    as_of: int | None = None,
     language: str = "en",
-    output_dir: str | os.PathLike[str] = "",
-    run_name: str = "",
-) -> pd.DataFrame:
-    """Read a batch's results and write ``scorecard.csv`` (to ``output_dir`` or beside them).
-
-    Returns the table of :func:`read_results`; ``table.attrs["path"]`` is the CSV written.
-    With ``run_name``, a short JSON summary goes to ``<output_dir>/<run_name>.json`` too.
-    """
-    table = read_results(results_dir)
-    if table.empty:
-        raise BrandstatsError(f"{results_dir}: no result files (*.json) to gather")
-    folder = Path(output_dir or results_dir)
-    path = write_scorecard(table, folder / "scorecard.csv")
-    if run_name:
-        write_json_atomic(
-            folder / f"{run_name}.json",
-            {"scorecard": str(path), "results": len(table),
-             "illustrative": int((table["illustrative"] == True).sum())},  # noqa: E712
-        )  # fmt: skip
-    table.attrs["path"] = str(path)
-    table.attrs["language"] = language
-    return table
+) -> str:
+    """:func:`provenance` as an HTML table (no index)."""
+    table = provenance(observations, indicator, region, as_of=as_of, language=language)
+    return _table_html(list(table.columns), table.itertuples(index=False))
 
 
-def scorecard_display(table: pd.DataFrame, *, language: str = "en") -> pd.DataFrame:
-    """The scorecard as readable text columns (HTML output escapes every cell)."""
-    name = table["name_zh"] if language == "zh" else table["name_en"]
-    target = [
-        f"{r.comparison} {_fmt(r.target, r.unit, language)} ({r.target_year})"
-        for r in table.itertuples()
-    ]
-    probability = table["probability"].map(lambda p: "n/a" if pd.isna(p) else f"{p:.0%}")
-    flag = table["illustrative"].map(lambda x: "ILLUSTRATIVE" if x is True else "")
-    return pd.DataFrame(
-        {
-            "goal": table["group"],
-            "target": name,
-            "region": table["region"],
-            "as of": table["as_of"].fillna("all"),
-            "threshold": target,
-            "P(met)": probability,
-            "verdict": table["verdict"],
-            "progress": table["progress_category"],
-            "data": flag,
-        }
+def backtest_html(result: Assessment, language: str = "en") -> str:
+    """The backtest as an HTML table with an explanation; or why there is none."""
+    w = lambda key, **kw: fmt.word(key, language, **kw)  # noqa: E731
+    bt = result.backtest
+    if bt.empty or "crps" not in bt.columns:
+        reason = result.reason or next(
+            (n for n in result.notes if "backtest" in n), "too few observations"
+        )
+        return f"<p>{html.escape(w('empty_backtest', reason=fmt.note(reason, language)))}</p>"
+    levels = sorted(
+        (c.removeprefix("coverage_") for c in bt.columns if c.startswith("coverage_")), key=float
     )
+    header = [w("model"), w("status"), w("cases"), w("crps")]
+    header += [w("coverage", level=fmt.share(float(lv) / 100, language)) for lv in levels]
+    header += [w("weight"), w("reason")]
+    rows = []
+    for r in bt.to_dict("records"):
+        crps = r.get("crps")
+        rows.append(
+            [
+                r["model"],
+                fmt.word(f"status:{r.get('status', '')}", language),
+                fmt.number(r.get("n_cases")),
+                fmt.DASH if fmt.is_missing(crps) else fmt.quantity(crps, result.unit, language),
+                *(fmt.share(r.get(f"coverage_{lv}"), language) for lv in levels),
+                fmt.share(r.get("weight"), language),
+                fmt.note(r.get("reason"), language) if r.get("reason") else fmt.DASH,
+            ]
+        )
+    intro = f"<p>{html.escape(w('backtest_intro'))}</p>"
+    return intro + _table_html(header, rows)
+
+
+def _record_value(field: str, value: Any, result: Assessment, language: str) -> str:
+    """One field of the flat record as display text."""
+    unit, ind = result.unit, result.indicator
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return fmt.DASH
+    if isinstance(value, bool):
+        return fmt.word("yes" if value else "no", language)
+    if field in ("last_value", "target", "actual") or field.startswith("forecast_"):
+        return fmt.quantity(value, unit, language, indicator=ind)
+    if field == "probability":
+        return fmt.probability(value, language)
+    if field in ("level",):
+        return fmt.share(value, language)
+    if field.endswith("_growth"):
+        kind = result.progress.kind if result.progress else "compound"
+        return fmt.growth(value, kind, language, unit=unit, indicator=ind)
+    if field == "verdict":
+        return fmt.verdict(value, language)
+    if field == "progress_category":
+        return fmt.category(value, language)
+    if field == "reason":
+        return fmt.note(value, language)
+    if isinstance(value, float):
+        return fmt.number(value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_record_value(k, v, result, language)}" for k, v in value.items())
+    return str(value)
+
+
+def record_html(result: Assessment, language: str = "en") -> str:
+    """The flat result record (field, value) as an HTML table, values as display text."""
+    row = result.row()
+    for extra in ("currently_meets", "accumulation", "required_path", "reconciliation", "pooling"):
+        if getattr(result, extra, None) is not None:
+            row[extra] = getattr(result, extra)
+    if isinstance(row.get("required_path"), dict):
+        row["required_path"] = {
+            str(y): fmt.quantity(v, result.unit, language, indicator=result.indicator)
+            for y, v in row["required_path"].items()
+        }
+    rows = [(k, _record_value(k, v, result, language)) for k, v in row.items()]
+    rows += [(fmt.word("notes", language), fmt.note(n, language)) for n in result.notes]
+    return _table_html([fmt.word("field", language), fmt.word("value", language)], rows)
+
+
+def details_html(result: Assessment, language: str = "en") -> str:
+    """The full record in a collapsed ``<details>`` section (the JSON has it all too)."""
+    label = html.escape(fmt.word("record", language))
+    return f"<details><summary>{label}</summary>{record_html(result, language)}</details>"
+
+
+# ----------------------------------------------------------------------------- scorecard
+
+
+def scorecard_html(table: pd.DataFrame, *, language: str = "en") -> str:
+    """The scorecard as an HTML table: one row per result, linked to ``<run_name>.html``."""
+    fmt.check_language(language)
+    w = lambda key: fmt.word(key, language)  # noqa: E731
+    header = [
+        w("goal"),
+        w("indicator"),
+        w("region"),
+        w("as_of"),
+        w("target"),
+        w("latest"),
+        w("p_met"),
+        w("verdict"),
+        w("progress"),
+        w("data"),
+    ]
+    rows = []
+    for r in table.to_dict("records"):
+        name = r["name_zh"] if language == "zh" else r["name_en"]
+        name = html.escape(str(name or r["indicator"]))
+        if r.get("run_name"):
+            name = f'<a href="{html.escape(str(r["run_name"]))}.html">{name}</a>'
+        unit, ind = r["unit"], r["indicator"]
+        as_of = r.get("as_of")
+        missing_target = fmt.is_missing(r.get("target"))
+        cells = [
+            fmt.word(r["group"], language),
+            None,
+            fmt.region(r["region"], language),
+            w("all data") if fmt.is_missing(as_of) else str(int(as_of)),
+            fmt.DASH
+            if missing_target
+            else fmt.target(
+                r["comparison"], r["target"], unit, r["target_year"], language, indicator=ind
+            ),
+            fmt.quantity(r["last_value"], unit, language, indicator=ind)
+            + ("" if fmt.is_missing(r.get("last_year")) else f" ({int(r['last_year'])})"),
+            fmt.probability(r["probability"], language),
+            fmt.verdict(r["verdict"], language),
+            fmt.category(r["progress_category"], language),
+            fmt.word(r.get("data") or "real", language),
+        ]
+        escaped = [html.escape(c) if c is not None else name for c in cells]
+        rows.append(escaped)
+    return _table_html(header, rows, raw=True)

@@ -1,0 +1,752 @@
+"""One home for the words people read: numbers, units, probabilities, verdicts, categories,
+missing values and sentences, in English (``en``) and Chinese (``zh``).
+
+The CLI, :func:`describe`, the notebooks, the HTML reports and the charts all write through
+these functions; other modules return data, not prose.
+
+Conventions
+-----------
+- Numbers: thousands separators, integers when whole or large (``4,397``), otherwise four
+  significant digits (``95.06``); missing values are :data:`DASH`.
+- Money in 亿元 as the plan states it (``6,000 亿元``; zh ``6,000亿元``), percentages with a
+  space in English (``88 %``; zh ``88%``), counts as integers (zh with a measure word:
+  ``4,397家``), ranks as ``rank 18`` / ``第18位``.
+- Probabilities in whole percents; ``<1 %`` and ``>99 %`` at the ends, so that nothing short
+  of certainty reads as ``0 %`` or ``100 %``.
+- Verdicts on the IPCC AR5 likelihood scale (Mastrandrea et al. 2010) and, in Chinese, the
+  terms of the Chinese edition of the AR5 Summaries for Policymakers (几乎确定, 很可能, 可能,
+  或许可能, 不可能, 很不可能, 特别不可能; 极有可能 and 极不可能 for the 95 % / 5 % terms).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from .errors import BrandstatsError
+
+__all__ = [
+    "DASH",
+    "LANGUAGES",
+    "category",
+    "check_language",
+    "comparison_symbol",
+    "describe",
+    "display_value",
+    "growth",
+    "is_missing",
+    "note",
+    "number",
+    "outcome",
+    "probability",
+    "quantity",
+    "reconciliation",
+    "region",
+    "share",
+    "target",
+    "title",
+    "unit_label",
+    "verdict",
+    "word",
+]
+
+LANGUAGES = ("en", "zh")
+"""The languages every text exists in."""
+
+DASH = "–"
+"""What a missing value is shown as."""
+
+
+def check_language(language: str) -> str:
+    """``language`` if it is one of :data:`LANGUAGES`, else a :class:`BrandstatsError`."""
+    if language not in LANGUAGES:
+        raise BrandstatsError(f"language must be one of {LANGUAGES}, got {language!r}")
+    return language
+
+
+def is_missing(value: object) -> bool:
+    """Whether ``value`` is missing: None or NaN."""
+    if value is None:
+        return True
+    try:
+        return bool(value != value)  # NaN
+    except (TypeError, ValueError):
+        return False
+
+
+# ----------------------------------------------------------------------------- words
+
+_WORDS: dict[str, dict[str, str]] = {
+    # verdicts: IPCC AR5 likelihood scale, then the outcomes
+    "virtually certain": {"zh": "几乎确定"},
+    "extremely likely": {"zh": "极有可能"},
+    "very likely": {"zh": "很可能"},
+    "likely": {"zh": "可能"},
+    "about as likely as not": {"zh": "或许可能"},
+    "unlikely": {"zh": "不可能"},
+    "very unlikely": {"zh": "很不可能"},
+    "extremely unlikely": {"zh": "极不可能"},
+    "exceptionally unlikely": {"zh": "特别不可能"},
+    "met": {"zh": "已达成"},
+    "not met": {"zh": "未达成"},
+    "already met": {"zh": "已提前达成"},
+    "unknown": {"en": "unknown (only a bound)", "zh": "未知（仅有界值）"},
+    "no probability": {"en": "too few data for a probability", "zh": "数据太少，无法估计概率"},
+    "no data": {"en": "no data", "zh": "无数据"},
+    "currently meets": {"en": "currently meets the target", "zh": "目前已达到目标"},
+    # progress categories (Eurostat / Open SDG style)
+    "on track": {"zh": "进展顺利"},
+    "moderate progress": {"zh": "有一定进展"},
+    "insufficient progress": {"zh": "进展不足"},
+    "moving away": {"zh": "偏离目标"},
+    "not assessed": {"zh": "未评估"},
+    # groups
+    "product": {"en": "Product brands", "zh": "产品品牌"},
+    "service": {"en": "Service brands", "zh": "服务品牌"},
+    "enterprise": {"en": "Enterprises", "zh": "企业"},
+    "quality": {"en": "Quality", "zh": "质量"},
+    "context": {"en": "Context", "zh": "背景指标"},
+    # data provenance per target
+    "real": {"en": "real", "zh": "真实数据"},
+    "partly bounds": {"en": "real, partly bounds", "zh": "真实数据（部分为界值）"},
+    "illustrative": {"en": "ILLUSTRATIVE", "zh": "示意数据"},
+    "mixed": {"en": "real and illustrative", "zh": "真实与示意数据"},
+    # qualifiers of a figure
+    "reported": {"zh": "公布值"},
+    "provisional": {"zh": "初步值"},
+    "estimate": {"en": "estimate", "zh": "估计值"},
+    "lower_bound": {"en": "lower bound (at least)", "zh": "下限（至少）"},
+    "upper_bound": {"en": "upper bound (at most)", "zh": "上限（至多）"},
+    "cumulative": {"zh": "累计值"},
+    # report headings and labels
+    "title": {"en": "Will the target be met?", "zh": "目标能否达成？"},
+    "summary": {"en": "Summary", "zh": "摘要"},
+    "target": {"en": "Target", "zh": "目标"},
+    "latest": {"en": "Latest value", "zh": "最新值"},
+    "p_met": {"en": "P(met)", "zh": "达成概率"},
+    "verdict": {"en": "Verdict", "zh": "判断"},
+    "progress": {"en": "Official-style progress", "zh": "进展评价（官方口径）"},
+    "reconciliation": {"en": "Why the two differ", "zh": "两者为何不同"},
+    "outcome": {"en": "Outcome", "zh": "实际结果"},
+    "data": {"en": "Data", "zh": "数据"},
+    "series": {"en": "The observed series and its sources", "zh": "观测序列及其来源"},
+    "projection": {"en": "Projection", "zh": "预测"},
+    "backtest": {"en": "Models and their backtest", "zh": "模型及其回测"},
+    "record": {"en": "Full result record", "zh": "完整结果记录"},
+    "notes": {"en": "Notes", "zh": "说明"},
+    "year": {"en": "Year", "zh": "年份"},
+    "value": {"en": "Value", "zh": "数值"},
+    "qualifier": {"en": "Qualifier", "zh": "性质"},
+    "in_vintage": {"en": "Used", "zh": "是否使用"},
+    "source": {"en": "Source", "zh": "来源"},
+    "yes": {"en": "yes", "zh": "是"},
+    "no": {"en": "no", "zh": "否"},
+    "model": {"en": "Model", "zh": "模型"},
+    "status": {"en": "Status", "zh": "状态"},
+    "crps": {"en": "CRPS (lower is better)", "zh": "CRPS（越低越好）"},
+    "cases": {"en": "Cases", "zh": "回测次数"},
+    "weight": {"en": "Weight in auto", "zh": "auto 中的权重"},
+    "coverage": {"en": "{level} interval coverage", "zh": "{level}区间覆盖率"},
+    "reason": {"en": "Reason", "zh": "原因"},
+    "status:used": {"en": "used", "zh": "已使用"},
+    "status:not backtested": {"en": "not backtested", "zh": "未回测"},
+    "status:not fitted": {"en": "not fitted", "zh": "无法拟合"},
+    "field": {"en": "Field", "zh": "字段"},
+    "goal": {"en": "Goal", "zh": "目标类别"},
+    "indicator": {"en": "Target", "zh": "指标"},
+    "region": {"en": "Region", "zh": "地区"},
+    "as_of": {"en": "As of", "zh": "截至"},
+    "all data": {"en": "all data", "zh": "全部数据"},
+    "report": {"en": "report", "zh": "报告"},
+    "scorecard": {"en": "Scorecard: every target of the plan", "zh": "计分卡：行动计划的全部目标"},
+    "scorecard_intro": {
+        "en": "One row per target; each links to its report. Results of the run that made "
+        "this page only.",
+        "zh": "每行一个目标，点击可打开其报告。仅包含生成本页的这次运行的结果。",
+    },
+    "chart": {"en": "Chart", "zh": "图表"},
+    "empty_backtest": {
+        "en": "No backtest: {reason}.",
+        "zh": "没有回测：{reason}。",
+    },
+    "backtest_intro": {
+        "en": "Each model is refitted on the data up to a past year and scored on the years "
+        "after (rolling origin). CRPS measures the error of the whole predictive "
+        "distribution in the indicator's unit (lower is better); coverage is the share of "
+        "past actuals inside the interval; auto weights the models by their skill.",
+        "zh": "每个模型用截至过去某一年的数据重新拟合，再用之后几年的实际值打分（滚动起点回测）。"
+        "CRPS 以指标单位衡量整个预测分布的误差（越低越好）；覆盖率为历史实际值落在区间内的比例；"
+        "auto 按各模型的表现加权。",
+    },
+    "illustrative_banner": {
+        "en": "ILLUSTRATIVE DATA: this result uses made-up figures; it is not a real assessment.",
+        "zh": "示意数据：以下结果基于虚构数值，并非真实评估。",
+    },
+    "required_path": {"en": "required path", "zh": "达标所需路径"},
+    "actual": {"en": "actual outcome", "zh": "实际结果"},
+    # chart labels
+    "chart:observed": {"en": "observed", "zh": "观测值"},
+    "chart:observed_lower_bound": {
+        "en": "observed (lower bound: at least)",
+        "zh": "观测值（下限：至少）",
+    },
+    "chart:observed_illustrative": {"en": "illustrative (not real)", "zh": "示意值（非真实）"},
+    "chart:at_least": {"en": "at least", "zh": "至少"},
+    "chart:observed_upper_bound": {
+        "en": "observed (upper bound: at most)",
+        "zh": "观测值（上限：至多）",
+    },
+    "chart:at_most": {"en": "at most", "zh": "至多"},
+    "chart:median": {"en": "projection median", "zh": "中位数预测"},
+    "chart:interval": {"en": "{level} interval", "zh": "{level}区间"},
+    "chart:target": {"en": "target {target}", "zh": "目标 {target}"},
+    "chart:probability": {"en": "P(met) = {p}", "zh": "达成概率 = {p}"},
+    "chart:default_title": {"en": "Projection and {year} target", "zh": "{year}年目标与预测"},
+    "chart:default_title_no_year": {"en": "Projection", "zh": "预测"},
+    "chart:year": {"en": "year", "zh": "年份"},
+    "chart:illustrative_note": {
+        "en": "ILLUSTRATIVE DATA — not real figures",
+        "zh": "示意数据，非真实数值",
+    },
+    "chart:illustrative_suffix": {"en": " (illustrative)", "zh": "（示意）"},
+    "chart:scorecard_note": {
+        "en": "Hatched bars: illustrative data — not real figures",
+        "zh": "斜线条形：示意数据，非真实数值",
+    },
+    "chart:illustrative_legend": {"en": "illustrative data", "zh": "示意数据"},
+    "chart:as_of": {"en": "as of {year}", "zh": "截至{year}年"},
+    "chart:model": {"en": "model: {model}", "zh": "模型：{model}"},
+    "chart:xlabel_probability": {"en": "probability that the target is met", "zh": "目标达成概率"},
+    "chart:n/a": {"en": "no probability", "zh": "无法估计概率"},
+    "chart:required_path": {
+        "en": "required path (constant growth)",
+        "zh": "达标所需路径（匀速增长）",
+    },
+    "chart:actual": {"en": "actual {year}: {value}", "zh": "{year}年实际值：{value}"},
+    "chart:vintage": {"en": "as of {year}", "zh": "截至{year}年"},
+}
+
+
+def word(key: str, language: str = "en", **fields: Any) -> str:
+    """The word or label ``key`` in ``language`` (the key itself when unknown).
+
+    English defaults to the key, so the scales' own terms (``likely``, ``on track``) are
+    written once. ``fields`` fill ``{placeholders}``.
+
+    Examples
+    --------
+    >>> word("likely", "zh")
+    '可能'
+    >>> word("coverage", "en", level="90 %")
+    '90 % interval coverage'
+    """
+    check_language(language)
+    entry = _WORDS.get(str(key).strip().lower()) or _WORDS.get(str(key))
+    text = str(key) if entry is None else entry.get(language, entry.get("en", str(key)))
+    return text.format(**fields) if fields else text
+
+
+def verdict(value: str | None, language: str = "en") -> str:
+    """A verdict (IPCC likelihood term or an outcome) in ``language``; a dash when missing."""
+    return DASH if is_missing(value) else word(str(value), language)
+
+
+def category(value: str | None, language: str = "en") -> str:
+    """An official-style progress category in ``language``; ``not assessed`` when missing."""
+    return word("not assessed" if is_missing(value) else str(value), language)
+
+
+def outcome(met: bool | None, language: str = "en") -> str:
+    """``met`` / ``not met`` / ``unknown (only a bound)`` for a retrospective outcome."""
+    return word({True: "met", False: "not met"}.get(met, "unknown"), language)  # type: ignore[arg-type]
+
+
+# ----------------------------------------------------------------------------- numbers
+
+_SYMBOLS = {">": ">", ">=": "≥", "<": "<", "<=": "≤", "==": "=", "=": "="}
+
+
+def comparison_symbol(comparison: str) -> str:
+    """``>=`` -> ``≥`` and so on; a :class:`BrandstatsError` for anything else."""
+    try:
+        return _SYMBOLS[str(comparison).strip()]
+    except KeyError:
+        raise BrandstatsError(
+            f"comparison must be one of {', '.join(_SYMBOLS)}, got {comparison!r}"
+        ) from None
+
+
+def number(value: float | None, *, digits: int = 4) -> str:
+    """A number as people read it: ``4,397``, ``95.06``, ``0.2044``; a dash when missing.
+
+    Whole numbers and numbers of 1,000 or more are shown as integers with thousands
+    separators; others with ``digits`` significant digits, never in scientific notation.
+    """
+    if is_missing(value):
+        return DASH
+    x = float(value)  # type: ignore[arg-type]
+    if math.isinf(x):
+        return "∞" if x > 0 else "-∞"
+    if x.is_integer() or abs(x) >= 1000:
+        return f"{round(x):,}"
+    decimals = max(digits - 1 - math.floor(math.log10(abs(x))), 0) if x else 0
+    text = f"{x:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+_DIVISOR = {"yuan": 1e8}
+
+
+def display_value(value: Any, unit: str) -> Any:
+    """``value`` (canonical unit; a number or an array) in the unit people read.
+
+    Money is shown in 亿元 (1e8 yuan), as the plan states its targets; other units as stored.
+    """
+    return value / _DIVISOR.get(unit, 1.0)
+
+
+def _measure_word(indicator: str | None) -> str:
+    return "家" if indicator and ("enterprise" in indicator or "firm" in indicator) else "个"
+
+
+def quantity(
+    value: float | None,
+    unit: str,
+    language: str = "en",
+    *,
+    indicator: str | None = None,
+    qualifier: str | None = None,
+) -> str:
+    """A value with its display unit: ``6,000 亿元``, ``88 %``, ``4,397``, ``rank 18``.
+
+    Parameters
+    ----------
+    value : float or None
+        In the canonical unit (yuan, count, percent, rank); missing gives a dash.
+    unit : {"yuan", "count", "percent", "rank"}
+    language : {"en", "zh"}
+    indicator : str, optional
+        Chooses the Chinese measure word of counts: 家 for firms, 个 otherwise.
+    qualifier : str, optional
+        ``lower_bound`` / ``upper_bound`` add "at least" / "at most" (for ranks: "or lower"
+        / "or better").
+
+    Examples
+    --------
+    >>> quantity(6e11, "yuan"), quantity(6e11, "yuan", "zh")
+    ('6,000 亿元', '6,000亿元')
+    >>> quantity(18, "rank", "zh"), quantity(11, "rank", qualifier="lower_bound")
+    ('第18位', 'rank 11 or lower')
+    """
+    check_language(language)
+    if is_missing(value):
+        return DASH
+    x = float(display_value(float(value), unit))  # type: ignore[arg-type]
+    zh = language == "zh"
+    shown = f"{round(x):,}" if unit in ("count", "rank") else number(x)
+    if unit == "yuan":
+        text = f"{shown}亿元" if zh else f"{shown} 亿元"
+    elif unit == "percent":
+        text = f"{shown}%" if zh else f"{shown} %"
+    elif unit == "count":
+        text = f"{shown}{_measure_word(indicator)}" if zh else shown
+    elif unit == "rank":
+        text = f"第{shown}位" if zh else f"rank {shown}"
+        if qualifier in ("lower_bound", "upper_bound"):
+            lower = qualifier == "lower_bound"  # a rank at least 11: 11th or lower
+            if zh:
+                return text + ("或更靠后" if lower else "或更靠前")
+            return text + (" or lower" if lower else " or better")
+    else:
+        text = f"{shown} {unit}"
+    if qualifier == "lower_bound":
+        return f"至少{text}" if zh else f"at least {text}"
+    if qualifier == "upper_bound":
+        return f"至多{text}" if zh else f"at most {text}"
+    return text
+
+
+def unit_label(unit: str, language: str = "en") -> str:
+    """The unit as an axis or column label: ``亿元``, ``%``, ``rank (1 = best)`` ..."""
+    check_language(language)
+    labels = {
+        "yuan": ("100 million yuan (亿元)", "亿元"),
+        "count": ("count", "数量"),
+        "percent": ("%", "%"),
+        "rank": ("rank (1 = best)", "名次（1 = 最好）"),
+    }
+    en, zh = labels.get(unit, (unit, unit))
+    return zh if language == "zh" else en
+
+
+def _percent(text: str, language: str) -> str:
+    return f"{text}%" if language == "zh" else f"{text} %"
+
+
+def probability(p: float | None, language: str = "en") -> str:
+    """A probability in whole percents: ``73 %``; ``<1 %`` and ``>99 %`` at the ends.
+
+    Examples
+    --------
+    >>> probability(0.996), probability(0.004, "zh"), probability(0.7349)
+    ('>99 %', '<1%', '73 %')
+    """
+    check_language(language)
+    if is_missing(p):
+        return DASH
+    p = float(p)  # type: ignore[arg-type]
+    if not 0.0 <= p <= 1.0:
+        raise BrandstatsError(f"a probability must lie in [0, 1], got {p!r}")
+    if p < 0.005:
+        return "<" + _percent("1", language)
+    if p > 0.995:
+        return ">" + _percent("99", language)
+    return _percent(f"{p * 100:.0f}", language)
+
+
+def share(x: float | None, language: str = "en") -> str:
+    """A share (0-1) in whole percents, e.g. interval coverage ``90 %``; a dash when missing."""
+    check_language(language)
+    return DASH if is_missing(x) else _percent(f"{float(x) * 100:.0f}", language)  # type: ignore[arg-type]
+
+
+def growth(
+    rate: float | None,
+    kind: str = "compound",
+    language: str = "en",
+    *,
+    unit: str = "",
+    indicator: str | None = None,
+) -> str:
+    """An annual rate: compound ``12.3 %/yr`` (zh ``每年12.3%``) or absolute change per year."""
+    check_language(language)
+    if is_missing(rate):
+        return DASH
+    if kind == "compound":
+        text = number(round(float(rate) * 100, 1))  # type: ignore[arg-type]
+        return f"每年{text}%" if language == "zh" else f"{text} %/yr"
+    amount = quantity(rate, unit, language, indicator=indicator) if unit else number(rate)
+    return f"每年{amount}" if language == "zh" else f"{amount} per year"
+
+
+def target(
+    comparison: str,
+    value: float,
+    unit: str,
+    year: int | None,
+    language: str = "en",
+    *,
+    indicator: str | None = None,
+) -> str:
+    """The target as a phrase: ``≥ 4,400 by 2022`` / ``2022年 ≥ 4,400家``."""
+    shown = (
+        f"{comparison_symbol(comparison)} {quantity(value, unit, language, indicator=indicator)}"
+    )
+    if year is None or is_missing(year):
+        return shown
+    return f"{int(year)}年{shown}" if language == "zh" else f"{shown} by {int(year)}"
+
+
+# ----------------------------------------------------------------------------- sentences
+
+# Notes and reasons the engine writes (English), as patterns with their Chinese.
+_NOTES_ZH = (
+    (
+        r"lower-bound observations enter the models at their bound.*",
+        "下限观测值按其下限进入模型（真实值至少如此），因此预测偏低",
+    ),
+    (r"ILLUSTRATIVE: made-up figures.*", "示意：使用了虚构数值，并非真实评估"),
+    (r"no progress measure: (.*)", "无法计算进展：{0}"),
+    (
+        r"the progress measure needs two observations from (\d+) on, got (\d+)",
+        "进展评价需要自{0}年起至少两个观测值，现有{1}个",
+    ),
+    (r"the target year (\d+) is observed", "目标年份{0}年已有观测值"),
+    (
+        r"intervals widened by a factor ([\d.]+) to match the backtest",
+        "为与回测一致，区间放宽了{0}倍",
+    ),
+    (
+        r"single model '(\w+)' as requested: weight 1, no widening",
+        "按要求只用模型 {0}：权重为1，不放宽区间",
+    ),
+    (
+        r"no backtest possible with (\d+) observations and horizon (\d+); "
+        r"equal weights, no widening",
+        "{0}个观测值、预测期{1}年，无法回测；各模型等权，不放宽区间",
+    ),
+    (r"(\w+) needs at least (\d+) observations, got (\d+)", "{0} 至少需要{1}个观测值，现有{2}个"),
+    (r"no model can be fitted: (.*)", "没有可拟合的模型：{0}"),
+    (
+        r"only (\d+) common backtest case\(s\) with it \(needs (\d+)\).*",
+        "与其共同的回测次数只有{0}次（需要{1}次）",
+    ),
+    (r"(\w+) not backtested: (.*)", "{0} 未回测：{1}"),
+    (r"weight 0", "权重为0"),
+    (r"(\w+) not backtested", "{0} 未回测"),
+    (r"holt needs consecutive years; missing (.*)", "holt 需要连续年份；缺少 {0}"),
+    (r"loglinear needs positive values", "loglinear 需要正值"),
+)
+
+
+def note(text: str | None, language: str = "en") -> str:
+    """An engine note or reason in ``language`` (known sentences are translated to Chinese).
+
+    Unknown English sentences are kept as they are, marked ``（英文）`` in Chinese text.
+    """
+    check_language(language)
+    if is_missing(text) or not str(text).strip():
+        return DASH
+    text = str(text)
+    if language == "en":
+        return text
+    whole = _note_zh(text)
+    if whole is not None:
+        return whole
+    parts = [p.strip() for p in text.split("; ")]
+    return "；".join(_note_zh(p) or _marked_english(p) for p in parts)
+
+
+def _note_zh(text: str) -> str | None:
+    for pattern, zh in _NOTES_ZH:
+        m = re.fullmatch(pattern, text)
+        if m:
+            return zh.format(*(note(g, "zh") if " " in g else g for g in m.groups()))
+    return None
+
+
+def _marked_english(text: str) -> str:
+    return f"{text}（英文）" if re.search(r"[A-Za-z]{3}", text) else text
+
+
+_RECONCILIATION = {
+    "slowed": {
+        "en": "Progress since the base year counts as {category}, but growth has slowed since "
+        "{since} to {recent}, below the {required} still needed, so the projection gives "
+        "{p}.",
+        "zh": "自基期以来的进展评价为“{category}”，但自{since}年以来增长放缓至{recent}，"
+        "低于仍需的{required}，因此预测的达成概率为{p}。",
+    },
+    "accelerated": {
+        "en": "Progress since the base year counts as {category}, but growth has picked up "
+        "since {since} to {recent}, above the {required} still needed, so the projection "
+        "gives {p}.",
+        "zh": "自基期以来的进展评价为“{category}”，但自{since}年以来增长加快至{recent}，"
+        "高于仍需的{required}，因此预测的达成概率为{p}。",
+    },
+    "uncertain": {
+        "en": "Progress counts as {category}, but the series varies so much from year to year "
+        "that the projection gives only {p}.",
+        "zh": "进展评价为“{category}”，但该序列年际波动很大，预测的达成概率仅为{p}。",
+    },
+}
+_RECONCILIATION_GENERIC = {
+    "en": "The official-style category ({category}) and P(met) ({p}) point different ways "
+    "({reason}); the category extrapolates the average growth since the base year, P(met) "
+    "weighs the models' projections and their past errors.",
+    "zh": "官方口径的进展评价（{category}）与达成概率（{p}）方向不一致（{reason}）："
+    "进展评价外推自基期以来的平均增长，达成概率则综合各模型的预测及其历史误差。",
+}
+
+
+def reconciliation(
+    record: Mapping[str, Any] | None,
+    language: str = "en",
+    *,
+    category_name: str | None = None,
+    p: float | None = None,
+) -> str | None:
+    """The sentence reconciling the official-style category and P(met), or None.
+
+    ``record`` is ``Assessment.reconciliation``: a ``reason`` code and its numbers (e.g.
+    ``{"reason": "slowed", "since": 2019, "recent_growth": 0.02, "required_growth": 0.08}``).
+    Known codes (``slowed``, ``accelerated``, ``uncertain``) get their own sentence, others a
+    generic one naming the code.
+    """
+    check_language(language)
+    if not record:
+        return None
+    kind = str(record.get("growth_kind", "compound"))
+    fields = {
+        "category": category(category_name, language),
+        "p": probability(p, language),
+        "since": record.get("since", DASH),
+        "recent": growth(record.get("recent_growth"), kind, language),
+        "required": growth(record.get("required_growth"), kind, language),
+        "reason": str(record.get("reason", "")),
+    }
+    template = _RECONCILIATION.get(fields["reason"], _RECONCILIATION_GENERIC)[language]
+    return template.format(**fields)
+
+
+def title(result: Any, language: str = "en") -> str:
+    """A result's title: the indicator's name, its region and the vintage.
+
+    Examples: ``Valid high-tech enterprises — Jinan (as of 2020)``,
+    ``有效高新技术企业数量 — 济南（截至2020年）``.
+    """
+    check_language(language)
+    text = _name(result, language)
+    if result.region:
+        text += f" — {region(result.region, language)}"
+    if result.as_of is not None:
+        text += f"（截至{result.as_of}年）" if language == "zh" else f" (as of {result.as_of})"
+    return text
+
+
+_REGIONS_ZH = {"Jinan": "济南", "Shandong": "山东", "Qingdao": "青岛", "China": "全国"}
+
+
+def region(name: str | None, language: str = "en") -> str:
+    """A region's name in ``language`` (the shipped regions have Chinese names)."""
+    check_language(language)
+    if is_missing(name) or not str(name):
+        return DASH
+    return _REGIONS_ZH.get(str(name), str(name)) if language == "zh" else str(name)
+
+
+def _get(result: Any, name: str, default: Any = None) -> Any:
+    return getattr(result, name, default)
+
+
+def _name(result: Any, language: str) -> str:
+    meta = dict(_get(result, "meta", {}) or {})
+    return str(meta.get("name_zh" if language == "zh" else "name_en") or result.indicator)
+
+
+def describe(result: Any, language: str = "en") -> str:
+    """A few lines of Markdown that say what an assessment found, in ``language``.
+
+    Parameters
+    ----------
+    result : Assessment
+    language : {"en", "zh"}
+
+    Returns
+    -------
+    str
+        The illustrative warning (if any); the target with P(met) and the verdict (or the
+        outcome); the latest value; the official-style progress; the reconciling sentence
+        where the two differ; the backtest's coverage; the retrospective outcome of a vintage.
+    """
+    check_language(language)
+    zh = language == "zh"
+    end = "。" if zh else "."
+    unit, indicator = result.unit, result.indicator
+    lines = [f"**{word('illustrative_banner', language)}**"] if result.illustrative else []
+    goal = target(
+        result.comparison, result.target, unit, result.target_year, language, indicator=indicator
+    )
+    if result.probability is not None:
+        p = probability(result.probability, language)
+        v = verdict(result.verdict, language)
+        lines.append(
+            f"目标：{goal}。达成概率 **{p}**（{v}）。"
+            if zh
+            else f"Target {goal}: P(met) = **{p}** ({v})."
+        )
+    else:
+        v = verdict(result.verdict, language)
+        why = (
+            f"（{note(result.reason, language)}）" if zh else f" ({note(result.reason, language)})"
+        )
+        why = why if result.reason else ""
+        lines.append(f"目标：{goal}。**{v}**{why}。" if zh else f"Target {goal}: **{v}**{why}.")
+    latest = quantity(
+        result.last_value, unit, language, indicator=indicator, qualifier=_last_qualifier(result)
+    )
+    text = (
+        f"最新值：{result.last_year}年 {latest}"
+        if zh
+        else f"Latest value: {latest} in {result.last_year}"
+    )
+    if _get(result, "currently_meets"):
+        text += (
+            f"，{word('currently meets', language)}" if zh else f"; it {word('currently meets')}"
+        )
+    lines.append(text + end)
+    pr = result.progress
+    if pr is not None:
+        rate = {"kind": pr.kind, "language": language, "unit": unit, "indicator": indicator}
+        cat = category(pr.category, language)
+        if zh:
+            text = (
+                f"进展评价（自{pr.base_year}年）：实际{growth(pr.observed_growth, **rate)}，"
+                f"所需{growth(pr.required_growth, **rate)}，比值 R = {number(pr.ratio, digits=2)}："
+                f"**{cat}**。"
+            )
+        else:
+            text = (
+                f"Progress since {pr.base_year}: observed {growth(pr.observed_growth, **rate)}, "
+                f"required {growth(pr.required_growth, **rate)}, R = "
+                f"{number(pr.ratio, digits=2)}: **{cat}**."
+            )
+        if not is_missing(pr.still_required_growth):
+            still = growth(pr.still_required_growth, **rate)
+            text += (
+                f"自{pr.last_year}年起仍需{still}。"
+                if zh
+                else f" Still required from {pr.last_year}: {still}."
+            )
+        lines.append(text)
+    sentence = reconciliation(
+        _get(result, "reconciliation"),
+        language,
+        category_name=pr.category if pr else None,
+        p=result.probability,
+    )
+    if sentence:
+        lines.append(sentence)
+    if result.coverage:
+        level = max(result.coverage)
+        before, after = result.coverage[level]
+        if not is_missing(before):
+            lv = share(level, language)
+            text = (
+                f"回测：{share(before, language)}的历史实际值落在{lv}区间内"
+                if zh
+                else f"Backtest: {share(before)} of past actuals fell in the {lv} intervals"
+            )
+            if result.widening and result.widening > 1:
+                k = number(result.widening, digits=3)
+                text += (
+                    f"；区间已放宽{k}倍（放宽后{share(after, language)}）"
+                    if zh
+                    else f"; intervals widened ×{k} (then {share(after)})"
+                )
+            lines.append(text + end)
+    if result.actual is not None and result.as_of is not None:
+        actual = quantity(
+            result.actual, unit, language, indicator=indicator, qualifier=result.actual_qualifier
+        )
+        met = outcome(result.met, language)
+        text = (
+            f"回顾：{result.target_year}年实际值为{actual}；目标{met}"
+            if zh
+            else f"Retrospective: the {result.target_year} value was {actual}; target {met}"
+        )
+        if result.pointed_right_way is not None:
+            way = (
+                ("正确" if result.pointed_right_way else "错误")
+                if zh
+                else (
+                    "pointed the right way" if result.pointed_right_way else "pointed the wrong way"
+                )
+            )
+            text += (
+                f"；{result.as_of}年的预测方向{way}"
+                if zh
+                else f"; the projection as of {result.as_of} {way}"
+            )
+        lines.append(text + end)
+    return "\n\n".join(lines)
+
+
+def _last_qualifier(result: Any) -> str | None:
+    history = _get(result, "history")
+    if history is None or not len(history) or "qualifier" not in history:
+        return None
+    q = history["qualifier"].iloc[-1]
+    return str(q) if q in ("lower_bound", "upper_bound") else None
