@@ -224,8 +224,8 @@ def test_fan_illustrative_points_are_hollow_and_grey(ax, count_history, count_fo
 def test_fan_bands_match_forecast_columns_in_display_units(ax, money_history, money_forecast):
     fan(money_history, money_forecast, ax=ax)
     band50, band90 = one(ax, "interval:50"), one(ax, "interval:90")
-    assert band50.get_label() == "50% interval"
-    assert band90.get_label() == "90% interval"
+    assert band50.get_label() == "50 % interval"
+    assert band90.get_label() == "90 % interval"
     # the 'auto' model's 2022 bounds, in 亿元, anchored at the last observation (2021, 6100)
     assert {(2022.0, 6300.0), (2022.0, 6700.0), (2021.0, 6100.0)} <= vertices(band50)
     assert {(2022.0, 5900.0), (2022.0, 7100.0), (2021.0, 6100.0)} <= vertices(band90)
@@ -237,7 +237,7 @@ def test_fan_detects_any_interval_levels(ax, count_history, count_forecast):
     assert by_gid(ax, "interval:50") == by_gid(ax, "interval:90") == []
     band80 = one(ax, "interval:80")
     assert {(2022.0, 4100.0), (2023.0, 5600.0)} <= vertices(band80)
-    assert one(ax, "interval:95").get_label() == "95% interval"
+    assert one(ax, "interval:95").get_label() == "95 % interval"
 
 
 def test_fan_median_joins_last_observation(ax, money_history, money_forecast):
@@ -268,14 +268,14 @@ def test_fan_target_line_and_marker(ax, money_history, money_forecast):
     line = one(ax, "target_line")
     assert_allclose(line.get_ydata(), [6000, 6000])
     assert line.get_linestyle() == "--"
-    assert line.get_label() == "target > 6,000 (2022)"
+    assert line.get_label() == "target > 6,000 亿元 by 2022"
     marker = one(ax, "target_marker")
     assert_allclose(marker.get_xydata(), [[2022, 6000]])
 
 
 def test_fan_target_label_uses_symbol_and_thousands(ax, count_history, count_forecast):
     fan(count_history, count_forecast, ax=ax, target=4400, comparison=">=", unit="count")
-    assert one(ax, "target_line").get_label() == "target ≥ 4,400 (2022)"
+    assert one(ax, "target_line").get_label() == "target ≥ 4,400 by 2022"
     assert_allclose(one(ax, "target_line").get_ydata(), [4400, 4400])
 
 
@@ -290,11 +290,12 @@ def test_fan_title_shows_probability_and_verdict(ax, money_history, money_foreca
     )
     title = ax.get_title(loc="left")
     assert title.splitlines()[0] == "Total brand value"
-    assert "P(met) = 73% — likely" in title
+    assert "P(met) = 73 % — likely" in title
 
 
 @pytest.mark.parametrize(
-    ("p", "shown"), [(0.0, "0%"), (0.001, "<1%"), (0.5, "50%"), (0.999, ">99%"), (1.0, "100%")]
+    ("p", "shown"),
+    [(0.0, "<1 %"), (0.001, "<1 %"), (0.5, "50 %"), (0.999, ">99 %"), (1.0, ">99 %")],
 )
 def test_fan_probability_never_rounds_to_false_certainty(
     ax, money_history, money_forecast, p, shown
@@ -310,7 +311,7 @@ def test_fan_title_without_probability(ax, money_history, money_forecast):
 
 def test_fan_axis_labels_and_integer_year_ticks(ax, money_history, money_forecast):
     fan(money_history, money_forecast, ax=ax)
-    assert ax.get_ylabel() == "100 million yuan" or "亿元" in ax.get_ylabel()
+    assert ax.get_ylabel() == "100 million yuan (亿元)"
     assert ax.get_xlabel() == "year"
     ax.figure.canvas.draw()
     ticks = ax.get_xticks()
@@ -324,9 +325,9 @@ def test_fan_legend_entries(ax, money_history, money_forecast):
         "observed",
         "observed (lower bound: at least)",
         "projection median",
-        "50% interval",
-        "90% interval",
-        "target > 6,000 (2022)",
+        "50 % interval",
+        "90 % interval",
+        "target > 6,000 亿元 by 2022",
     ]
 
 
@@ -365,7 +366,7 @@ def test_fan_rank_has_best_at_top(ax):
     forecast = pd.DataFrame({"year": [2022], "median": [10.0], "lower_90": [6], "upper_90": [14]})
     fan(history, forecast, ax=ax, target=10, comparison="<=", unit="rank")
     assert ax.yaxis_inverted()
-    assert one(ax, "target_line").get_label() == "target ≤ 10 (2022)"
+    assert one(ax, "target_line").get_label() == "target ≤ rank 10 by 2022"
 
 
 def test_fan_without_target_or_qualifier(ax):
@@ -475,10 +476,10 @@ def test_scorecard_half_line(ax, scorecard):
 def test_scorecard_value_texts(ax, scorecard):
     plot_scorecard(scorecard, ax=ax)
     text = {t.get_gid().removeprefix("value:"): t.get_text() for t in ax.texts if t.get_gid()}
-    assert text["high_tech_enterprises"] == "73%"
-    assert text["industrial_pass_rate"] == "n/a"
+    assert text["high_tech_enterprises"] == "73 %"
+    assert text["industrial_pass_rate"] == "no probability"
     assert text["product_brand_count"] == "met"
-    assert text["public_service_rank"] == "50%"
+    assert text["public_service_rank"] == "50 %"
 
 
 def test_scorecard_not_met(ax, scorecard):
@@ -543,8 +544,8 @@ def test_zh_without_cjk_font_warns_and_falls_back_to_english(
 ):
     with pytest.warns(UserWarning, match="no CJK font"):
         fan(money_history, money_forecast, ax=ax, probability=0.73, verdict="likely", language="zh")
-    assert "P(met) = 73% — likely" in ax.get_title(loc="left")
-    assert one(ax, "interval:90").get_label() == "90% interval"
+    assert "P(met) = 73 % — likely" in ax.get_title(loc="left")
+    assert one(ax, "interval:90").get_label() == "90 % interval"
     assert ax.get_ylabel() == "100 million yuan"  # 亿元 left out: no font draws it
     ax.figure.canvas.draw()  # and no empty boxes (no missing-glyph warning)
 
@@ -565,9 +566,18 @@ def test_chinese_title_without_font_warns_and_drops_glyphs(
     ax.figure.canvas.draw()
 
 
-def test_cjk_font_is_a_font_with_chinese_glyphs_or_none():
+def test_cjk_font_draws_chinese_checked_independently():
+    """The chosen font's own cmap (read with fontTools, not matplotlib) has the report's text."""
+    from fontTools.ttLib import TTFont
+
     name = plots.cjk_font()
-    assert name is None or plots._has_glyphs(name, "济南目标")
+    assert name is not None, "the mplfonts dependency ships a CJK font"
+    path = matplotlib.font_manager.findfont(
+        matplotlib.font_manager.FontProperties(family=[name]), fallback_to_default=False
+    )
+    cmap = TTFont(path, fontNumber=getattr(path, "face_index", 0)).getBestCmap()
+    text = "济南高端品牌价值总额达成概率几乎确定很可能或许可能特别不可能进展顺利偏离目标亿元家第位"
+    assert [c for c in text if ord(c) not in cmap] == []
 
 
 @needs_cjk
@@ -577,7 +587,7 @@ def test_zh_fan_with_font_uses_chinese(ax, money_history, money_forecast):
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels[0] == "观测值"
     assert {"中位数预测", "50%区间", "90%区间"} <= set(labels)
-    assert one(ax, "target_line").get_label() == "目标 > 6,000（2022年）"
+    assert one(ax, "target_line").get_label() == "目标 2022年 > 6,000亿元"
     assert ax.get_ylabel() == "亿元"
     assert plots.cjk_font() in ax.get_legend().get_texts()[0].get_fontfamily()
     ax.figure.canvas.draw()
@@ -620,7 +630,7 @@ def test_scorecard_accepts_nullable_dtypes(ax, scorecard):
     ).assign(progress_category=lambda d: d["progress_category"].astype("string"))
     card.loc[0, "illustrative"] = pd.NA
     plot_scorecard(card, ax=ax)
-    assert one(ax, "value:industrial_pass_rate").get_text() == "n/a"
+    assert one(ax, "value:industrial_pass_rate").get_text() == "no probability"
     assert one(ax, "value:product_brand_count").get_text() == "met"
     assert one(ax, "bar:high_tech_enterprises").get_hatch() is None
 
@@ -656,6 +666,6 @@ def test_scorecard_from_result_records(ax):
         }
     )
     plot_scorecard(card, ax=ax)
-    assert one(ax, "value:product_brand_value").get_text() == "n/a"
+    assert one(ax, "value:product_brand_value").get_text() == "no probability"
     assert one(ax, "bar:high_tech_enterprises").get_width() == pytest.approx(0.8)
     assert one(ax, "bar:high_tech_enterprises").get_hatch() == "//"

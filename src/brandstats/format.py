@@ -25,6 +25,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import pandas as pd
+
 from .errors import BrandstatsError
 
 __all__ = [
@@ -35,6 +37,8 @@ __all__ = [
     "comparison_symbol",
     "describe",
     "display_value",
+    "fan_alt",
+    "field",
     "growth",
     "is_missing",
     "note",
@@ -44,6 +48,7 @@ __all__ = [
     "quantity",
     "reconciliation",
     "region",
+    "scorecard_alt",
     "share",
     "target",
     "title",
@@ -67,12 +72,10 @@ def check_language(language: str) -> str:
 
 
 def is_missing(value: object) -> bool:
-    """Whether ``value`` is missing: None or NaN."""
-    if value is None:
-        return True
+    """Whether ``value`` is missing: None, NaN or ``pd.NA``."""
     try:
-        return bool(value != value)  # NaN
-    except (TypeError, ValueError):
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # lists, dicts and other non-scalars are not missing
         return False
 
 
@@ -145,7 +148,7 @@ _WORDS: dict[str, dict[str, str]] = {
     "no": {"en": "no", "zh": "否"},
     "model": {"en": "Model", "zh": "模型"},
     "status": {"en": "Status", "zh": "状态"},
-    "crps": {"en": "CRPS (lower is better)", "zh": "CRPS（越低越好）"},
+    "crps": {"en": "CRPS in {unit} (lower is better)", "zh": "CRPS（{unit}，越低越好）"},
     "cases": {"en": "Cases", "zh": "回测次数"},
     "weight": {"en": "Weight in auto", "zh": "auto 中的权重"},
     "coverage": {"en": "{level} interval coverage", "zh": "{level}区间覆盖率"},
@@ -246,6 +249,55 @@ def word(key: str, language: str = "en", **fields: Any) -> str:
     entry = _WORDS.get(str(key).strip().lower()) or _WORDS.get(str(key))
     text = str(key) if entry is None else entry.get(language, entry.get("en", str(key)))
     return text.format(**fields) if fields else text
+
+
+_FIELDS = {
+    "indicator": ("indicator id", "指标代码"),
+    "region": ("region", "地区"),
+    "as_of": ("as of (vintage)", "截至年份"),
+    "last_year": ("latest year", "最新年份"),
+    "last_value": ("latest value", "最新值"),
+    "target": ("target", "目标值"),
+    "comparison": ("comparison", "比较方式"),
+    "target_year": ("target year", "目标年份"),
+    "unit": ("unit", "单位"),
+    "model": ("model", "模型"),
+    "probability": ("P(met)", "达成概率"),
+    "verdict": ("verdict", "判断"),
+    "progress_ratio": ("progress ratio R", "进展比值 R"),
+    "progress_category": ("progress category", "进展评价"),
+    "observed_growth": ("observed growth", "实际增长"),
+    "required_growth": ("required growth", "所需增长"),
+    "still_required_growth": ("growth still required", "仍需增长"),
+    "forecast_mean": ("forecast mean", "预测均值"),
+    "forecast_median": ("forecast median", "预测中位数"),
+    "forecast_lower": ("forecast interval, lower end", "预测区间下限"),
+    "forecast_upper": ("forecast interval, upper end", "预测区间上限"),
+    "level": ("interval level", "区间水平"),
+    "actual": ("actual target-year value", "目标年份实际值"),
+    "actual_qualifier": ("qualifier of the actual", "实际值性质"),
+    "met": ("met", "是否达成"),
+    "pointed_right_way": ("projection pointed the right way", "预测方向是否正确"),
+    "illustrative": ("illustrative data", "示意数据"),
+    "widening": ("interval widening", "区间放宽倍数"),
+    "reason": ("reason", "原因"),
+    "name_en": ("name (English)", "英文名称"),
+    "name_zh": ("name (Chinese)", "中文名称"),
+    "group": ("goal", "目标类别"),
+    "source": ("source of the target", "目标来源"),
+    "currently_meets": ("currently meets the target", "目前是否已达到目标"),
+    "accumulation": ("level or cumulative", "水平值或累计值"),
+    "required_path": ("required path", "达标所需路径"),
+    "reconciliation": ("reconciliation", "两者差异说明"),
+    "pooling": ("pooling", "合并估计"),
+}
+
+
+def field(name: str, language: str = "en") -> str:
+    """The label of a result-record field (``last_value`` -> ``latest value`` / ``最新值``)."""
+    check_language(language)
+    en, zh = _FIELDS.get(name, (name.replace("_", " "), name))
+    return zh if language == "zh" else en
 
 
 def verdict(value: str | None, language: str = "en") -> str:
@@ -386,7 +438,7 @@ def _percent(text: str, language: str) -> str:
 
 
 def probability(p: float | None, language: str = "en") -> str:
-    """A probability in whole percents: ``73 %``; ``<1 %`` and ``>99 %`` at the ends.
+    """A probability in whole percents: ``73 %``; ``<1 %`` below 1 %, ``>99 %`` above 99 %.
 
     Examples
     --------
@@ -399,9 +451,9 @@ def probability(p: float | None, language: str = "en") -> str:
     p = float(p)  # type: ignore[arg-type]
     if not 0.0 <= p <= 1.0:
         raise BrandstatsError(f"a probability must lie in [0, 1], got {p!r}")
-    if p < 0.005:
+    if p < 0.01:
         return "<" + _percent("1", language)
-    if p > 0.995:
+    if p > 0.99:
         return ">" + _percent("99", language)
     return _percent(f"{p * 100:.0f}", language)
 
@@ -446,7 +498,7 @@ def target(
     )
     if year is None or is_missing(year):
         return shown
-    return f"{int(year)}年{shown}" if language == "zh" else f"{shown} by {int(year)}"
+    return f"{int(year)}年 {shown}" if language == "zh" else f"{shown} by {int(year)}"
 
 
 # ----------------------------------------------------------------------------- sentences
@@ -597,6 +649,42 @@ def title(result: Any, language: str = "en") -> str:
 
 
 _REGIONS_ZH = {"Jinan": "济南", "Shandong": "山东", "Qingdao": "青岛", "China": "全国"}
+
+
+def fan_alt(result: Any, language: str = "en") -> str:
+    """Alt text of a result's fan chart: what it shows, in words."""
+    check_language(language)
+    history = _get(result, "history")
+    first = int(history["year"].iloc[0]) if history is not None and len(history) else None
+    goal = target(
+        result.comparison,
+        result.target,
+        result.unit,
+        result.target_year,
+        language,
+        indicator=result.indicator,
+    )
+    p = probability(result.probability, language)
+    if language == "zh":
+        text = f"扇形图：{title(result, language)}。"
+        if first is not None:
+            text += f"{first}–{result.last_year}年观测值，"
+        return text + f"预测至{result.target_year}年及其区间，目标{goal}，达成概率{p}。"
+    text = f"Fan chart: {title(result, language)}. "
+    if first is not None:
+        text += f"Observed {first}–{result.last_year}, "
+    return text + f"projection to {result.target_year} with intervals, target {goal}, P(met) {p}."
+
+
+def scorecard_alt(rows: int, language: str = "en") -> str:
+    """Alt text of the scorecard chart."""
+    check_language(language)
+    if language == "zh":
+        return f"条形图：{rows}个目标的达成概率，按目标类别分组，颜色表示进展评价。"
+    return (
+        f"Bar chart: P(met) of {rows} targets, grouped by the plan's goals, coloured by "
+        "official-style progress."
+    )
 
 
 def region(name: str | None, language: str = "en") -> str:

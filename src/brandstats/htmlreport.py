@@ -25,6 +25,17 @@ _DEFAULT_ALT = {"en": "Chart", "zh": "图表"}
 # then the cell's, then a default.
 _TEMPLATE = """\
 {%- extends 'lab/index.html.j2' -%}
+{% block extra_css %}
+<style type="text/css">
+  body { font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans", "Noto Sans CJK SC",
+         "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif; }
+  .jp-Notebook { max-width: 72rem; }
+  table.brandstats { border-collapse: collapse; margin: 0.5em 0 1em; }
+  table.brandstats th, table.brandstats td { text-align: left; vertical-align: top;
+         padding: 0.25em 0.8em 0.25em 0; }
+  details > summary { cursor: pointer; font-weight: 600; margin: 1em 0 0.5em; }
+</style>
+{% endblock extra_css %}
 {% block data_png scoped %}
 <div class="jp-RenderedImage jp-OutputArea-output {{ extra_class }}">
 {%- set alttext = (output | get_metadata('alt', 'image/png')) or (cell | get_metadata('alt'))

@@ -51,6 +51,7 @@ _SCORECARD_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "language": _TYPES["language"],
     "output_dir": ((str,), "a folder, or '' for results_dir"),
     "run_name": _TYPES["run_name"],
+    "runs": ((list, tuple), "a list of run names, or [] for every result in results_dir"),
 }
 
 # Values a parameter can have (what papermill injects, YAML included); a name in a notebook's
@@ -108,6 +109,7 @@ class ScorecardParameters:
     language: str
     output_dir: str
     run_name: str
+    runs: tuple[str, ...] = ()
 
 
 def _declared(
@@ -189,6 +191,7 @@ def check_scorecard_parameters(namespace: Mapping[str, Any]) -> ScorecardParamet
         language=language,
         output_dir=p.get("output_dir", ""),
         run_name=run_name,
+        runs=tuple(str(r) for r in p.get("runs", ())),
     )
 
 

@@ -551,8 +551,11 @@ def _draw_target(
     if target is None or _is_missing(target):
         return []
     ty = fmt.display_value(target, fan.unit)
-    label = typeset.word(
-        "target", target=fmt.target(comparison, target, fan.unit, target_year, typeset.language)
+    label = typeset.clean(
+        typeset.word(
+            "target",
+            target=fmt.target(comparison, target, fan.unit, target_year, typeset.language),
+        )
     )
     line = ax.axhline(
         ty, color=_TARGET, linestyle="--", linewidth=1.4, zorder=2, label=label, gid="target_line"
@@ -594,7 +597,7 @@ def _draw_actual(
         markeredgecolor="white",
         linestyle="none",
         zorder=6,
-        label=typeset.word("actual", year=int(target_year), value=value),
+        label=typeset.clean(typeset.word("actual", year=int(target_year), value=value)),
         gid="actual",
     )
     return [star]

@@ -226,6 +226,7 @@ def summary_markdown(result: Assessment, language: str = "en") -> str:
         )
     else:
         why = fmt.note(result.reason, language) if result.reason else ""
+        why = "" if len(why) > 90 else why  # long reasons: in the backtest section
         items.append(
             f"**{w('verdict')}**{colon}**{verdict}**"
             + (f"（{why}）" if why and language == "zh" else f" ({why})" if why else "")
@@ -316,7 +317,12 @@ def backtest_html(result: Assessment, language: str = "en") -> str:
     levels = sorted(
         (c.removeprefix("coverage_") for c in bt.columns if c.startswith("coverage_")), key=float
     )
-    header = [w("model"), w("status"), w("cases"), w("crps")]
+    header = [
+        w("model"),
+        w("status"),
+        w("cases"),
+        w("crps", unit=fmt.unit_label(result.unit, language)),
+    ]
     header += [w("coverage", level=fmt.share(float(lv) / 100, language)) for lv in levels]
     header += [w("weight"), w("reason")]
     rows = []
@@ -327,7 +333,7 @@ def backtest_html(result: Assessment, language: str = "en") -> str:
                 r["model"],
                 fmt.word(f"status:{r.get('status', '')}", language),
                 fmt.number(r.get("n_cases")),
-                fmt.DASH if fmt.is_missing(crps) else fmt.quantity(crps, result.unit, language),
+                fmt.number(fmt.display_value(crps, result.unit)),
                 *(fmt.share(r.get(f"coverage_{lv}"), language) for lv in levels),
                 fmt.share(r.get("weight"), language),
                 fmt.note(r.get("reason"), language) if r.get("reason") else fmt.DASH,
@@ -359,6 +365,14 @@ def _record_value(field: str, value: Any, result: Assessment, language: str) -> 
         return fmt.category(value, language)
     if field == "reason":
         return fmt.note(value, language)
+    if field == "region":
+        return fmt.region(value, language)
+    if field == "unit":
+        return fmt.unit_label(value, language)
+    if field == "comparison":
+        return fmt.comparison_symbol(value)
+    if field in ("group", "actual_qualifier", "accumulation"):
+        return fmt.word(value, language)
     if isinstance(value, float):
         return fmt.number(value)
     if isinstance(value, dict):
@@ -377,7 +391,7 @@ def record_html(result: Assessment, language: str = "en") -> str:
             str(y): fmt.quantity(v, result.unit, language, indicator=result.indicator)
             for y, v in row["required_path"].items()
         }
-    rows = [(k, _record_value(k, v, result, language)) for k, v in row.items()]
+    rows = [(fmt.field(k, language), _record_value(k, v, result, language)) for k, v in row.items()]
     rows += [(fmt.word("notes", language), fmt.note(n, language)) for n in result.notes]
     return _table_html([fmt.word("field", language), fmt.word("value", language)], rows)
 
@@ -389,6 +403,12 @@ def details_html(result: Assessment, language: str = "en") -> str:
 
 
 # ----------------------------------------------------------------------------- scorecard
+
+
+def _year_suffix(year: Any, language: str) -> str:
+    if fmt.is_missing(year):
+        return ""
+    return f"（{int(year)}年）" if language == "zh" else f" ({int(year)})"
 
 
 def scorecard_html(table: pd.DataFrame, *, language: str = "en") -> str:
@@ -427,7 +447,7 @@ def scorecard_html(table: pd.DataFrame, *, language: str = "en") -> str:
                 r["comparison"], r["target"], unit, r["target_year"], language, indicator=ind
             ),
             fmt.quantity(r["last_value"], unit, language, indicator=ind)
-            + ("" if fmt.is_missing(r.get("last_year")) else f" ({int(r['last_year'])})"),
+            + _year_suffix(r.get("last_year"), language),
             fmt.probability(r["probability"], language),
             fmt.verdict(r["verdict"], language),
             fmt.category(r["progress_category"], language),
