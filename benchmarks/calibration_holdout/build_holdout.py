@@ -551,7 +551,8 @@ def cn_urban_cases(wdi_dir: Path) -> list[Case]:
 def cn_population_cases(wdi_dir: Path) -> list[Case]:
     """China's total-population ceilings of the 11th and 12th Five-Year Plans."""
     code = "sp.pop.totl"
-    # persons -> millions, an exact decimal shift: brandstats rejects counts above 1e9
+    # persons -> millions, an exact decimal shift (brandstats rejects counts above 1e9), hence
+    # unit_kind "continuous": a count in millions is not a whole number
     data = {
         geo: {y: format(Decimal(v).scaleb(-6).normalize(), "f") for y, v in series.items()}
         for geo, series in load_wdi(wdi_dir, code).items()
@@ -586,7 +587,7 @@ def cn_population_cases(wdi_dir: Path) -> list[Case]:
                 geography="China",
                 indicator="Population, total",
                 unit="million persons",
-                unit_kind="count",
+                unit_kind="continuous",
                 lower="0",
                 upper="",
                 series=series_upto(data, "CHN", year),
