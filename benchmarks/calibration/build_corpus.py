@@ -29,6 +29,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -562,10 +563,9 @@ def load_wdi(root: Path, code: str) -> pd.DataFrame:
 
 
 def _r(value: float, decimals: int) -> float:
-    # round half away from zero, as statistical tables are published
-    scale = 10**decimals
-    shifted = abs(value) * scale + 0.5
-    return float(int(shifted)) / scale * (1 if value >= 0 else -1)
+    # round half away from zero on the decimal text of the value, as tables are published
+    step = Decimal(1).scaleb(-decimals)
+    return float(Decimal(str(float(value))).quantize(step, rounding=ROUND_HALF_UP))
 
 
 def _fmt(value: float | None) -> str:
