@@ -208,6 +208,82 @@ CASES: dict[str, Parsed | Fails] = {
     "targets_fiscal_year.csv": Fails(2, "target_year", "got 'FY2022'; expected a year"),
 }  # fmt: skip
 
+T = "high_tech_enterprises"
+# Added for issue 11 (make_corpus._added): exports, layouts and cells as analysts write them.
+ADDED: dict[str, Parsed | Fails] = {
+    # Excel cells and used ranges
+    "percent_formatted.xlsx": Parsed(  # 0.852 shown as 85.2 %: Excel's figure, not 0.852 %
+        2, {("service_satisfaction", J, 2020): 85.2, ("industrial_pass_rate", J, 2020): 96.1}
+    ),
+    "percent_formatted_money.xlsx": Fails(2, "value", "got '50%'; expected a value in the row's "
+                                          "unit '亿元'"),
+    "stray_cell_far_corner.xlsx": BASE,  # a cell at XFD1048576, outside the table
+    "stray_cell_last_row.xlsx": Parsed(4, BASE.expected, skipped=(1_048_576,)),
+    "numbers_as_text.xlsx": BASE,
+    "bool_value.xlsx": Fails(2, "value", "got 'True'; expected a number"),
+    "wps_export.xlsx": Parsed(4, BASE.expected, skipped=(9, 10)),  # notes and source rows
+    "merged_year_header.xlsx": Parsed(
+        4,
+        {("product_brand_value", J, 2019): 4256e8, ("product_brand_value", J, 2020): 4492e8,
+         (T, J, 2019): 2231, (T, J, 2021): 4397},
+    ),
+    "transposed.xlsx": Fails(1, None, "the table looks transposed"),
+    # not UTF-8 text, or only partly written
+    "utf32.csv": Fails(None, None, "UTF-32 text (save it as CSV UTF-8)"),
+    "utf32le_no_bom.csv": Fails(None, None, "UTF-32 text (save it as CSV UTF-8)"),
+    "nul_filled.csv": Fails(None, None, "only NUL bytes (zeros), no text"),
+    "nul_tail.csv": Fails(None, None, "text followed by 3000 NUL bytes (zeros) from byte 273"),
+    "nul_filled.xlsx": Fails(None, None, "an .xlsx workbook; this looks like only NUL bytes"),
+    "duplicate_columns.parquet": Fails(1, "value", "the Parquet file has 2 columns 'value'"),
+    "fullwidth_comma_delimiter.csv": Fails(1, None, "separated by full-width commas (，)"),
+    # regions
+    "nul_in_cell.csv": Parsed(2, {(T, J, 2019): 2231, (T, J, 2021): 4397}),
+    "zero_width_region.csv": Parsed(3, {(T, J, 2018): 1547, (T, J, 2019): 2231,
+                                        (T, J, 2021): 4397}),
+    "region_aliases.csv": Parsed(  # 济南, 济南市, Jinan City, jinan: data/regions.csv
+        4, {(T, J, 2018): 1547, (T, J, 2019): 2231, (T, J, 2021): 4397, (T, J, 2022): 5700}
+    ),
+    "region_alias_duplicate.csv": Fails(3, "year", "region and year (also on row 2)"),
+    "totals_row_region.csv": Fails(4, "region", "got '合计'; expected a region, not a totals row"),
+    "totals_row_indicator.csv": Fails(4, "indicator", "not a totals row", problems=2),
+    "notes_rows.csv": Parsed(4, BASE.expected, skipped=(6, 7)),
+    "homoglyph_indicator.csv": Fails(2, "indicator", "non-ASCII characters: 'е' (U+0435)"),
+    # cells: units, separators, markers, placeholders
+    "units_in_cells.csv": Parsed(
+        4,
+        {(T, J, 2022): 5700, ("product_brand_value", J, 2021): 6000e8,
+         ("service_satisfaction", J, 2021): 85.2, ("service_satisfaction", J, 2020): 86.4},
+    ),
+    "value_unit_in_header.csv": Parsed(
+        2, {("product_brand_value", J, 2019): 4256e8, ("product_brand_value", J, 2020): 4492e8}
+    ),
+    "unit_in_brackets.csv": Parsed(
+        2, {("product_brand_value", J, 2019): 4256e8, ("service_satisfaction", J, 2020): 86.4}
+    ),
+    "footnote_markers.csv": Fails(2, "value", "without a footnote marker", problems=3),
+    "placeholders_more.csv": Parsed(1, {(T, J, 2021): 4397}, skipped=(2, 3, 4, 5, 6)),
+    "german_separators.csv": Fails(2, "value", "dots between thousands", problems=2),
+    "indian_grouping.csv": Fails(2, "value", "digits grouped in threes"),
+    "swiss_and_thin_space.csv": Parsed(2, {(T, J, 2019): 2231, (T, J, 2021): 4397}),
+    "fullwidth_punctuation.csv": Parsed(
+        3, {(T, J, 2019): 2231, ("service_satisfaction", J, 2020): 86.4,
+            ("product_brand_value", J, 2019): 4256e8},
+    ),
+    "scientific_notation.csv": Parsed(1, {("product_brand_value", J, 2019): 4256e8}),
+    "accounting_negative.csv": Fails(2, "value", "got '(123)'; expected a number"),
+    # years
+    "years_annual.csv": Parsed(3, {(T, J, 2019): 2231, (T, J, 2021): 4397, (T, J, 2022): 5700}),
+    "year_with_month.csv": Fails(2, "year", "got '2020年12月'; expected a whole year", 3),
+    "duplicated_years_formats.csv": Fails(3, "year", "got '2020年度'; expected one value per"),
+    "transposed.csv": Fails(1, None, "the table looks transposed"),
+    "wide_quarter_columns.csv": Fails(1, "2020q1", "a year as column header", problems=2),
+    "wide_years_annual.csv": Parsed(2, {(T, J, 2019): 2231, (T, J, 2020): 3000}),
+    # targets
+    "targets_region_alias.csv": Parsed(1, {("x_count", J, 2022): 3}),  # 济南市 -> Jinan
+}  # fmt: skip
+assert not set(ADDED) & set(CASES)
+CASES.update(ADDED)
+
 
 # ----------------------------------------------------------------------------- schema checks
 
@@ -267,7 +343,7 @@ def load(path: Path, targets: pd.DataFrame) -> pd.DataFrame:
 def test_every_corpus_file_has_a_case_and_the_script_builds_them(tmp_path):
     on_disk = {p.name for p in BAD.iterdir() if p.is_file() and p != SCRIPT}
     assert on_disk == set(CASES)
-    assert len(CASES) >= 40
+    assert len(CASES) >= 40 and len(ADDED) >= 30
     built = runpy.run_path(str(SCRIPT))["build"](tmp_path)
     assert set(built) == set(CASES)
     for name in built:  # binary files depend on the openpyxl / pyarrow version; text does not

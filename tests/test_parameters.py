@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from brandstats import ParameterError, check_parameters
@@ -130,3 +131,27 @@ def test_papermill_refuses_a_misspelt_parameter(tmp_path, root, notebook, parame
         )  # fmt: skip
     assert info.value.ename == "ParameterError"
     assert message in info.value.evalue
+
+
+def test_a_relative_data_path_is_found_in_the_project_folder(tmp_path, monkeypatch, root):
+    monkeypatch.chdir(tmp_path)  # as a notebook in another folder opened in JupyterLab
+    from brandstats import load_observations
+
+    run = check_parameters({**GOOD, "data_path": "data/observations.csv"})
+    shipped = load_observations(root / "data" / "observations.csv")
+    pd.testing.assert_frame_equal(run.observations, shipped)
+    (tmp_path / "mine.csv").write_text(
+        "indicator,region,year,value,unit\nproduct_brand_value,Jinan,2020,4492,亿元\n"
+        "product_brand_value,Jinan,2021,5312,亿元\n", encoding="utf-8"
+    )  # fmt: skip
+    run = check_parameters({**GOOD, "data_path": "mine.csv", "as_of": 0})
+    assert run.observations["value"].tolist() == [4492e8, 5312e8]
+
+
+def test_a_missing_data_path_names_every_path_tried(tmp_path, monkeypatch, root):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ParameterError) as info:
+        check_parameters({**GOOD, "data_path": "nowhere/obs.csv"})
+    message = str(info.value)
+    assert f"tried {tmp_path / 'nowhere' / 'obs.csv'}, {root / 'nowhere' / 'obs.csv'}" in message
+    assert message.startswith("parameter data_path='nowhere/obs.csv': no such file")

@@ -86,6 +86,13 @@ _COMPARISON_ALIASES = {"≥": ">=", "≤": "<=", "=>": ">=", "=<": "<=", "＞": 
 _PLACEHOLDERS = {
     "",
     "#n/a",
+    "n.a.",
+    "n.a",
+    "n/a.",
+    "n.d.",
+    "/",
+    "不详",
+    "未公布",
     "n/a",
     "na",
     "nan",
@@ -101,6 +108,9 @@ _PLACEHOLDERS = {
     "无",
     "暂无",
 }
+_TOTALS = {"合计", "总计", "小计", "共计", "总和", "total", "totals", "sum", "subtotal",
+           "grand_total", "grand total"}  # fmt: skip
+_BRACKETS = "()（）[]【】"
 _YEAR_CELL = re.compile(r"^(\d{4})(?:\.0+)?[\s_]*(?:年|年度)?$")
 _YEARISH = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")  # a year inside other text
 _PLAUSIBLE_MAX = {"yuan": 1e16, "count": 1e9, "percent": 100.0, "rank": 1e4}
@@ -155,6 +165,12 @@ def _looks_like(raw: bytes) -> str | None:
             "only NUL bytes (zeros), no text: the file was never written completely "
             "(a crashed copy or sync); copy or export it again"
         )
+    tail = len(raw) - len(raw.rstrip(b"\x00"))
+    if tail and b"\x00" not in raw[: len(raw) - tail]:
+        return (
+            f"text followed by {tail} NUL bytes (zeros) from byte {len(raw) - tail}: the file "
+            "was not saved completely (a crashed copy or sync); copy or export it again"
+        )
     if raw[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff") or (
         len(head) >= 8
         and max(head[i::4].count(0) for i in range(4)) == len(head[::4])
@@ -164,13 +180,8 @@ def _looks_like(raw: bytes) -> str | None:
     zeros = max(head[0::2].count(0), head[1::2].count(0))
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or zeros > len(head) // 4:
         return "UTF-16 text (save it as CSV UTF-8)"
-    tail = len(raw) - len(raw.rstrip(b"\x00"))
-    if tail and b"\x00" not in raw[: len(raw) - tail]:
-        return (
-            f"text followed by {tail} NUL bytes (zeros) from byte {len(raw) - tail}: the file "
-            "was not saved completely (a crashed copy or sync); copy or export it again"
-        )
-    if b"\x00" in head:
+    controls = sum(1 for b in head if b < 32 and b not in b"\t\n\r\x0c")
+    if controls > max(2, len(head) // 50):  # a stray NUL in a cell is cleaned, not refused
         return "binary data, not text"
     return None
 
@@ -529,12 +540,15 @@ def _table(grid: pd.DataFrame, name: str, key: str) -> pd.DataFrame:
         first = ", ".join(_as_text(c) for c in grid.iloc[0] if not _is_blank(c))
         raise DataError.one(
             name,
-            f"a header row with a {key!r} column within the first 20 rows",
-            row=1,
+            f"a header row with a {key!r} column within the first 20 rows"
+            + _header_hint(grid.iloc[:20], key),
+            row=int(grid.index[0]) + 1,
             value=first[:120],
         )
     header = grid.iloc[header_at]
     header_row = int(grid.index[header_at]) + 1
+    header, two_rows = _merged_year_header(header, grid.iloc[header_at + 1 : header_at + 2])
+    header_at += two_rows
     columns: dict[str, int] = {}
     problems = []
     for j, cell in header.items():
@@ -566,6 +580,50 @@ def _table(grid: pd.DataFrame, name: str, key: str) -> pd.DataFrame:
     body = body.loc[~blank].reset_index(drop=True)
     body.attrs["header_row"] = header_row
     return body
+
+
+def _header_hint(top: pd.DataFrame, key: str) -> str:
+    """Why no header row was found: full-width commas between cells, or a transposed table."""
+    for cells in top.itertuples(index=False):
+        text = " ".join(str(c) for c in cells if not _is_blank(c))
+        if "，" in text and key in [_canonical(c) for c in text.split("，")]:
+            return (
+                "; the cells are separated by full-width commas (，): save the file as CSV "
+                "with ASCII commas"
+            )
+    first_column = [_canonical(c) for c in top.iloc[:, 0]]
+    ids = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
+    first_row = [_canonical(c) for c in top.iloc[0]]
+    if key in first_column or (
+        "year" in first_row and sum(bool(ids.fullmatch(c)) for c in first_row) >= 1
+    ):
+        return (
+            "; the table looks transposed (indicators as columns or the header as a column): "
+            "make one row per indicator, with an 'indicator' column (Excel: Copy, then Paste "
+            "Special > Transpose)"
+        )
+    return ""
+
+
+def _merged_year_header(header: pd.Series, below: pd.DataFrame) -> tuple[pd.Series, int]:
+    """A two-row header (``年份`` merged over the year columns, the years on the row below)
+    as one row of column names; returns the header and how many extra rows it took (0 or 1)."""
+    if below.empty:
+        return header, 0
+    cells = below.iloc[0]
+    filled = {j: c for j, c in cells.items() if not _is_blank(c)}
+    open_ = {j for j, c in header.items() if _is_blank(c) or _canonical(c) == "year"}
+    if (
+        len(filled) < 2
+        or not set(filled) <= open_
+        or not any(_canonical(header[j]) == "year" for j in open_ if not _is_blank(header[j]))
+        or any(_parse_year(_as_text(c)) is None for c in filled.values())
+    ):
+        return header, 0
+    merged = header.copy()
+    for j in open_:
+        merged[j] = _as_text(filled[j]) if j in filled else np.nan
+    return merged, 1
 
 
 def _require(table: pd.DataFrame, name: str, required: Iterable[str]) -> None:
@@ -629,12 +687,32 @@ def _check_value(value: float, unit: str) -> str | None:
     return None
 
 
+def _digit_marker(cell: object) -> str | None:
+    """A character that NFKC would turn into a digit but is not one: a footnote marker such as
+    ``①`` or ``¹`` (``4397①`` must not become 43971). Full-width digits are digits."""
+    if not isinstance(cell, str):
+        return None
+    for c in cell:
+        if c.isascii() or "\uff10" <= c <= "\uff19":
+            continue
+        if any(d.isdigit() for d in unicodedata.normalize("NFKC", c)):
+            return c
+    return None
+
+
 def _parse_quantity(
     cell: object, unit_cell: str, canonical: str | None, where: tuple[str, int], column: str
 ) -> tuple[float | None, list[Problem]]:
     """Parse a value cell with its unit; convert to ``canonical``. Returns (value, problems)."""
     name, row = where
     text = _as_text(cell)
+    marker = _digit_marker(cell)
+    if marker:
+        expected = (
+            f"a number without the footnote marker {marker!r} (read as a digit it would change "
+            "the figure; put the note in the qualifier or source column)"
+        )
+        return None, [Problem(name, row, column, str(cell).strip(), expected)]
     parsed = parse_number(cell if isinstance(cell, int | float) else text)
     if parsed is None:
         expected = "a number such as 1234, 1,234 or 56.7"
@@ -644,8 +722,17 @@ def _parse_quantity(
             expected += ", not an Excel error value (fix the formula or leave the cell blank)"
         elif re.fullmatch(r"[+-]?\d+,\d{1,2}", text):
             expected += " (a decimal point, not a decimal comma)"
+        elif re.fullmatch(r"\d{1,3}(\.\d{3})+(,\d+)?|\d+\.\d{3},\d+", text):
+            expected += " (dots between thousands and a decimal comma? write 2231000 or 4256.5)"
+        elif re.fullmatch(r"\d{1,2}(,\d\d)+,\d{3}", text):
+            expected += " (digits grouped in threes: 123,456, not 1,23,456)"
+        elif re.fullmatch(r"[\d,.\s]+\s*(\*+|[†‡§]|[①-⑳]|\[\w+\]|\(\w\)|[a-z])", text):
+            expected += (
+                " without a footnote marker (put the note in the qualifier or source column)"
+            )
         return None, [Problem(name, row, column, text, expected)]
     number, inline = parsed
+    unit_cell = unit_cell.strip(_BRACKETS + " ")  # "（亿元）" as a unit cell
     unit = parse_unit(unit_cell) if unit_cell else None
     if unit_cell and unit is None:
         ok = ", ".join(u for u in CANONICAL_UNITS)
@@ -862,6 +949,26 @@ def _melt_wide(table: pd.DataFrame, file: str) -> pd.DataFrame:
     return long.sort_values(["_row", "year"], kind="stable").reset_index(drop=True)
 
 
+_VALUE_WITH_UNIT = re.compile(r"^(?:value|数值|值|数据|数量|金额)_*[(\[【](.+)[)\]】]$")
+
+
+def _unit_from_header(table: pd.DataFrame) -> pd.DataFrame:
+    """A value column whose header names the unit (``数值(亿元)``, ``value (%)``): the column is
+    ``value`` and the unit fills the blank (or missing) ``unit`` cells."""
+    if "value" in table.columns:
+        return table
+    found = [(c, m.group(1)) for c in table.columns if (m := _VALUE_WITH_UNIT.match(str(c)))]
+    if len(found) != 1 or parse_unit(found[0][1]) is None:
+        return table
+    column, unit = found[0]
+    table = table.rename(columns={column: "value"})
+    if "unit" not in table.columns:
+        table["unit"] = unit
+    else:
+        table["unit"] = [unit if _is_blank(u) else u for u in table["unit"]]
+    return table
+
+
 def validate_observations(
     table: pd.DataFrame, targets: pd.DataFrame, *, file: str = "<DataFrame>"
 ) -> pd.DataFrame:
@@ -874,7 +981,10 @@ def validate_observations(
     if "_row" not in table.columns:
         table.insert(0, "_row", np.arange(2, len(table) + 2))
     table.columns = [c if c == "_row" else _canonical(c) for c in table]
-    wide = "year" not in table.columns and any(_parse_year(str(c)) for c in table.columns)
+    table = _unit_from_header(table)
+    wide = "year" not in table.columns and any(
+        _parse_year(str(c)) or _YEARISH.search(str(c)) for c in table.columns if c != "_row"
+    )
     if wide:
         table = _melt_wide(table, file)
     _require(table, file, ("indicator", "region", "year", "value", "unit"))
@@ -902,7 +1012,19 @@ def validate_observations(
             expected = "an indicator declared in the targets file" + _suggest(ind, units)
             if not ind:
                 expected = "an indicator id (blank cell: unmerge merged cells and fill every row)"
+            elif ind in _TOTALS:
+                expected = "an indicator id, not a totals row (delete the row)"
+            elif not ind.isascii():
+                odd = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in dict.fromkeys(ind)
+                                if not c.isascii())  # fmt: skip
+                expected += f"; the id has non-ASCII characters: {odd}"
             problems.append(Problem(file, row, "indicator", ind, expected))
+            continue
+        if _fold(region) in _TOTALS or region in ("全市", "全省", "全国"):
+            expected = (
+                "a region, not a totals row (delete the row; each region's own rows are kept)"
+            )
+            problems.append(Problem(file, row, "region", region, expected))
             continue
         if not region:
             expected = "a region name such as Jinan (if blank from merged cells: unmerge, fill)"

@@ -13,11 +13,12 @@ import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from .config import MODELS, YEAR_RANGE, YEARS_TEXT
+from .config import MODELS, PROJECT_ROOT, YEAR_RANGE, YEARS_TEXT
 from .errors import BrandstatsError
 
 __all__ = [
@@ -158,6 +159,26 @@ def _check_run_name(run_name: str) -> None:
         raise ParameterError(f"parameter run_name={run_name!r}: expected {_TYPES['run_name'][1]}")
 
 
+def _resolve(name: str, path: str) -> Path | None:
+    """A file parameter as an absolute path: a relative one is looked for in the working folder
+    (the notebook's, under papermill or JupyterLab), then in the project folder.
+
+    A ``#sheet`` after an Excel file's name is kept. Returns None for ``''`` (shipped data).
+    """
+    if not path:
+        return None
+    file, sheet = path, ""
+    if "#" in path and not Path(path).exists():
+        file, _, sheet = path.rpartition("#")
+    tried = list(dict.fromkeys([Path(file).expanduser().absolute(), PROJECT_ROOT / file]))
+    for candidate in tried:
+        if candidate.is_file():
+            return Path(f"{candidate}#{sheet}") if sheet else candidate
+    raise ParameterError(
+        f"parameter {name}={path!r}: no such file; tried {', '.join(map(str, tried))}"
+    )
+
+
 def check_scorecard_parameters(namespace: Mapping[str, Any]) -> ScorecardParameters:
     """Check the scorecard notebook's parameters.
 
@@ -235,8 +256,8 @@ def check_parameters(namespace: Mapping[str, Any]) -> RunContext:
     as_of = _year("as_of", p.get("as_of", 0))
     base_year = _year("base_year", p.get("base_year", 0))
 
-    targets = load_targets(p.get("targets_path") or None)
-    observations = load_observations(p.get("data_path") or None, targets=targets)
+    targets = load_targets(_resolve("targets_path", p.get("targets_path", "")))
+    observations = load_observations(_resolve("data_path", p.get("data_path", "")), targets=targets)
     indicator = p.get("indicator", "")
     known = targets.loc[targets["target"].notna(), "indicator"].tolist()
     if indicator not in known:

@@ -63,9 +63,17 @@ def _stable_zip(raw: bytes, replace: Mapping[str, bytes] = MappingProxyType({}))
     return out.getvalue()
 
 
-def _xlsx(*sheets: tuple[str, list[list[object]]], merge: str = "", date_column: str = "") -> bytes:
+def _xlsx(
+    *sheets: tuple[str, list[list[object]]],
+    merge: str = "",
+    date_column: str = "",
+    formats: Mapping[str, str] = MappingProxyType({}),
+    cells: Mapping[str, object] = MappingProxyType({}),
+) -> bytes:
     """A workbook with these sheets; ``merge`` merges cells and ``date_column`` formats a
-    column of the first sheet as dates (as Excel does when a year is typed into a date cell).
+    column of the first sheet as dates (as Excel does when a year is typed into a date cell);
+    ``formats`` sets number formats ({"D2": "0.0%"}) and ``cells`` writes single cells
+    ({"XFD1048576": "x"}) of the first sheet.
     """
     book = openpyxl.Workbook()
     book.remove(book.active)
@@ -77,6 +85,10 @@ def _xlsx(*sheets: tuple[str, list[list[object]]], merge: str = "", date_column:
         book.worksheets[0].merge_cells(merge)
     for cell in book.worksheets[0][date_column][1:] if date_column else ():
         cell.number_format = "yyyy-mm-dd"
+    for ref, number_format in formats.items():
+        book.worksheets[0][ref].number_format = number_format
+    for ref, value in cells.items():
+        book.worksheets[0][ref] = value
     book.properties.created = book.properties.modified = datetime(2020, 1, 1)
     out = io.BytesIO()
     book.save(out)
@@ -126,6 +138,232 @@ def _long() -> bytes:
         for year in range(2000, 2020):
             lines.append(f"unicorn_firms,R{region:03d},{year},{(region + year) % 97},家")
     return _lines(*lines)
+
+
+def _parquet_duplicate_columns() -> bytes:
+    """A Parquet file with two columns named ``value`` (pyarrow writes it; pandas cannot)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    names = ["indicator", "region", "year", "value", "value", "unit"]
+    columns = [["unicorn_firms"], ["Jinan"], [2020], [5], [6], ["家"]]
+    out = io.BytesIO()
+    pq.write_table(pa.table([pa.array(c) for c in columns], names=names), out)
+    return out.getvalue()
+
+
+def _added() -> dict[str, bytes]:
+    """The cases added for issue 11: exports, layouts and cells as analysts produce them."""
+    short = SHORT.strip()
+    return {
+        # --- Excel cells and used ranges
+        "percent_formatted.xlsx": _xlsx(
+            (
+                "Sheet1",
+                [
+                    *_table(short),
+                    ["service_satisfaction", "Jinan", 2020, 0.852, "%"],
+                    ["industrial_pass_rate", "Jinan", 2020, 0.961, None],
+                ],
+            ),
+            formats={"D2": "0.0%", "D3": "0%"},
+        ),
+        "percent_formatted_money.xlsx": _xlsx(
+            ("Sheet1", [*_table(short), ["product_brand_value", "Jinan", 2020, 0.5, "亿元"]]),
+            formats={"D2": "0.00%"},
+        ),
+        "stray_cell_far_corner.xlsx": _xlsx(("Sheet1", _table(BASE)), cells={"XFD1048576": "x"}),
+        "stray_cell_last_row.xlsx": _xlsx(("Sheet1", _table(BASE)), cells={"A1048576": "备注"}),
+        "numbers_as_text.xlsx": _xlsx(
+            (
+                "Sheet1",
+                [
+                    HEADER.split(","),
+                    ["product_brand_value", "Jinan", "2019", "4256", "亿元", "reported", "test"],
+                    ["product_brand_value", "Jinan", "2020年", "4,492", "亿元", None, None],
+                    ["high_tech_enterprises", "Jinan", 2019, " 2231 ", "家", None, None],
+                    ["service_satisfaction", "Jinan", 2020.0, "86.4", "%", None, None],
+                ],
+            )
+        ),
+        "bool_value.xlsx": _xlsx(
+            ("Sheet1", [*_table(short), ["unicorn_firms", "Jinan", 2020, True, "家"]])
+        ),
+        # WPS/Excel report layout: a merged title, a blank row, Chinese headers, a remarks
+        # column, numbers stored as text, a notes row and a source row below the table
+        "wps_export.xlsx": _xlsx(
+            (
+                "Sheet1",
+                [
+                    ["济南市品牌建设主要指标（2019-2020年）"],
+                    [],
+                    ["指标", "地区", "年份", "数值", "单位", "备注"],
+                    ["product_brand_value", "济南市", 2019, "4,256", "亿元", None],
+                    ["product_brand_value", "济南市", 2020, 4492, "亿元", "快报数"],
+                    ["high_tech_enterprises", "济南市", "2019年", 2231, "家", None],
+                    ["service_satisfaction", "济南市", 2020, 86.4, "%", None],
+                    [],
+                    ["注：2020年为快报数。"],
+                    ["数据来源：济南市统计局"],
+                ],
+            ),
+            merge="A1:F1",
+        ),
+        "merged_year_header.xlsx": _xlsx(
+            (
+                "Sheet1",
+                [
+                    ["指标", "地区", "单位", "年份", None, None],
+                    [None, None, None, 2019, 2020, 2021],
+                    ["product_brand_value", "Jinan", "亿元", 4256, 4492, None],
+                    ["high_tech_enterprises", "Jinan", "家", 2231, None, 4397],
+                ],
+            ),
+            merge="D1:F1",
+        ),
+        "transposed.xlsx": _xlsx(
+            (
+                "Sheet1",
+                [
+                    ["年份", "product_brand_value", "high_tech_enterprises"],
+                    [2019, 4256, 2231],
+                    [2020, 4492, None],
+                ],
+            )
+        ),
+        # --- files that are not UTF-8 text, or only partly written
+        "utf32.csv": BASE.encode("utf-32"),
+        "utf32le_no_bom.csv": BASE.encode("utf-32-le"),
+        "nul_filled.csv": bytes(8192),
+        "nul_tail.csv": BASE.encode() + bytes(3000),
+        "nul_filled.xlsx": bytes(4096),
+        "duplicate_columns.parquet": _parquet_duplicate_columns(),
+        "fullwidth_comma_delimiter.csv": BASE.replace(",", "，").encode(),
+        # --- regions
+        "nul_in_cell.csv": _lines(
+            short,
+            "high_tech_enterprises,Jinan\x00,2019,2231,家",
+            "high_tech_enterprises,Jinan,2021,4397\x00,家",
+        ),
+        "zero_width_region.csv": _lines(
+            short,
+            "high_tech_enterprises,Jinan\u200b,2018,1547,家",
+            "high_tech_enterprises,\ufeffJinan,2019,2231,家",
+            "high_tech_enterprises, Jinan\u2060 ,2021,4397,家",
+        ),
+        "region_aliases.csv": _lines(
+            short,
+            "high_tech_enterprises,济南,2018,1547,家",
+            "high_tech_enterprises,济南市,2019,2231,家",
+            "high_tech_enterprises,Jinan City,2021,4397,家",
+            "high_tech_enterprises,jinan,2022,5700,家",
+        ),
+        "region_alias_duplicate.csv": _lines(
+            short,
+            "high_tech_enterprises,济南,2019,2231,家",
+            "high_tech_enterprises,Jinan,2019,2232,家",
+        ),
+        "totals_row_region.csv": _lines(
+            short,
+            "high_tech_enterprises,Jinan,2019,2231,家",
+            "high_tech_enterprises,Qingdao,2019,1000,家",
+            "high_tech_enterprises,合计,2019,3231,家",
+        ),
+        "totals_row_indicator.csv": _lines(
+            "indicator,region,unit,2019年,2020年",
+            "high_tech_enterprises,Jinan,家,2231,3000",
+            "specialised_enterprises,Jinan,家,500,600",
+            "总计,,家,2731,3600",
+        ),
+        "notes_rows.csv": _lines(
+            HEADER, *ROWS, "注：2020年为快报数,,,,,,", "数据来源：济南市统计局"
+        ),
+        "homoglyph_indicator.csv": _one("high_tech_\u0435nterprises,Jinan,2020,3000,家"),
+        # --- cells: units, separators, markers, placeholders
+        "units_in_cells.csv": _lines(
+            short,
+            'high_tech_enterprises,Jinan,2022,"5,700家",',
+            "product_brand_value,Jinan,2021,6000亿元,",
+            "service_satisfaction,Jinan,2021,85.2%,",
+            "service_satisfaction,Jinan,2020,86.4 %,%",
+        ),
+        "value_unit_in_header.csv": _lines(
+            "indicator,region,year,数值（亿元）",
+            "product_brand_value,Jinan,2019,4256",
+            "product_brand_value,Jinan,2020,4492",
+        ),
+        "unit_in_brackets.csv": _lines(
+            short,
+            "product_brand_value,Jinan,2019,4256,（亿元）",
+            "service_satisfaction,Jinan,2020,86.4,[%]",
+        ),
+        "footnote_markers.csv": _lines(
+            short,
+            'high_tech_enterprises,Jinan,2019,"2,231*",家',
+            "high_tech_enterprises,Jinan,2021,4397①,家",
+            "high_tech_enterprises,Jinan,2022,5700[1],家",
+        ),
+        "placeholders_more.csv": _lines(
+            short,
+            "high_tech_enterprises,Jinan,2016,n.a.,家",
+            "high_tech_enterprises,Jinan,2017,N.A.,家",
+            "high_tech_enterprises,Jinan,2018,/,家",
+            "high_tech_enterprises,Jinan,2019,不详,家",
+            "high_tech_enterprises,Jinan,2020,…,家",
+            "high_tech_enterprises,Jinan,2021,4397,家",
+        ),
+        "german_separators.csv": _lines(
+            short,
+            "high_tech_enterprises,Jinan,2019,2.231.000,家",
+            'product_brand_value,Jinan,2019,"4.256,5",亿元',
+        ),
+        "indian_grouping.csv": _one('product_brand_value,Jinan,2019,"1,23,456",万元'),
+        "swiss_and_thin_space.csv": _lines(
+            short,
+            "high_tech_enterprises,Jinan,2019,2'231,家",
+            "high_tech_enterprises,Jinan,2021,4\u202f397,家",
+        ),
+        "fullwidth_punctuation.csv": _lines(
+            short,
+            'high_tech_enterprises,Jinan,2019,"２，２３１",家',
+            "service_satisfaction,Jinan,2020,８６．４％,",
+            "product_brand_value,Jinan,2019,4256,亿元",
+        ),
+        "scientific_notation.csv": _one("product_brand_value,Jinan,2019,4.256E+11,元"),
+        "accounting_negative.csv": _one("high_tech_enterprises,Jinan,2019,(123),家"),
+        # --- years
+        "years_annual.csv": _lines(
+            short,
+            "high_tech_enterprises,Jinan,2019年度,2231,家",
+            "high_tech_enterprises,Jinan,2021 年度,4397,家",
+            "high_tech_enterprises,Jinan,2022年,5700,家",
+        ),
+        "year_with_month.csv": _lines(
+            short,
+            "high_tech_enterprises,Jinan,2020年12月,3000,家",
+            "high_tech_enterprises,Jinan,2020Q4,3000,家",
+            "high_tech_enterprises,Jinan,2020-12,3000,家",
+        ),
+        "duplicated_years_formats.csv": _lines(
+            short,
+            "high_tech_enterprises,Jinan,2020,3000,家",
+            "high_tech_enterprises,Jinan,2020年度,3001,家",
+        ),
+        "transposed.csv": _lines(
+            "年份,product_brand_value,high_tech_enterprises", "2019,4256,2231"
+        ),
+        "wide_quarter_columns.csv": _lines(
+            "indicator,region,unit,2020Q1,2020Q2", "high_tech_enterprises,Jinan,家,3000,3100"
+        ),
+        "wide_years_annual.csv": _lines(
+            "indicator,region,unit,2019年度,2020年度,合计",
+            "high_tech_enterprises,Jinan,家,2231,3000,5231",
+        ),
+        # --- targets
+        "targets_region_alias.csv": _lines(
+            "indicator,unit,comparison,target,target_year,region", "x_count,count,>=,3,2022,济南市"
+        ),
+    }
 
 
 def build(folder: Path) -> list[str]:
@@ -337,6 +575,9 @@ def build(folder: Path) -> list[str]:
             "indicator,unit,comparison,target,target_year", "x_count,count,>=,3,FY2022"
         ),
     }
+    added = _added()
+    assert not set(added) & set(files)
+    files.update(added)
     folder.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
         (folder / name).write_bytes(data)
