@@ -54,7 +54,7 @@ def machine() -> str:
 def plan(quick: bool) -> list:
     """The jobs `brandstats run` makes (with --indicator for the quick run)."""
     from brandstats import load_observations, load_targets
-    from brandstats.runs import plan_runs
+    from brandstats.batch import plan_runs
 
     targets = load_targets()
     observations = load_observations(targets=targets)

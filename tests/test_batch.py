@@ -21,8 +21,11 @@ from pathlib import Path
 
 import pytest
 
-import brandstats.batch as batch
+import brandstats.batch.outputs
+import brandstats.batch.runners
 from brandstats.batch import BatchReport, Job, JobResult, load_batch_config, run_batch
+from brandstats.batch.runners import close_pools
+from brandstats.batch.template import preload_entries
 from brandstats.errors import BrandstatsError
 
 NOTEBOOKS = Path(__file__).parent / "notebooks"
@@ -35,6 +38,7 @@ KILL_RUNNER = NOTEBOOKS / "kill_runner.ipynb"  # SIGKILLs the runner process run
 # In the executed notebooks: 0 imports, 1 parameters, 2 injected parameters, 3 the acting cell.
 ACTING_CELL = 3
 TOKEN_VAR = "BRANDSTATS_TEST_BATCH_TOKEN"
+FIXTURES = sorted(p.name for p in NOTEBOOKS.iterdir())
 FORKS = sys.platform == "linux" and hasattr(os, "pidfd_open")  # kernels come from templates
 
 
@@ -90,9 +94,9 @@ def tagged_processes(token: str) -> list:
 def no_leftover_processes(process_token):
     """After the test, no process it started may survive, once idle runners (kept a few
     seconds for a next batch) are told to exit."""
-    batch._close_pools()
+    close_pools()
     yield
-    batch._close_pools()
+    close_pools()
     deadline = time.monotonic() + 10  # a kernel shutting down may take a moment
     while (left := tagged_processes(process_token)) and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -160,7 +164,7 @@ def test_config_grid_is_a_cartesian_product_over_defaults(tmp_path):
     assert [r["name"] for r in runs] == ["gdp-0.8", "gdp-0.95", "pop-0.8", "pop-0.95"]
     assert runs[1]["parameters"] == {"draws": 100, "level": 0.95, "indicator": "gdp"}
     assert {r["notebook"] for r in runs} == {tmp_path / "nb" / "project.ipynb"}
-    assert isinstance(Job(**runs[0]), Job)
+    assert isinstance(Job(runs[0]["name"], runs[0]["notebook"], runs[0]["parameters"]), Job)
 
 
 def test_config_parameter_sets_then_grid(tmp_path):
@@ -183,7 +187,14 @@ def test_config_parameter_sets_then_grid(tmp_path):
 
 def test_config_with_only_defaults_is_one_run(tmp_path):
     runs = load_batch_config(write_config(tmp_path, "defaults: {a: 1}\n"))
-    assert runs == [{"name": "run", "notebook": None, "parameters": {"a": 1}}]
+    assert runs == [
+        {
+            "name": "run",
+            "notebook": None,
+            "parameters": {"a": 1},
+            "where": f"{tmp_path / 'batch.yaml'}: defaults",
+        }
+    ]
 
 
 @pytest.mark.parametrize(
@@ -246,17 +257,71 @@ def test_run_batch_refuses_to_overwrite_an_input_notebook(tmp_path):
     assert notebook.read_bytes() == ECHO.read_bytes()
 
 
-def test_resume_skips_done_jobs_without_starting_anything(tmp_path):
+def write_done(out: Path, name: str, result: object) -> None:
+    """Outputs of a finished job: a notebook, a whole HTML page, a JSON result."""
+    out.mkdir(exist_ok=True)
+    (out / f"{name}.ipynb").write_bytes(ECHO.read_bytes())
+    (out / f"{name}.html").write_text("<!DOCTYPE html>\n<html><body>x</body></html>\n")
+    (out / f"{name}.json").write_text(json.dumps(result), encoding="utf-8")
+
+
+def scorecard_row() -> dict:
+    from brandstats.results import SCORECARD_COLUMNS
+
+    return {**dict.fromkeys(SCORECARD_COLUMNS), "indicator": "gdp", "probability": 0.5}
+
+
+def test_resume_skips_done_jobs_without_starting_anything(tmp_path, monkeypatch):
+    def no_runners(*args, **kwargs):
+        raise AssertionError("a runner was started")
+
+    monkeypatch.setattr(brandstats.batch.runners, "Runner", no_runners)
     out = tmp_path / "out"
-    out.mkdir()
-    for ext in (".ipynb", ".json", ".html"):
-        (out / f"a{ext}").write_text("{}", encoding="utf-8")
-    (out / "b.ipynb").write_text("{}", encoding="utf-8")
-    (out / "b.json").write_text("{}", encoding="utf-8")
+    write_done(out, "a", {"run_name": "a"})
+    write_done(out, "b", scorecard_row())
     jobs = [Job("a", ECHO), Job("b", ECHO)]
-    report = run_batch(jobs, output_dir=out, resume=True, html=False, progress=False)
+    report = run_batch(jobs, output_dir=out, resume=True, progress=False)
     assert [(r.name, r.status) for r in report.results] == [("a", "skipped"), ("b", "skipped")]
     assert read_json(out / "batch.json")["counts"] == {"ok": 0, "failed": 0, "skipped": 2}
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda out: _truncate(out / "a.json"),  # cut by a crash: does not parse
+        lambda out: (out / "a.json").unlink(),
+        lambda out: (out / "a.json").write_text("[1, 2]"),  # not an object
+        lambda out: (out / "a.json").write_text(  # a scorecard row without its probability
+            json.dumps({k: v for k, v in scorecard_row().items() if k != "probability"})
+        ),
+        lambda out: _truncate(out / "a.ipynb"),
+        lambda out: (out / "a.ipynb").write_text('{"not": "a notebook"}'),
+        lambda out: _truncate(out / "a.html"),
+        lambda out: (out / "a.html").unlink(),
+    ],
+)
+def test_resume_does_not_trust_incomplete_or_invalid_outputs(tmp_path, damage):
+    from brandstats.batch.outputs import is_done
+
+    out = tmp_path / "out"
+    write_done(out, "a", scorecard_row())
+    assert is_done(out, "a", html=True, result=True)
+    damage(out)
+    assert not is_done(out, "a", html=True, result=True)
+
+
+def test_resume_of_a_notebook_without_a_result_needs_no_json(tmp_path):
+    from brandstats.batch.outputs import is_done
+
+    out = tmp_path / "out"
+    write_done(out, "a", {})
+    (out / "a.json").unlink()
+    assert is_done(out, "a", html=True, result=False)
+    assert not is_done(out, "a", html=True, result=True)
 
 
 def test_report_summary_and_dict():
@@ -284,7 +349,8 @@ def test_report_summary_and_dict():
 def test_importing_batch_is_cheap():
     code = (
         "import sys, brandstats.batch; "
-        "print(sorted(m for m in ('papermill', 'nbconvert', 'dask', 'distributed', 'yaml')"
+        "print(sorted(m for m in ('papermill', 'nbconvert', 'dask', 'distributed', 'yaml',"
+        " 'pandas', 'jupyter_client')"
         " if m in sys.modules))"
     )
     result = subprocess.run(
@@ -318,10 +384,7 @@ def test_three_jobs_in_parallel(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == sorted(
         ["batch.json"] + [f"{n}{ext}" for n in values for ext in (".ipynb", ".html", ".json")]
     )
-    assert sorted(p.name for p in NOTEBOOKS.iterdir()) == [  # nothing written next to them
-        "die.ipynb", "echo.ipynb", "fail.ipynb", "kill_runner.ipynb", "sleep.ipynb",
-        "state.ipynb",
-    ]  # fmt: skip
+    assert sorted(p.name for p in NOTEBOOKS.iterdir()) == FIXTURES  # nothing written there
 
 
 @pytest.mark.slow
@@ -359,10 +422,11 @@ def test_failure_is_isolated_then_resume_runs_only_the_rest(tmp_path):
 @pytest.mark.usefixtures("no_leftover_processes")
 def test_kernel_death_timeout_and_late_errors_fail_keep_old_outputs_then_resume(tmp_path):
     out = tmp_path / "out"
-    out.mkdir()
-    old = {ext: f'{{"old": "{ext}"}}' for ext in (".ipynb", ".html", ".json")}
-    for ext, text in old.items():  # outputs of an earlier successful run of "dies"
-        (out / f"dies{ext}").write_text(text, encoding="utf-8")
+    write_done(out, "dies", {"old": True})  # outputs of an earlier successful run of "dies"
+    old = {
+        ext: (out / f"dies{ext}").read_text(encoding="utf-8")
+        for ext in (".ipynb", ".html", ".json")
+    }
     jobs = [
         Job("dies", DIE, {"die": True}),
         Job("hangs", SLEEP, {"seconds": 600.0}),
@@ -424,13 +488,25 @@ def test_parameters_arrive_as_data_never_as_code(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("no_leftover_processes")
-def test_dask_gives_the_same_results_as_local(tmp_path):
+def test_dask_workers_need_no_shared_disk_and_give_the_same_results(tmp_path):
+    """The notebook and an input file go with the job; the outputs come back in the result."""
     distributed = pytest.importorskip("distributed")
-    jobs = [Job("a", ECHO, {"value": ["x", 2.5, {"k": None}]}), Job("b", FAIL)]
+    client_side = tmp_path / "client"
+    client_side.mkdir()
+    notebook = client_side / "reader.ipynb"
+    text = ECHO.read_text(encoding="utf-8").replace(  # echo the content of the file `value` names
+        '\\"value\\": value}', '\\"value\\": Path(value).read_text()}'
+    )
+    assert text != ECHO.read_text(encoding="utf-8")
+    notebook.write_text(text, encoding="utf-8")
+    data = client_side / "input.txt"
+    data.write_text("shipped", encoding="utf-8")
+    jobs = [Job("a", notebook, {"value": str(data)}), Job("b", FAIL, {"fail": True})]
     local = run_batch(jobs, output_dir=tmp_path / "local", workers=2, progress=False)
     with distributed.LocalCluster(
         n_workers=1, threads_per_worker=2, processes=True, host="127.0.0.1",
         dashboard_address="127.0.0.1:0",  # None would still serve HTTP on 8787, warn if busy
+        local_directory=str(tmp_path / "worker-space"),
     ) as cluster:  # fmt: skip
         remote = run_batch(
             jobs, output_dir=tmp_path / "dask", scheduler=cluster.scheduler_address,
@@ -441,8 +517,16 @@ def test_dask_gives_the_same_results_as_local(tmp_path):
         return [(r.name, r.status, r.cell_index, r.error) for r in report.results]
 
     assert essence(remote) == essence(local)
-    assert read_json(tmp_path / "dask" / "a.json") == read_json(tmp_path / "local" / "a.json")
-    assert outputs(tmp_path / "dask", "b") == outputs(tmp_path / "local", "b")
+    here, there = read_json(tmp_path / "local" / "a.json"), read_json(tmp_path / "dask" / "a.json")
+    assert here["value"] == there["value"] == "shipped"
+    assert here["cwd"] == str(client_side)  # locally: the notebook's own folder
+    assert Path(there["cwd"]).is_relative_to(tmp_path / "worker-space")  # the worker's copy
+    for name in ("a", "b"):
+        assert outputs(tmp_path / "dask", name) == outputs(tmp_path / "local", name)
+    assert hidden_files(tmp_path / "dask") == []
+    assert read_json(tmp_path / "dask" / "batch.json")["counts"] == {
+        "ok": 1, "failed": 1, "skipped": 0,
+    }  # fmt: skip
 
 
 @pytest.mark.slow
@@ -504,7 +588,10 @@ def start_batch_process(out: Path) -> subprocess.Popen:
 def wait_until_both_stuck(out: Path, process: subprocess.Popen) -> None:
     """Until "quick" is done and both sleepers have started (their notebooks exist)."""
     deadline = time.monotonic() + 120
-    wanted = [out / "quick.ipynb", out / ".stuck-1.running.ipynb", out / ".stuck-2.running.ipynb"]
+    wanted = [
+        out / "quick.ipynb",
+        *(out / f".{n}.staging" / f"{n}.ipynb" for n in ("stuck-1", "stuck-2")),
+    ]
     while not all(p.exists() for p in wanted):
         assert process.poll() is None and time.monotonic() < deadline, process.communicate()
         time.sleep(0.1)
@@ -521,7 +608,7 @@ def test_ctrl_c_in_a_terminal_stops_a_batch_process_then_resume_completes(tmp_pa
     _, stderr = process.communicate(timeout=60)
 
     assert process.returncode != 0
-    assert "KeyboardInterrupt" in stderr
+    assert "BatchInterrupted" in stderr  # a KeyboardInterrupt carrying the report
     written = read_json(out / "batch.json")
     assert written["interrupted"] is True
     assert [(j["name"], j["status"]) for j in written["jobs"]] == [("quick", "ok")]
@@ -617,36 +704,35 @@ FULL_DISK = textwrap.dedent(
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("no_leftover_processes")
-def test_a_full_disk_fails_the_job_it_hits_and_keeps_complete_outputs(tmp_path, monkeypatch):
+def test_a_full_disk_stops_the_batch_with_one_error_and_keeps_complete_outputs(
+    tmp_path, monkeypatch
+):
     out = tmp_path / "out"
     run_batch([Job("a", ECHO, {"value": 1}), Job("b", ECHO)], output_dir=out, progress=False)
-    before = {p.name: p.read_bytes() for p in out.glob("a.*")}
+    before = {p.name: p.read_bytes() for p in out.glob("b.*")}
 
     (tmp_path / "site").mkdir()
     (tmp_path / "site" / "sitecustomize.py").write_text(FULL_DISK, encoding="utf-8")
     monkeypatch.setenv("PYTHONPATH", str(tmp_path / "site"))
-    monkeypatch.setenv("BRANDSTATS_TEST_FULL", "a.html,c.json")  # the runner's, the kernel's
-    jobs = [Job("a", ECHO, {"value": 2}), Job("b", ECHO), Job("c", ECHO)]
-    report = run_batch(jobs, output_dir=out, workers=2, progress=False)
+    monkeypatch.setenv("BRANDSTATS_TEST_FULL", "b.html")  # in b's runner, as it writes b.html
+    jobs = [Job("a", ECHO, {"value": 2}), Job("b", ECHO), Job("c", ECHO), Job("d", ECHO)]
+    with pytest.raises(BrandstatsError, match="the disk is full") as info:
+        run_batch(jobs, output_dir=out, workers=1, progress=False)
 
-    a, b, c = report.results
-    assert (a.status, a.cell_index) == ("failed", None)  # while committing the outputs
-    assert a.error == "OSError: [Errno 28] No space left on device"
-    assert b.status == "ok"
-    assert (c.status, c.cell_index) == ("failed", ACTING_CELL + 1)  # the cell writing the JSON
-    assert c.error.startswith("OSError: [Errno 28] No space left on device")
-    assert {p.name: p.read_bytes() for p in out.glob("a.*")} == {  # the complete run, intact
-        **before, "a.failed.ipynb": (out / "a.failed.ipynb").read_bytes(),
-    }  # fmt: skip
-    assert outputs(out, "c") == {
-        ".ipynb": False, ".html": False, ".json": False, ".failed.ipynb": True,
-    }  # fmt: skip
+    assert "No space left on device" in str(info.value) and "--resume" in str(info.value)
+    written = read_json(out / "batch.json")
+    assert written["interrupted"] is True and "disk is full" in written["error"]
+    assert [(j["name"], j["status"]) for j in written["jobs"]] == [("a", "ok"), ("b", "failed")]
+    assert read_json(out / "a.json")["value"] == 2
+    assert {p.name: p.read_bytes() for p in out.glob("b.*") if p.name != "b.failed.ipynb"} == before
+    assert not (out / "c.ipynb").exists() and not (out / "d.ipynb").exists()  # it stopped
     assert hidden_files(out) == []
+    for path in [*out.glob("*.json"), *out.glob("*.ipynb")]:  # nothing truncated
+        json.loads(path.read_bytes())
 
     monkeypatch.delenv("BRANDSTATS_TEST_FULL")
     again = run_batch(jobs, output_dir=out, resume=True, workers=2, progress=False)
-    assert [r.status for r in again.results] == ["skipped", "skipped", "ok"]
-    assert read_json(out / "c.json")["run_name"] == "c"
+    assert [r.status for r in again.results] == ["skipped", "skipped", "ok", "ok"]
 
 
 def test_an_unwritable_output_folder_is_refused_before_any_kernel_starts(
@@ -655,7 +741,7 @@ def test_an_unwritable_output_folder_is_refused_before_any_kernel_starts(
     def no_runners(*args, **kwargs):
         raise AssertionError("a runner was started")
 
-    monkeypatch.setattr(batch, "_Runner", no_runners)
+    monkeypatch.setattr(brandstats.batch.runners, "Runner", no_runners)
     if Path("/sys/kernel").is_dir():  # sysfs: nobody may create files there, root neither
         with pytest.raises(BrandstatsError, match=r"/sys/kernel: cannot write the outputs"):
             run_batch([Job("a", ECHO)], output_dir="/sys/kernel", progress=False)
@@ -668,7 +754,7 @@ def test_an_unwritable_output_folder_is_refused_before_any_kernel_starts(
     def refuse(*args, dir=None, **kwargs):  # what a read-only folder does, even for root
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(dir))
 
-    monkeypatch.setattr(batch.tempfile, "TemporaryFile", refuse)
+    monkeypatch.setattr(brandstats.batch.outputs.tempfile, "TemporaryFile", refuse)
     message = f"{read_only}: cannot write the outputs there (Permission denied)"
     with pytest.raises(BrandstatsError, match=re.escape(message)):
         run_batch([Job("a", ECHO)], output_dir=read_only, progress=False)
@@ -781,7 +867,7 @@ def test_preload_entries_follow_the_notebooks_imports(tmp_path):
         "!ls\nos.path.join('a')\ndef f():\n    import yaml\n",
         "this is not python",
     )
-    assert batch._preload_entries(notebook, ("extra.module",)) == [
+    assert preload_entries(notebook, ("extra.module",)) == [
         ("import", "matplotlib.pyplot"),
         ("import", "numpy"),
         ("import", "os.path"),
@@ -808,12 +894,12 @@ def test_preload_entries_follow_the_notebooks_imports(tmp_path):
 )
 def test_a_notebook_that_changes_the_environment_gets_a_cold_kernel(tmp_path, code):
     notebook = write_notebook(tmp_path / "nb.ipynb", code)
-    assert batch._preload_entries(notebook) is None
+    assert preload_entries(notebook) is None
 
 
 def test_reading_the_environment_is_fine(tmp_path):
     notebook = write_notebook(tmp_path / "nb.ipynb", "import os\nx = os.environ.get('X')")
-    assert batch._preload_entries(notebook) == [("import", "os"), ("getattr", "os", "environ")]
+    assert preload_entries(notebook) == [("import", "os"), ("getattr", "os", "environ")]
 
 
 @pytest.mark.parametrize("preload", ["numpy", [1], ["not a module"], {"a": 1}])

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from brandstats import load_observations, load_targets
+from brandstats.batch import plan_runs, run_report
 from brandstats.cli import main
-from brandstats.runs import plan_runs, run_report
 
 pytestmark = pytest.mark.slow
 
@@ -109,3 +115,158 @@ def test_run_exits_non_zero_and_lists_a_failure(tmp_path, capsys):
     assert "bad" in out.out and "prophet" in out.out
     assert "--resume" in out.err
     assert Path(tmp_path / "o" / "service_brand_value_Jinan_ok.json").is_file()
+
+
+SIMPLE = Path(__file__).parent / "notebooks" / "simple_execute.ipynb"  # papermill's own
+COMPLEX = Path(__file__).parent / "notebooks" / "complex_parameters.ipynb"  # papermill's own
+SLEEP = Path(__file__).parent / "notebooks" / "sleep.ipynb"
+
+
+def write_yaml(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_an_analysts_notebook_runs_once_per_parameter_set(tmp_path, capsys):
+    config = write_yaml(
+        tmp_path / "runs.yaml",
+        f"notebook: {SIMPLE}\nparameter_sets:\n  - {{run_name: hello, msg: Hello}}\n"
+        "  - {run_name: world, msg: World}\n",
+    )
+    out = tmp_path / "new" / "folder"  # does not exist yet
+    assert main(["run", "--config", str(config), "--output", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "running 2 notebooks" in captured.err
+    assert "2 jobs in" in captured.out and "2 ok, 0 failed" in captured.out
+    assert sorted(p.name for p in out.iterdir()) == [
+        "batch.json", "hello.html", "hello.ipynb", "world.html", "world.ipynb",
+    ]  # fmt: skip
+    import nbformat
+
+    for name, msg in (("hello", "Hello"), ("world", "World")):
+        nb = nbformat.read(out / f"{name}.ipynb", as_version=4)
+        printed = [o["text"] for c in nb.cells for o in c.get("outputs", []) if "text" in o]
+        assert printed == [f"{msg}\n"]
+        assert nb.metadata.papermill.parameters == {"msg": msg}  # no output_dir, run_name
+    assert "<title>hello</title>" in (out / "hello.html").read_text(encoding="utf-8")
+
+
+def test_grammar_of_one(tmp_path, capsys):
+    config = write_yaml(tmp_path / "one.yaml", f"notebook: {SIMPLE}\ndefaults: {{msg: x}}\n")
+    assert main(["run", "--config", str(config), "--output", str(tmp_path / "o")]) == 0
+    captured = capsys.readouterr()
+    assert "running 1 notebook into" in captured.err
+    assert captured.out.startswith("1 job in")
+
+
+@pytest.mark.parametrize(
+    ("config", "match"),
+    [
+        (
+            "grid: {as_off: [2020, 2021]}\n",
+            r"unknown parameter 'as_off' \(did you mean 'as_of'\?\)",
+        ),
+        (
+            "parameter_sets: [{indcator: gdp}]\n",
+            r"parameter_sets\[0\]: unknown parameter 'indcator'"
+            r" \(did you mean 'indicator'\?\)",
+        ),
+        (
+            f"notebook: {COMPLEX}\ndefaults: {{aa: 1}}\n",
+            r"defaults: unknown parameter 'aa'"
+            r" \(did you mean 'a'\?\)",
+        ),
+    ],
+)
+def test_unknown_parameters_are_refused_by_name_before_anything_runs(tmp_path, capsys, config,
+                                                                      match):  # fmt: skip
+    path = write_yaml(tmp_path / "runs.yaml", config)
+    assert main(["run", "--config", str(path), "--output", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert re.search(match, err), err
+    assert str(path) in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_command_line_option_the_notebook_does_not_declare_is_refused(tmp_path, capsys):
+    config = write_yaml(tmp_path / "runs.yaml", f"notebook: {SIMPLE}\n")
+    assert main(["run", "--config", str(config), "--as-of", "2020",
+                 "--output", str(tmp_path / "o")]) == 1  # fmt: skip
+    assert "--as-of: unknown parameter 'as_of'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["inf", "0", "nan", "-3", "soon"])
+def test_timeout_must_be_positive_and_finite(value, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["run", "--timeout", value])
+    assert info.value.code == 2
+    assert "positive, finite number of seconds" in capsys.readouterr().err
+
+
+def test_repeated_indicator_options_add_up(targets, observations):
+    from brandstats.batch import plan_jobs
+    from brandstats.cli import build_parser
+
+    args = build_parser().parse_args(
+        ["run", "--indicator", TWO[0], "--indicator", TWO[1], "service_brand_value"]
+    )
+    assert args.indicator == [*TWO, "service_brand_value"]
+    jobs = plan_jobs(observations, targets, indicators=args.indicator)
+    assert sorted({j.parameters["indicator"] for j in jobs}) == sorted(args.indicator)
+
+
+CLI_BATCH = """
+notebook: {sleep}
+parameter_sets:
+  - {{run_name: quick, seconds: 0.0}}
+  - {{run_name: stuck, seconds: {stuck}}}
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_stopped_run_prints_its_summary_locks_its_folder_and_resumes(tmp_path, signum):
+    """SIGTERM (or Ctrl-C, to the process group) stops `brandstats run` gracefully; while it
+    runs, a second `brandstats run` into its folder is refused at once."""
+    out = tmp_path / "out"
+    config = write_yaml(tmp_path / "runs.yaml", CLI_BATCH.format(sleep=SLEEP, stuck=600.0))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "brandstats.cli", "run", "--config", str(config),
+         "--output", str(out), "--workers", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not (out / "quick.ipynb").exists() or not (out / ".stuck.staging").exists():
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        time.sleep(0.1)
+    time.sleep(1.0)  # "stuck" is sleeping in its kernel by now
+
+    second = subprocess.run(
+        [sys.executable, "-m", "brandstats.cli", "run", "--config", str(config),
+         "--output", str(out)], capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert second.returncode == 1
+    assert "another brandstats batch is writing into this folder" in second.stderr
+    assert process.poll() is None  # the first goes on
+
+    if signum == signal.SIGINT:
+        os.killpg(process.pid, signum)  # what Ctrl-C in a terminal does
+    else:
+        process.send_signal(signum)  # what `kill`, systemd or a scheduler does
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "Traceback" not in stdout + stderr
+    assert "1 job in" in stdout and "1 ok, 0 failed, 0 skipped (interrupted)" in stdout
+    assert "--resume" in stderr
+    written = json.loads((out / "batch.json").read_text(encoding="utf-8"))
+    assert written["interrupted"] is True
+    assert [(j["name"], j["status"]) for j in written["jobs"]] == [("quick", "ok")]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "batch.json", "quick.html", "quick.ipynb", "quick.json",
+    ]  # fmt: skip
+
+    write_yaml(config, CLI_BATCH.format(sleep=SLEEP, stuck=0.0))
+    assert main(["run", "--config", str(config), "--output", str(out), "--resume"]) == 0
+    again = json.loads((out / "batch.json").read_text(encoding="utf-8"))
+    assert [(j["name"], j["status"]) for j in again["jobs"]] == [
+        ("quick", "skipped"), ("stuck", "ok"),
+    ]  # fmt: skip

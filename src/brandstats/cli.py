@@ -229,39 +229,37 @@ def _cmd_assess(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     import time
 
-    from .batch import load_batch_config
+    from .batch import BatchInterrupted, load_batch_config, plan_jobs, run_report
+    from .batch.report import count
     from .loading import load_observations, load_targets
-    from .runs import plan_runs, run_report
 
     # Validate the inputs here, once, before any kernel starts.
     targets = load_targets(args.targets)
     observations = load_observations(args.data, targets=targets)
-    shared: dict[str, object] = {"language": args.language}
-    if args.data:
-        shared["data_path"] = str(Path(args.data).resolve())
-    if args.targets:
-        shared["targets_path"] = str(Path(args.targets).resolve())
-    if args.as_of:
-        shared["as_of"] = args.as_of
-    if args.model:
-        shared["model"] = args.model
-    variations: list[dict] = [{"name": "", "parameters": {}}]
-    notebook = None
-    if args.config:
-        runs = load_batch_config(args.config)
-        variations = [{"name": r["name"] if len(runs) > 1 else "", "parameters": r["parameters"]}
-                      for r in runs]  # fmt: skip
-        notebook = runs[0]["notebook"]
-    jobs = plan_runs(
-        observations, targets, indicators=args.indicator, parameters=shared,
-        variations=variations, notebook=notebook,
+    given = {
+        "language": args.language,
+        "data_path": str(Path(args.data).resolve()) if args.data else None,
+        "targets_path": str(Path(args.targets).resolve()) if args.targets else None,
+        "as_of": args.as_of,
+        "model": args.model,
+    }
+    given = {k: v for k, v in given.items() if v is not None}
+    runs = load_batch_config(args.config) if args.config else None
+    jobs = plan_jobs(
+        observations, targets, runs=runs, indicators=args.indicator,
+        shared={"language": "en", **given}, given=list(given),
     )  # fmt: skip
     output = Path(args.output or Path("reports") / time.strftime("%Y%m%d-%H%M%S"))
-    print(f"running {len(jobs)} notebooks into {output}/ ...", file=sys.stderr)
-    outcome = run_report(
-        jobs, output, language=args.language, workers=args.workers, resume=args.resume,
-        scheduler=args.scheduler, timeout=args.timeout,
-    )  # fmt: skip
+    print(f"running {count(len(jobs), 'notebook')} into {output}/ ...", file=sys.stderr)
+    try:
+        outcome = run_report(
+            jobs, output, language=args.language or "en", workers=args.workers,
+            resume=args.resume, scheduler=args.scheduler, timeout=args.timeout,
+        )  # fmt: skip
+    except BatchInterrupted as stop:
+        print(stop.report.summary())
+        print("interrupted: rerun with --resume to run only what did not finish", file=sys.stderr)
+        return 130
     report = outcome["report"]
     print(report.summary())
     scorecard = outcome["scorecard"]
@@ -271,8 +269,23 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"scorecard: {outcome['scorecard_csv']} and {output / 'scorecard.html'}")
     if report.failed:
         print("rerun with --resume to run only what did not finish", file=sys.stderr)
-    failed = bool(report.failed) or scorecard is None or bool(scorecard.failed)
+    failed = bool(report.failed) or (scorecard is not None and bool(scorecard.failed))
     return 1 if failed else 0
+
+
+def _seconds(text: str) -> float:
+    """A positive, finite number of seconds (argparse type)."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(
+            f"expected a positive, finite number of seconds, got {text!r}"
+        )
+    return value
 
 
 def _cmd_notebooks(args: argparse.Namespace) -> int:
@@ -352,17 +365,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run every target's notebook and the scorecard (papermill)")
     p.add_argument("--config", metavar="FILE.yaml", help="parameter sets or a grid to run")
-    p.add_argument("--indicator", nargs="+", metavar="ID", help="only these indicators")
+    p.add_argument(
+        "--indicator", nargs="+", action="extend", metavar="ID",
+        help="only these indicators (repeatable)",
+    )  # fmt: skip
     p.add_argument("--data", metavar="PATH", help="observations file (default: shipped)")
     p.add_argument("--targets", metavar="PATH", help="targets file (default: shipped)")
     p.add_argument("--as-of", type=int, metavar="YEAR", help="use observations up to YEAR")
     p.add_argument("--model", choices=MODEL_CHOICES)
-    p.add_argument("--language", choices=["en", "zh"], default="en")
+    p.add_argument("--language", choices=["en", "zh"], help="en (default) or zh")
     p.add_argument("--output", metavar="DIR", help="output folder (default: reports/<time>)")
     p.add_argument("--workers", type=int, metavar="N", help="notebooks at once (default: cores)")
     p.add_argument("--resume", action="store_true", help="run only what did not finish")
     p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, tcp://HOST:PORT")
-    p.add_argument("--timeout", type=float, metavar="SECONDS", help="per-cell time limit")
+    p.add_argument("--timeout", type=_seconds, metavar="SECONDS", help="per-cell time limit")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("notebooks", help="copy the notebooks into a folder, to open in JupyterLab")

@@ -1,0 +1,216 @@
+"""``brandstats run``'s jobs: a notebook run per target and parameter set, then the scorecard.
+
+:func:`plan_jobs` -> :func:`~brandstats.batch.run_batch` (in :func:`run_report`) -> the
+``scorecard`` notebook over the results. A notebook that declares an ``indicator`` parameter
+runs once per target of the catalogue with data (:func:`plan_runs`) and parameter set; any
+other notebook runs once per parameter set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..config import NOTEBOOKS_DIR
+from ..errors import BrandstatsError
+from .jobs import Job, check_declared, declared_parameters
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["RunOutcome", "plan_jobs", "plan_runs", "run_report"]
+
+TARGET_NOTEBOOK = "project_target.ipynb"
+SCORECARD_NOTEBOOK = "scorecard.ipynb"
+
+
+def _slug(text: str) -> str:
+    """A file-name-safe form of ``text``; non-ASCII names get a short hash to stay unique."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")
+    if slug != text:
+        slug = f"{slug}-{hashlib.sha1(text.encode()).hexdigest()[:6]}".strip("-")
+    return slug or "x"
+
+
+def plan_jobs(
+    observations: pd.DataFrame,
+    targets: pd.DataFrame,
+    *,
+    runs: Sequence[Mapping[str, Any]] | None = None,
+    notebook: str | os.PathLike[str] | None = None,
+    indicators: Sequence[str] | None = None,
+    shared: Mapping[str, Any] | None = None,
+    given: Sequence[str] = (),
+) -> list[Job]:
+    """The jobs of ``brandstats run``: per parameter set, and per target if the notebook asks.
+
+    Parameters
+    ----------
+    observations, targets : pandas.DataFrame
+        The loaded data.
+    runs : sequence of mapping, optional
+        Parameter sets, as :func:`~brandstats.batch.load_batch_config` returns them; default
+        one run with no parameters of its own.
+    notebook : path-like, optional
+        The notebook; default the runs' ``notebook``, else ``notebooks/project_target.ipynb``.
+    indicators : sequence of str, optional
+        Only these indicators (for a notebook that declares ``indicator``).
+    shared : mapping, optional
+        Parameters for every run (from the command line); those the notebook does not declare
+        are left out, unless named in ``given``.
+    given : sequence of str
+        Names in ``shared`` that the user gave explicitly: the notebook must declare them.
+
+    Raises
+    ------
+    BrandstatsError
+        If a parameter is not one the notebook declares (naming the closest one), or
+        ``indicators`` is given for a notebook without an ``indicator`` parameter.
+    """
+    runs = list(runs or [{"name": "run", "parameters": {}, "where": "the command line"}])
+    nb = Path(notebook or runs[0].get("notebook") or NOTEBOOKS_DIR / TARGET_NOTEBOOK)
+    declared = declared_parameters(nb)
+    for name in given:
+        check_declared([name], nb, f"--{name.replace('_', '-')}")
+    for run in runs:
+        check_declared(run["parameters"], nb, run.get("where", run["name"]))
+    shared = {k: v for k, v in (shared or {}).items() if k in declared}
+    if "indicator" in declared:
+        variations = [{"name": run["name"] if len(runs) > 1 else "",
+                       "parameters": run["parameters"]} for run in runs]  # fmt: skip
+        return plan_runs(observations, targets, indicators=indicators, parameters=shared,
+                         variations=variations, notebook=nb)  # fmt: skip
+    if indicators:
+        raise BrandstatsError(f"--indicator: {nb} has no 'indicator' parameter")
+    return [Job(run["name"], nb, {**shared, **run["parameters"]}) for run in runs]
+
+
+def plan_runs(
+    observations: pd.DataFrame,
+    targets: pd.DataFrame,
+    *,
+    indicators: Sequence[str] | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    variations: Sequence[Mapping[str, Any]] = ({"name": "", "parameters": {}},),
+    notebook: str | os.PathLike[str] | None = None,
+) -> list[Job]:
+    """One :class:`~brandstats.batch.Job` per (indicator, region) with data, per variation.
+
+    Parameters
+    ----------
+    observations, targets : pandas.DataFrame
+        The loaded data; every (indicator, region) with a target and observations gets a run.
+    indicators : sequence of str, optional
+        Only these indicators.
+    parameters : mapping, optional
+        Parameters shared by every run (e.g. ``data_path``, ``as_of``, ``language``).
+    variations : sequence of mapping
+        Each ``{"name": str, "parameters": dict}`` makes its own run of every target (e.g.
+        several ``as_of`` vintages); a non-empty ``name`` suffixes the run names. A variation
+        whose parameters name an ``indicator`` (and ``region``) runs that target only.
+    notebook : path-like, optional
+        The target notebook; ``notebooks/project_target.ipynb`` by default.
+    """
+    from ..attainment import assessable_pairs
+
+    nb = Path(notebook) if notebook else NOTEBOOKS_DIR / TARGET_NOTEBOOK
+    pairs = assessable_pairs(observations, targets, indicators=indicators)
+    names = _target_names(targets, (parameters or {}).get("language", "en"))
+    jobs, seen = [], set()
+    for variation in variations:
+        params = dict(variation.get("parameters", {}))
+        suffix = variation.get("name", "")
+        chosen = pairs
+        if "indicator" in params:  # a single target; its region by default from the data
+            ind, region = params["indicator"], params.get("region", "")
+            chosen = [(ind, region)] if region else [p for p in pairs if p[0] == ind]
+            chosen = chosen or [(ind, "")]  # the notebook will say what is wrong
+        for indicator, region in chosen:
+            name = "_".join(p for p in (indicator, _slug(region) if region else "", suffix) if p)
+            if name in seen:
+                raise BrandstatsError(f"two runs would both be named {name!r}")
+            seen.add(name)
+            merged = {**(parameters or {}), **params, "indicator": indicator, "region": region}
+            title = ", ".join(p for p in (names.get(indicator, indicator), region, suffix) if p)
+            jobs.append(Job(name, nb, merged, title=title))
+    if not jobs:
+        raise BrandstatsError("nothing to run: no indicator has both a target and observations")
+    return jobs
+
+
+def _target_names(targets: pd.DataFrame, language: str) -> dict[str, str]:
+    """Indicator id -> its name in ``language`` (for report titles)."""
+    column = "name_zh" if str(language).startswith("zh") else "name_en"
+    if column not in targets or "indicator" not in targets:
+        return {}
+    return dict(zip(targets["indicator"], targets[column].fillna(targets["indicator"]),
+                    strict=True))  # fmt: skip
+
+
+class RunOutcome(dict):
+    """What :func:`run_report` did: ``report`` (the targets' batch), ``scorecard`` (its
+    batch report, or None), ``scorecard_csv`` (path or None)."""
+
+
+def run_report(
+    jobs: Sequence[Job],
+    output_dir: str | os.PathLike[str],
+    *,
+    language: str = "en",
+    workers: int | None = None,
+    resume: bool = False,
+    scheduler: str | None = None,
+    timeout: float | None = None,
+    progress: bool = True,
+) -> RunOutcome:
+    """Run the notebooks, then the scorecard notebook over their results (if any).
+
+    Outputs (all in ``output_dir``, written atomically): per run ``<name>.ipynb``,
+    ``<name>.html`` and its JSON result; then, when some results are scorecard rows,
+    ``scorecard.ipynb``, ``scorecard.html``, ``scorecard.csv``; and ``batch.json``. The
+    scorecard is rebuilt on every call (also with ``resume``) from whatever results exist.
+    The folder stays locked against other batches throughout.
+    """
+    from . import outputs
+    from .local import run_batch
+
+    out = Path(output_dir).resolve()
+    outputs.prepare_output_dir(out)
+    with outputs.locked(out):
+        report = run_batch(
+            jobs, output_dir=out, workers=workers, resume=resume, scheduler=scheduler,
+            timeout=timeout, progress=progress,
+        )  # fmt: skip
+        outcome = RunOutcome(report=report, scorecard=None, scorecard_csv=None)
+        if not (report.ok or report.skipped) or not _has_scorecard_rows(out):
+            return outcome
+        scorecard = Job(
+            "scorecard",
+            NOTEBOOKS_DIR / SCORECARD_NOTEBOOK,
+            {"results_dir": str(out), "language": language},
+            title="记分卡" if language.startswith("zh") else "Scorecard",
+        )
+        outcome["scorecard"] = run_batch(
+            [scorecard], output_dir=out, workers=1, timeout=timeout, progress=False,
+            report_name="batch-scorecard.json",
+        )  # fmt: skip
+    csv = out / "scorecard.csv"
+    outcome["scorecard_csv"] = csv if csv.exists() else None
+    return outcome
+
+
+def _has_scorecard_rows(out: Path) -> bool:
+    """Whether some JSON result in ``out`` is a scorecard row (names an ``indicator``)."""
+    import json
+
+    for path in out.glob("*.json"):
+        try:
+            if "indicator" in json.loads(path.read_bytes()):
+                return True
+        except (OSError, ValueError, TypeError):
+            continue
+    return False

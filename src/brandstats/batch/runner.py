@@ -1,0 +1,303 @@
+"""A runner process: imports papermill once, then runs one notebook after another.
+
+A runner (``python -c`` :data:`RUNNER_COMMAND`) reads JSON lines on stdin: first hints (the
+notebook folders and their imports, so that kernel templates import while papermill does), then
+one job per line; it answers one line per job on its stdout. Each job runs with
+:func:`papermill.execute_notebook` in a thread of its own, into the job's staging folder,
+on the ``brandstats-python3`` kernel (see :mod:`.kernels`), in the notebook's folder (nbclient's
+``resources={"metadata": {"path": ...}}``: no process-wide ``chdir``). The main thread reads
+requests and handles SIGTERM: the runner then kills its kernels, removes the unfinished
+attempt and exits with code 130.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import functools
+import json
+import math
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from ..atomic import write_text_atomic
+from .template import LineReader
+
+RUNNER_COMMAND = "from brandstats.batch.runner import _runner_main; _runner_main()"
+INTERRUPTED = "interrupted"  # status of a job stopped with the batch; never reported
+STOP_GRACE = 20.0  # seconds a runner gets to stop its job before it is killed
+
+_STOPPING = threading.Event()  # this runner has been told to stop
+_REQUESTS: LineReader | None = None  # its input
+_KERNEL_NAME = "python3"  # or kernels.WARM_KERNEL, set by _runner_main
+
+
+def _runner_main() -> None:
+    """Entry point of a runner process (see the module's docstring).
+
+    The end of its input between jobs makes it exit normally; during a job, it means that the
+    batch is gone, and the runner stops as on SIGTERM.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from . import kernels
+
+    global _REQUESTS, _KERNEL_NAME
+    if sys.path and sys.path[0] == "":  # `python -c` adds the cwd
+        del sys.path[0]
+    # jsonschema, under nbformat, imports the optional rfc3987_syntax for draft-7 "iri" format
+    # checks, which compiles a grammar for over a second; nbformat validates notebooks against
+    # draft-4 schemas without format checks, so runners do without it.
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    answers = os.fdopen(os.dup(1), "w", encoding="utf-8")  # not inherited by kernels
+    os.dup2(2, 1)  # anything else printed, by libraries or kernels, goes to the log
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    specs = tempfile.mkdtemp(prefix="brandstats-kernels-")
+    runner_kernels = None
+    request = future = None
+    _REQUESTS = LineReader(0)  # not sys.stdin: _wait looks for the end of the input
+    requests = iter(_REQUESTS)
+    try:
+        hints = json.loads(next(requests, "{}"))
+        prefix = kernels.template_prefix()
+        warm = kernels.warm_kernelspec(Path(specs), prefix)
+        if warm is not None:  # jupyter_client finds kernelspecs on JUPYTER_PATH first
+            os.environ["JUPYTER_PATH"] = os.pathsep.join(
+                p for p in (specs, os.environ.get("JUPYTER_PATH")) if p
+            )
+            _KERNEL_NAME = warm
+        runner_kernels = kernels.RUNNER_KERNELS = kernels.Kernels(
+            prefix if warm else None, _STOPPING
+        )
+        for folder in hints.get("folders", []):  # templates import while papermill does
+            runner_kernels.warm(folder, hints.get("preload") or [])
+        executor = ThreadPoolExecutor(1, thread_name_prefix="brandstats-job")
+        executor.submit(_warm_up)
+        for line in requests:
+            request = json.loads(line)
+            future = executor.submit(_execute, **request)
+            answer = _wait(future, None)
+            answers.write(json.dumps(answer) + "\n")
+            answers.flush()
+            request = None
+    except KeyboardInterrupt:
+        _STOPPING.set()
+        if runner_kernels is not None:
+            runner_kernels.kill()
+        if request is not None:
+            answer = _wait(future, STOP_GRACE / 2, watch=False)
+            if answer is not None and answer["status"] != INTERRUPTED:  # it had finished
+                with contextlib.suppress(OSError):
+                    answers.write(json.dumps(answer) + "\n")
+                    answers.flush()
+            else:  # also done by the supervisor; here in case the batch was killed
+                shutil.rmtree(request["staging"], ignore_errors=True)
+        shutil.rmtree(specs, ignore_errors=True)
+        os._exit(130)  # not sys.exit: the job's thread may be stuck in a dead kernel's client
+    finally:
+        if runner_kernels is not None:
+            runner_kernels.close()
+        shutil.rmtree(specs, ignore_errors=True)
+
+
+def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _wait(future: Any, timeout: float | None, *, watch: bool = True) -> Any:
+    """The future's result (None after ``timeout``), waiting in steps that let signals through.
+
+    With ``watch``, the end of the runner's input while it waits means that the batch that
+    sent the job is gone (killed): the runner stops as on SIGTERM.
+    """
+    from concurrent.futures import TimeoutError as Timeout
+
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while deadline is None or time.monotonic() < deadline:
+        try:
+            return future.result(timeout=0.2)
+        except Timeout:
+            if watch and _REQUESTS is not None and _REQUESTS.ready(0) and _REQUESTS.ended:
+                raise KeyboardInterrupt from None
+    return None
+
+
+def _warm_up() -> None:
+    """Import what jobs need before the first one arrives (in the job thread)."""
+    _engine()
+    _html_export()
+
+
+def _execute(
+    name: str,
+    notebook: str,
+    parameters: dict[str, Any],
+    staging: str,
+    result: bool,
+    timeout: float | None,
+    html: bool,
+    title: str,
+    preload: list[list[str]] | None,
+) -> dict[str, Any]:
+    """Run one notebook with papermill into ``staging``; return ``{"status": ...}``.
+
+    On success ``staging`` holds ``<name>.ipynb``, ``<name>.html`` (with ``html``), the
+    notebook's JSON result (with ``result``) and whatever else the notebook wrote there.
+    """
+    import papermill
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
+    from . import kernels
+
+    folder = Path(staging)
+    executed = folder / f"{name}.ipynb"
+    assert kernels.RUNNER_KERNELS is not None
+    kernels.RUNNER_KERNELS.job_preload = preload
+    try:
+        folder.mkdir(exist_ok=True)
+        papermill.execute_notebook(
+            _no_braces(notebook),
+            _no_braces(executed),
+            parameters=parameters,
+            kernel_name=_KERNEL_NAME,
+            progress_bar=False,
+            execution_timeout=math.ceil(timeout) if timeout else None,  # nbclient wants an int
+            engine_name=_engine(),
+            resources={"metadata": {"path": str(Path(notebook).parent)}},
+        )
+        if result:
+            path = folder / f"{name}.json"
+            try:
+                json.loads(path.read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                raise _NoResult(f"the notebook wrote no {path.name}") from None
+            except ValueError as exc:
+                raise _NoResult(f"{path.name} is not valid JSON: {exc}") from None
+        if html:
+            write_text_atomic(folder / f"{name}.html", _html_export()(executed, title))
+        if _STOPPING.is_set():
+            raise _Stopped
+    except Exception as exc:
+        if _STOPPING.is_set():  # the kernel was killed to stop the batch: leave nothing
+            shutil.rmtree(folder, ignore_errors=True)
+            return {"status": INTERRUPTED}
+        disk_full = False
+        if isinstance(exc, PapermillExecutionError):
+            cell, error = exc.cell_index, one_line(f"{exc.ename}: {exc.evalue}")
+            disk_full = exc.ename == "OSError" and f"[Errno {errno.ENOSPC}]" in exc.evalue
+        elif isinstance(exc, CellTimeoutError | DeadKernelError):
+            cell, error = _last_started_cell(executed), one_line(exc)
+        else:
+            cell, error = None, one_line(str(exc) if isinstance(exc, _NoResult) else exc)
+            disk_full = isinstance(exc, OSError) and exc.errno == errno.ENOSPC
+        return {"status": "failed", "cell_index": cell, "error": error, "disk_full": disk_full}
+    return {"status": "ok"}
+
+
+class _NoResult(Exception):
+    """The notebook ran but did not write a valid ``<name>.json``."""
+
+
+class _Stopped(Exception):
+    """The runner is stopping: the job is abandoned before its outputs are committed."""
+
+
+def one_line(exc: BaseException | str) -> str:
+    """An exception (or text) as one line of at most 300 characters."""
+    text = exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}"
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    line = lines[0] if lines else text.strip()
+    return line if len(line) <= 300 else line[:297] + "..."
+
+
+def _no_braces(path: str | Path) -> str:
+    """Escape braces: papermill formats paths with the parameters (``{name}.ipynb``)."""
+    return str(path).replace("{", "{{").replace("}", "}}")
+
+
+def _last_started_cell(notebook: Path) -> int | None:
+    """Index of the last cell papermill started (where a kernel died or a cell timed out)."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(notebook, as_version=4)
+    except (OSError, ValueError):
+        return None
+    started = [
+        i for i, cell in enumerate(nb.cells)
+        if cell.get("metadata", {}).get("papermill", {}).get("start_time")
+    ]  # fmt: skip
+    return started[-1] if started else None
+
+
+@functools.cache
+def _engine() -> str:
+    """papermill's nbclient engine, writing the notebook when it starts and when it ends.
+
+    papermill also rewrites (and validates) the whole notebook before and after every cell:
+    a quarter of a runner's work per job. The end is written whatever happens (cell error,
+    timeout, dead kernel); only a runner that dies mid-notebook leaves fewer outputs in it.
+    Registered through papermill's public engine registry.
+    """
+    from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
+
+    class Manager(NotebookExecutionManager):  # type: ignore[misc]
+        writing = False
+
+        def save(self, **kwargs: Any) -> None:
+            if self.writing:
+                super().save(**kwargs)
+
+        def notebook_start(self, **kwargs: Any) -> None:
+            self.writing = True
+            try:
+                super().notebook_start(**kwargs)
+            finally:
+                self.writing = False
+
+        def notebook_complete(self, **kwargs: Any) -> None:
+            self.writing = True
+            super().notebook_complete(**kwargs)
+
+    class Engine(NBClientEngine):  # type: ignore[misc]
+        @classmethod
+        def execute_notebook(  # as papermill's Engine.execute_notebook, with Manager
+            cls, nb: Any, kernel_name: str, output_path: str | None = None,
+            progress_bar: bool = True, log_output: bool = False, autosave_cell_every: int = 30,
+            **kwargs: Any,
+        ) -> Any:  # fmt: skip
+            nb_man = Manager(
+                nb, output_path=output_path, progress_bar=progress_bar, log_output=log_output,
+                autosave_cell_every=autosave_cell_every,
+            )  # fmt: skip
+            nb_man.notebook_start()
+            try:
+                cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output, **kwargs)
+            finally:
+                nb_man.cleanup_pbar()
+                nb_man.notebook_complete()
+            return nb_man.nb
+
+    papermill_engines.register("brandstats", Engine)
+    return "brandstats"
+
+
+@functools.cache
+def _html_export() -> Any:
+    """``(notebook path, title) -> HTML``: brandstats' report page, outputs without code."""
+    import nbformat
+
+    from ..htmlreport import export_html
+
+    def export(path: Path, title: str) -> str:
+        return export_html(nbformat.read(path, as_version=4), title=title)
+
+    return export
