@@ -167,7 +167,7 @@ def test_assess_formats_agree(capsys, root):
     assert float(rows[0]["probability"]) == pytest.approx(value["probability"], abs=1e-9)
     assert 0 < value["probability"] < 1 and value["illustrative"] is True
     shown = next(line for line in table.splitlines() if line.strip().startswith(args[1]))
-    assert f"{value['probability']:.0%}" in shown and "ILLUSTRATIVE" in shown
+    assert f" {round(value['probability'] * 100)} %" in shown and "ILLUSTRATIVE" in shown
     # high-tech enterprises: 2022 is observed (exceeded 5,700 >= 4,400): met, no probability
     tech = records[1]
     assert (tech["probability"], tech["verdict"], tech["actual"]) == (None, "met", 5700.0)

@@ -242,3 +242,96 @@ def test_user_targets_declare_new_indicators_and_convert_units(tmp_path):
             write(tmp_path, "o2.csv", HEADER + "tourism_revenues,Jinan,2023,1,亿元\n"),
             targets=targets,
         )
+
+
+# ----------------------------------------------------------------------------- issue 11
+
+BAD = Path(__file__).parent / "data" / "bad"
+
+
+def test_percent_formatted_cells_are_read_as_excel_shows_them(tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["indicator", "region", "year", "value", "unit"])
+    formats = ["0.0%", "[Red]0.00%", '0.0"%"', "General"]  # '"%"' is a literal sign, not x100
+    for i, number_format in enumerate(formats):
+        sheet.append(["service_satisfaction", "Jinan", 2018 + i, 0.852, "%"])
+        sheet.cell(row=i + 2, column=4).number_format = number_format
+    book.save(tmp_path / "p.xlsx")
+    got = load_observations(tmp_path / "p.xlsx")["value"].tolist()
+    assert got == [85.2, 85.2, 0.852, 0.852]
+
+
+def test_a_stray_cell_at_the_sheet_corner_is_read_in_little_memory():
+    """A cell at XFD1048576 declares 17 billion cells; reading must follow the data instead.
+    Run in a process limited to 1.5 GB of address space (the old reader needed far more)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import resource, sys\n"
+        "limit = 1536 * 2**20\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (limit, limit))\n"
+        "from brandstats import load_observations\n"
+        "frame = load_observations(sys.argv[1])\n"
+        "print(len(frame), frame['value'].sum())\n"
+    )
+    path = BAD / "stray_cell_far_corner.xlsx"
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["4", str(4256e8 + 4492e8 + 2231 + 86.4)]
+
+
+def test_a_sheet_named_after_hash_in_the_path(targets):
+    path = BAD / "data_on_second_sheet.xlsx"
+    by_hash = load_observations(f"{path}#数据", targets=targets)
+    pd.testing.assert_frame_equal(by_hash, load_observations(path, targets=targets, sheet=1))
+    assert len(by_hash) == 4
+    with pytest.raises(DataError, match=re.escape("one sheet, not both '数据' (after #) and 0")):
+        load_observations(f"{path}#数据", targets=targets, sheet=0)
+
+
+def test_regions_are_normalised_and_mapped_through_aliases(tmp_path):
+    from brandstats.loading import region_aliases, untargeted_regions
+
+    shipped = region_aliases()
+    assert shipped["济南"] == shipped["济南市"] == "Jinan"
+    targets = load_targets(
+        write(tmp_path, "t.csv", "indicator,unit,comparison,target,target_year,region,aliases\n"
+              "x_count,个,>=,10,2025,Lixia,历下;历下区、Lixia District\n"
+              "x_count,个,>=,10,2025,济南市,\n")  # fmt: skip
+    )
+    assert sorted(targets["region"]) == ["Jinan", "Lixia"]
+    text = HEADER + "".join(
+        f"x_count,{region},{2015 + i},{i},个\n"
+        for i, region in enumerate(["历下区", " lixia district", "Lixia\u200b", "济南", "Tsinan",
+                                    "JINAN", "Licheng", "Jinan\x00"])
+    )  # fmt: skip
+    obs = load_observations(write(tmp_path, "o.csv", text), targets=targets)
+    assert obs["region"].tolist() == ["Jinan"] * 4 + ["Licheng"] + ["Lixia"] * 3
+    assert obs.attrs["renamed_regions"]["历下区"] == "Lixia"
+    assert untargeted_regions(obs, targets) == {"x_count": ["Licheng"]}
+
+
+def test_untargeted_regions_skip_targets_for_every_region(targets, observations):
+    from brandstats.loading import untargeted_regions
+
+    found = untargeted_regions(observations, targets)
+    # data/README.md: Shandong figures of these two indicators are kept as context
+    assert found == {"high_tech_enterprises": ["Shandong"], "industrial_pass_rate": ["Shandong"]}
+    everywhere = targets.assign(region="")
+    assert untargeted_regions(observations, everywhere) == {}
+
+
+def test_read_table_is_the_public_reader(tmp_path):
+    from brandstats.loading import read_table
+
+    table = read_table(BAD / "header_on_row3.csv")
+    assert list(table.columns) == ["_row", "indicator", "region", "year", "value", "unit",
+                                   "qualifier", "source"]  # fmt: skip
+    assert table["_row"].tolist() == [4, 5, 6, 7]
+    assert table.attrs["header_row"] == 3

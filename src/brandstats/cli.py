@@ -170,14 +170,16 @@ def _text(value: object) -> str:
 
 def _table_view(table: pd.DataFrame) -> pd.DataFrame:
     """The assessment as text cells: no NaN or None, a reason where nothing was assessed."""
+    from . import format as fmt
+
     shown = pd.DataFrame(
         {
             "indicator": table["indicator"],
             "region": table["region"],
-            "last_year": table["last_year"].map(lambda y: "" if pd.isna(y) else str(int(y))),
-            "probability": table["probability"].map(lambda p: "" if pd.isna(p) else f"{p:.0%}"),
-            "verdict": table["verdict"].map(_text),
-            "progress_category": table["progress_category"].map(_text),
+            "last_year": table["last_year"].map(lambda y: fmt.DASH if pd.isna(y) else str(int(y))),
+            "probability": table["probability"].map(fmt.probability),
+            "verdict": table["verdict"].map(fmt.verdict),
+            "progress_category": table["progress_category"].map(fmt.category),
             "illustrative": table["illustrative"].map(lambda x: "ILLUSTRATIVE" * (x is True)),
         }
     )
@@ -215,13 +217,13 @@ def _cmd_assess(args: argparse.Namespace) -> int:
         return 1
     table = table.reindex(columns=ASSESS_COLUMNS)
     table["progress_note"] = _without_base_year(table, observations, args.base_year, args.as_of)
-    notes = sys.stdout if args.format == "table" else sys.stderr
-    _print_untargeted(observations, targets, args.indicator, file=notes)
     if args.format == "table":
         _print_frame(_table_view(table), "table")
+        _print_untargeted(observations, targets, args.indicator)
         if (table["illustrative"] == True).any():  # noqa: E712 (object column)
             print("\nILLUSTRATIVE rows use made-up figures (see data/README.md).")
     else:
+        _print_untargeted(observations, targets, args.indicator, file=sys.stderr)
         _print_frame(table, args.format)
     return 0
 

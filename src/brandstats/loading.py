@@ -687,6 +687,20 @@ def _check_value(value: float, unit: str) -> str | None:
     return None
 
 
+def _repeated(
+    seen: dict[tuple, int], key: tuple, where: tuple[str, int], column: str, value: str
+) -> list[Problem]:
+    """The problem of a key (indicator, region[, year]) met before, naming its first row;
+    remembers the key's first row in ``seen``."""
+    name, row = where
+    first = seen.setdefault(key, row)
+    if first == row:
+        return []
+    what = "one row per indicator and region" if len(key) == 2 else (
+        "one value per indicator, region and year")  # fmt: skip
+    return [Problem(name, row, column, value, f"{what} (also on row {first})")]
+
+
 def _digit_marker(cell: object) -> str | None:
     """A character that NFKC would turn into a digit but is not one: a footnote marker such as
     ``①`` or ``¹`` (``4397①`` must not become 43971). Full-width digits are digits."""
@@ -840,13 +854,7 @@ def validate_targets(table: pd.DataFrame, *, file: str = "<DataFrame>") -> pd.Da
         group = _fold(_as_text(rec["group"])) or ("context" if not target_text else "")
         if group and group not in GROUPS:
             problems.append(Problem(file, row, "group", group, "one of " + ", ".join(GROUPS)))
-        key = (ind, region)
-        if key in seen:
-            problems.append(
-                Problem(file, row, "indicator", ind,
-                        f"one row per indicator and region (also on row {seen[key]})")
-            )  # fmt: skip
-        seen[key] = row
+        problems += _repeated(seen, (ind, region), (file, row), "indicator", ind)
         rows.append(
             {
                 "indicator": ind,
@@ -1042,13 +1050,8 @@ def validate_observations(
             rec["value"], _as_text(rec["unit"]), units[ind], (file, row), value_col
         )
         problems += found
-        key = (ind, region, year)
-        if year is not None and region and key in seen:
-            problems.append(
-                Problem(file, row, "year", year_text,
-                        f"one value per indicator, region and year (also on row {seen[key]})")
-            )  # fmt: skip
-        seen[key] = row
+        if year is not None and region:
+            problems += _repeated(seen, (ind, region, year), (file, row), "year", year_text)
         rows.append(
             {
                 "indicator": ind,
