@@ -49,7 +49,7 @@ lint: install  ## ruff check and format check
 	$(BIN)/ruff format --check src tests benchmarks data notebooks
 
 lab: install  ## open JupyterLab at the project's top (data/, notebooks/, reports/) with brandstats
-	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)"
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: install  ## run the benchmarks (prints ratios against in-run baselines)
 	$(BIN)/python benchmarks/bench_assess.py
