@@ -26,7 +26,9 @@ $(STAMP): pyproject.toml uv.lock | $(UV)
 	@echo "installing the locked dependencies (uv.lock) into $(VENV)/: a minute or two the first time"
 	$(UV) sync --locked --extra dev
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
-	@if git rev-parse --git-dir >/dev/null 2>&1; then $(BIN)/nbstripout --install; fi
+	@# nbstripout strips outputs on commit; --keep-id keeps the cell ids committed (its --install drops it)
+	@if git rev-parse --git-dir >/dev/null 2>&1; then $(BIN)/nbstripout --install && \
+	  git config filter.nbstripout.clean "$$(git config filter.nbstripout.clean) --keep-id"; fi
 	@touch $(STAMP)
 
 install: $(STAMP)  ## create .venv (if missing) and install brandstats with its dev tools from uv.lock
