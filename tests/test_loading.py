@@ -300,11 +300,12 @@ def test_regions_are_normalised_and_mapped_through_aliases(tmp_path):
 
     shipped = region_aliases()
     assert shipped["济南"] == shipped["济南市"] == "Jinan"
-    targets = load_targets(
-        write(tmp_path, "t.csv", "indicator,unit,comparison,target,target_year,region,aliases\n"
-              "x_count,个,>=,10,2025,Lixia,历下;历下区、Lixia District\n"
-              "x_count,个,>=,10,2025,济南市,\n")  # fmt: skip
+    text = (
+        "indicator,unit,comparison,target,target_year,region,aliases\n"
+        "x_count,个,>=,10,2025,Lixia,历下;历下区、Lixia District\n"
+        "x_count,个,>=,10,2025,济南市,\n"
     )
+    targets = load_targets(write(tmp_path, "t.csv", text))
     assert sorted(targets["region"]) == ["Jinan", "Lixia"]
     text = HEADER + "".join(
         f"x_count,{region},{2015 + i},{i},个\n"

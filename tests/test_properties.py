@@ -5,6 +5,9 @@ unicode), random bytes and damaged copies of good files are fed to the loaders; 
 series to :func:`brandstats.attainment.assess_series`. The loaders must return a frame that
 passes the schema checks or raise :class:`DataError`; ``assess_series`` must return an
 :class:`Assessment` with a probability in [0, 1] (or None) or raise a ``BrandstatsError``.
+Since a loader that refused everything would pass those, random *valid* tables (ids in odd
+case, spaces and zero-width characters, numbers spelt as analysts do, units converted by a
+hand-written table) must load, to exactly the values written.
 """
 
 from __future__ import annotations
@@ -214,6 +217,78 @@ def test_random_xlsx_and_parquet_tables(folder, targets, table, typed):
     except (ValueError, TypeError, OverflowError):  # a column of mixed types: store it as text
         frame.astype(str).to_parquet(folder / "random.parquet")
     load_either(folder / "random.parquet", targets)
+
+
+# Valid tables must load, to the values written: a loader that refused everything, or read
+# a figure wrongly, fails here (the tests above accept any DataError).
+FACTORS = {  # unit spelling -> factor to the canonical unit, by hand (not from the package)
+    "亿元": 1e8, "万元": 1e4, "元": 1.0, "billion yuan": 1e9, "家": 1.0, "个": 1.0, "firms": 1.0,
+    "%": 1.0, "％": 1.0, "percent": 1.0, "rank": 1.0, "名": 1.0,
+}  # fmt: skip
+YEARS = {"2019": 2019, "2020年": 2020, "2021.0": 2021, "２０２２": 2022, "2023 ": 2023,
+         "2018年度": 2018}  # fmt: skip
+SHIPPED = {k: v for k, v in VALID.items() if k != "x_count"}
+
+
+@st.composite
+def valid_tables(draw: st.DrawFn) -> tuple[list[list[str]], dict[tuple, float]]:
+    """A tidy table of valid rows (unique keys) and the canonical value each must load as."""
+    header = draw(st.permutations(["indicator", "region", "year", "value", "unit"]))
+    keys = draw(
+        st.lists(
+            st.tuples(st.sampled_from(sorted(SHIPPED)), st.sampled_from(["Jinan", "Qingdao"]),
+                      st.sampled_from(sorted(YEARS))),
+            min_size=1, max_size=6, unique_by=lambda k: (k[0], k[1], YEARS[k[2]]),
+        )
+    )  # fmt: skip
+    rows, expected = [], {}
+    for indicator, region, year in keys:
+        units, values = SHIPPED[indicator]
+        unit, number = draw(st.sampled_from(units)), draw(values)
+        cells = {
+            "indicator": draw(st.sampled_from([indicator, indicator.upper(), f" {indicator} "])),
+            "region": draw(st.sampled_from([region, f" {region}", f"{region}\u200b"])),
+            "year": year,
+            "value": draw(_spell(number)),
+            "unit": unit,
+        }
+        rows.append([cells[c] for c in header])
+        expected[(indicator, region, YEARS[year])] = float(number) * FACTORS[unit]
+    return [header, *rows], expected
+
+
+def _check_loaded(frame: pd.DataFrame, expected: dict[tuple, float], targets) -> None:
+    check_observations(frame, targets)
+    got = {(r.indicator, r.region, r.year): r.value for r in frame.itertuples()}
+    assert got.keys() == expected.keys()
+    for key, value in expected.items():
+        assert math.isclose(got[key], value, rel_tol=1e-12, abs_tol=1e-9), (key, got[key], value)
+
+
+@SETTINGS
+@given(
+    table=valid_tables(),
+    delimiter=st.sampled_from([",", ";", "\t", "|"]),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "gb18030"]),
+)
+def test_valid_csv_tables_load_to_the_values_written(folder, targets, table, delimiter, encoding):
+    rows, expected = table
+    text = io.StringIO()
+    csv.writer(text, delimiter=delimiter, lineterminator="\n").writerows(rows)
+    path = folder / "valid.csv"
+    path.write_bytes(text.getvalue().encode(encoding))
+    _check_loaded(load_observations(path, targets=targets), expected, targets)
+
+
+@SETTINGS
+@given(table=valid_tables(), as_numbers=st.booleans())
+def test_valid_xlsx_tables_load_to_the_values_written(folder, targets, table, as_numbers):
+    rows, expected = table
+    book = openpyxl.Workbook()
+    for row in rows:  # numbers as numbers (as Excel stores them) or as text
+        book.active.append([_native(c) if as_numbers else c for c in row])
+    book.save(folder / "valid.xlsx")
+    _check_loaded(load_observations(folder / "valid.xlsx", targets=targets), expected, targets)
 
 
 GOOD = {
