@@ -4,9 +4,12 @@ Run from the project folder:  python data/make_observations.py
 
 * Every row of ``public_figures.csv`` (real, published figures, each with its source and the
   quoted sentence) is copied unchanged.
-* For indicators with no public series (the two brand-value totals among them) a series is
+* For an indicator and region with no public figure at all (the two brand-value totals, the
+  two brand counts, service satisfaction and Jinan's agricultural pass rate) a series is
   **made up** so that every notebook runs out of the box. These rows say
   ``qualifier=illustrative`` and their source says ILLUSTRATIVE; they are not real figures.
+  A series is never part real, part made up: :func:`build` refuses an illustrative series for
+  an indicator and region that has a real figure.
   They are drawn from a seeded random walk in growth rates, with parameters chosen so that the
   2022 outcome is genuinely uncertain. Replace them with real figures (see data/README.md).
 
@@ -38,15 +41,10 @@ SPECS = {
     "service_brand_value": (2015, 850.0, 0.15, 0.045, "growth", "亿元"),
     "product_brand_count": (2016, 118.0, 27.0, 6.0, "step", "个"),
     "service_brand_count": (2016, 66.0, 21.0, 5.0, "step", "个"),
-    "taishan_quality_brands": (2018, 1.0, 1.6, 0.8, "step", "个"),
-    "quality_product_bases": (2018, 3.0, 1.7, 0.8, "step", "个"),
     "service_satisfaction": (2016, 83.6, 0.75, 0.35, "step", "%"),
-    "public_service_rank": (2016, 24.0, -2.6, 1.4, "step", "rank"),
-    "cluster_leading_enterprises": (2018, 14.0, 3.4, 1.2, "step", "家"),
-    "industrial_pass_rate": (2016, 93.9, 0.4, 0.25, "step", "%"),
     "agricultural_pass_rate": (2016, 97.2, 0.05, 0.3, "step", "%"),
-    "food_pass_rate": (2016, 97.1, 0.15, 0.25, "step", "%"),
 }
+REGION = "Jinan"
 LAST_YEAR = 2021  # as an analyst would have had them at the start of 2022
 
 
@@ -67,7 +65,7 @@ def illustrative_rows(seed: int = SEED) -> list[dict[str, object]]:
             else:
                 shown = round(value)
             rows.append(
-                {"indicator": indicator, "region": "Jinan", "year": year, "value": shown,
+                {"indicator": indicator, "region": REGION, "year": year, "value": shown,
                  "unit": unit, "qualifier": "illustrative", "source": SOURCE, "quote": ""}
             )  # fmt: skip
     return rows
@@ -77,6 +75,10 @@ def build(seed: int = SEED) -> str:
     """The full text of observations.csv: public figures first, then illustrative rows."""
     with (HERE / "public_figures.csv").open(encoding="utf-8", newline="") as fh:
         real = list(csv.DictReader(fh))
+    made_up = {(r["indicator"], r["region"]) for r in illustrative_rows(seed)}
+    mixed = sorted(made_up & {(r["indicator"], r["region"]) for r in real})
+    if mixed:
+        raise ValueError(f"illustrative series for indicators with real figures: {mixed}")
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()

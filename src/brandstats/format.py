@@ -517,6 +517,11 @@ _NOTES_ZH = (
     ),
     (r"the target year (\d+) is observed", "目标年份{0}年已有观测值"),
     (
+        r"(\w+) \((\w+)\): no observation up to (\d+); the first is from (\d+)",
+        "{0}（{1}）：{2}年及以前没有观测值；最早的观测值来自{3}年",
+    ),
+    (r"(\w+) \((\w+)\): no observation up to (\d+)", "{0}（{1}）：{2}年及以前没有观测值"),
+    (
         r"intervals widened by a factor ([\d.]+) to match the backtest",
         "为与回测一致，区间放宽了{0}倍",
     ),

@@ -57,6 +57,9 @@ TARGET_COLUMNS = (
 )  # fmt: skip
 OBSERVATION_COLUMNS = ("indicator", "region", "year", "value", "unit", "qualifier", "source")
 
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august")
+_MONTHS += ("september", "october", "november")
+
 QUALIFIERS = {
     "reported": "a published figure",
     "provisional": "a published preliminary figure",
@@ -64,7 +67,10 @@ QUALIFIERS = {
     "lower_bound": "the true value is at least this (e.g. 'exceeded 5,700')",
     "upper_bound": "the true value is at most this",
     "cumulative": "a running total since the scheme began",
-    "as_of_september": "a count part-way through the year (as of September)",
+    **{
+        f"as_of_{month}": f"a count part-way through the year (as of {month.title()})"
+        for month in _MONTHS
+    },
     "illustrative": "NOT A REAL FIGURE: made up so the notebooks run; replace with real data",
 }
 """Accepted values of the ``qualifier`` column, with their meaning."""

@@ -12,7 +12,7 @@ import html
 import json
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +26,13 @@ from .errors import BrandstatsError
 from .format import describe
 
 __all__ = [
+    "assess_run",
     "backtest_html",
     "data_kind",
     "describe",
     "details_html",
+    "no_result_markdown",
+    "no_result_record",
     "provenance",
     "provenance_html",
     "read_results",
@@ -87,16 +90,87 @@ def data_kind(qualifiers: Iterable[Any]) -> str:
     return "partly bounds" if found & set(_BOUNDS) else "real"
 
 
-def write_result(result: Assessment, output_dir: str | os.PathLike[str], run_name: str) -> Path:
+def write_result(
+    result: Assessment | Mapping[str, Any], output_dir: str | os.PathLike[str], run_name: str
+) -> Path:
     """Write ``result.to_dict()`` (plus ``run_name``) to ``output_dir/run_name.json`` atomically.
 
-    ``output_dir`` is created when missing.
+    ``result`` may also be a record such as :func:`no_result_record` makes. ``output_dir`` is
+    created when missing.
     """
+    record = dict(result) if isinstance(result, Mapping) else result.to_dict()
     folder = Path(output_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    return write_json_atomic(
-        folder / f"{run_name}.json", {"run_name": run_name, **result.to_dict()}
+    return write_json_atomic(folder / f"{run_name}.json", {"run_name": run_name, **record})
+
+
+def assess_run(run: Any) -> tuple[Assessment | None, str | None]:
+    """Assess the target of a notebook run (see :func:`brandstats.check_parameters`).
+
+    Returns ``(result, None)``, or ``(None, reason)`` when the data cannot give an assessment
+    (e.g. no observation up to the target year), so that the report says why instead of
+    stopping with a traceback.
+    """
+    from .attainment import assess
+    from .errors import InsufficientDataError
+
+    try:
+        result = assess(
+            run.observations, run.targets, run.indicator, run.region, **run.assess_kwargs()
+        )
+    except InsufficientDataError as exc:
+        return None, str(exc)
+    return result, None
+
+
+def _target_row(run: Any) -> dict[str, Any]:
+    rows = run.targets.loc[run.targets["indicator"] == run.indicator]
+    return rows.iloc[0].to_dict() if len(rows) else {"indicator": run.indicator}
+
+
+def no_result_record(run: Any, reason: str) -> dict[str, Any]:
+    """The JSON record of a run without an assessment: the target, verdict ``no data``, why."""
+    target = _target_row(run)
+    obs = run.observations
+    rows = obs.loc[(obs["indicator"] == run.indicator) & (obs["region"] == run.region)]
+    keys = ("indicator", "group", "name_en", "name_zh", "unit", "comparison", "target",
+            "target_year", "source")  # fmt: skip
+    record = {k: target.get(k) for k in keys}
+    record.update(
+        region=run.region,
+        as_of=run.as_of,
+        verdict="no data",
+        reason=reason,
+        probability=None,
+        progress_category=None,
+        illustrative=bool((rows["qualifier"] == "illustrative").any()),
+        history=[
+            {"year": int(y), "value": float(v), "qualifier": str(q)}
+            for y, v, q in zip(rows["year"], rows["value"], rows["qualifier"], strict=True)
+        ],
     )
+    return {k: (None if fmt.is_missing(v) else v) for k, v in record.items()}
+
+
+def no_result_markdown(run: Any, reason: str, language: str = "en") -> str:
+    """The report's opening when there is no assessment: the target and why there is none."""
+    fmt.check_language(language)
+    target = _target_row(run)
+    zh = language == "zh"
+    name = target.get("name_zh" if zh else "name_en") or run.indicator
+    colon = "：" if zh else ": "
+    items = []
+    if not fmt.is_missing(target.get("target")):
+        goal = fmt.target(
+            target["comparison"], target["target"], target["unit"], int(target["target_year"]),
+            language, indicator=run.indicator,
+        )  # fmt: skip
+        items.append(f"**{fmt.word('target', language)}**{colon}{goal}")
+    why = f"（{fmt.note(reason, language)}）" if zh else f" ({reason})"
+    verdict = fmt.verdict("no data", language)
+    items.append(f"**{fmt.word('verdict', language)}**{colon}**{verdict}**{why}")
+    heading = f"# {name} — {fmt.region(run.region, language)}"
+    return heading + "\n\n" + "\n".join(f"- {item}" for item in items)
 
 
 def read_results(
