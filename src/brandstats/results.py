@@ -68,12 +68,11 @@ SCORECARD_COLUMNS = [
     "level",
     "actual",
     "met",
-    "currently_meets",
     "illustrative",
-    "data",
     "reason",
     "run_name",
 ]
+"""The fields of a result record the scorecard reads (every record has them)."""
 
 _BOUNDS = ("lower_bound", "upper_bound")
 
@@ -101,6 +100,7 @@ def write_result(
     record = dict(result) if isinstance(result, Mapping) else result.to_dict()
     folder = Path(output_dir)
     folder.mkdir(parents=True, exist_ok=True)
+    record.pop("run_name", None)
     return write_json_atomic(folder / f"{run_name}.json", {"run_name": run_name, **record})
 
 
@@ -149,6 +149,7 @@ def no_result_record(run: Any, reason: str) -> dict[str, Any]:
             for y, v, q in zip(rows["year"], rows["value"], rows["qualifier"], strict=True)
         ],
     )
+    record = {**dict.fromkeys(SCORECARD_COLUMNS), **record}
     return {k: (None if fmt.is_missing(v) else v) for k, v in record.items()}
 
 
@@ -206,13 +207,14 @@ def read_results(
         if not isinstance(record, dict) or "indicator" not in record:
             continue  # batch reports and the scorecard's own summary
         row = {c: record.get(c) for c in SCORECARD_COLUMNS}
+        row["currently_meets"] = record.get("currently_meets")
         row["data"] = data_kind(h.get("qualifier") for h in record.get("history") or [])
         row["run_name"] = record.get("run_name") or path.stem
         rows.append(row)
     missing = wanted - {r["run_name"] for r in rows}
     if missing:
         raise BrandstatsError(f"{folder}: no result file for run(s) {', '.join(sorted(missing))}")
-    table = pd.DataFrame(rows, columns=SCORECARD_COLUMNS)
+    table = pd.DataFrame(rows, columns=[*SCORECARD_COLUMNS, "currently_meets", "data"])
     if table.empty:
         return table
     order = table["group"].map({g: i for i, g in enumerate(GROUP_ORDER)}).fillna(len(GROUP_ORDER))
