@@ -160,6 +160,18 @@ def fan(history, forecast, **kwargs):
     return plot_fan(history, forecast, **{**options, **kwargs})
 
 
+def count_fan(history, forecast, **kwargs):
+    """A fan chart of a count target (>= 4,400 by 2022)."""
+    return fan(history, forecast, **{"target": 4400, "comparison": ">=", "unit": "count", **kwargs})
+
+
+@pytest.fixture
+def scorecard_ax(ax, scorecard):
+    """The axes with the scorecard drawn in English."""
+    plot_scorecard(scorecard, ax=ax)
+    return ax
+
+
 def by_gid(ax, gid):
     return [a for a in ax.get_children() if a.get_gid() == gid]
 
@@ -211,7 +223,7 @@ def test_fan_history_points_and_markers_per_qualifier(ax, money_history, money_f
 
 
 def test_fan_illustrative_points_are_hollow_and_grey(ax, count_history, count_forecast):
-    fan(count_history, count_forecast, ax=ax, target=4400, comparison=">=", unit="count")
+    count_fan(count_history, count_forecast, ax=ax)
     points = one(ax, "history:illustrative")
     assert_allclose(points.get_xdata(), [2018, 2019])
     assert points.get_marker() == "o"
@@ -233,7 +245,7 @@ def test_fan_bands_match_forecast_columns_in_display_units(ax, money_history, mo
 
 
 def test_fan_detects_any_interval_levels(ax, count_history, count_forecast):
-    fan(count_history, count_forecast, ax=ax, target=4400, comparison=">=", unit="count")
+    count_fan(count_history, count_forecast, ax=ax)
     assert by_gid(ax, "interval:50") == by_gid(ax, "interval:90") == []
     band80 = one(ax, "interval:80")
     assert {(2022.0, 4100.0), (2023.0, 5600.0)} <= vertices(band80)
@@ -274,7 +286,7 @@ def test_fan_target_line_and_marker(ax, money_history, money_forecast):
 
 
 def test_fan_target_label_uses_symbol_and_thousands(ax, count_history, count_forecast):
-    fan(count_history, count_forecast, ax=ax, target=4400, comparison=">=", unit="count")
+    count_fan(count_history, count_forecast, ax=ax)
     assert one(ax, "target_line").get_label() == "target ≥ 4,400 by 2022"
     assert_allclose(one(ax, "target_line").get_ydata(), [4400, 4400])
 
@@ -337,7 +349,7 @@ def test_fan_no_illustrative_note_for_real_data(ax, money_history, money_forecas
 
 
 def test_fan_illustrative_note_when_a_row_is_illustrative(ax, count_history, count_forecast):
-    fan(count_history, count_forecast, ax=ax, target=4400, comparison=">=", unit="count")
+    count_fan(count_history, count_forecast, ax=ax)
     note = one(ax, "illustrative_note")
     assert note.get_text() == "ILLUSTRATIVE DATA — not real figures"
     assert note.get_visible()
@@ -420,8 +432,8 @@ def test_scorecard_returns_the_axes_passed_in(ax, scorecard):
     assert plot_scorecard(scorecard, ax=ax) is ax
 
 
-def test_scorecard_one_bar_per_row_width_is_probability(ax, scorecard):
-    plot_scorecard(scorecard, ax=ax)
+def test_scorecard_one_bar_per_row_width_is_probability(scorecard_ax, scorecard):
+    ax = scorecard_ax
     found = {p.get_gid(): p.get_width() for p in bars(ax)}
     expected = {
         f"bar:{i}": p for i, p in zip(scorecard.indicator, scorecard.probability, strict=True)
@@ -431,8 +443,8 @@ def test_scorecard_one_bar_per_row_width_is_probability(ax, scorecard):
         assert found[gid] == pytest.approx(0.0 if math.isnan(p) else p)
 
 
-def test_scorecard_group_order_top_to_bottom(ax, scorecard):
-    plot_scorecard(scorecard, ax=ax)
+def test_scorecard_group_order_top_to_bottom(scorecard_ax):
+    ax = scorecard_ax
     assert ax.yaxis_inverted()
     top_down = [p.get_gid().removeprefix("bar:") for p in sorted(bars(ax), key=lambda p: p.get_y())]
     assert top_down == [
@@ -456,8 +468,8 @@ def test_scorecard_unknown_groups_come_last(ax, scorecard):
     assert GROUP_ORDER == ("product", "service", "enterprise", "quality")
 
 
-def test_scorecard_colours_by_progress_category(ax, scorecard):
-    plot_scorecard(scorecard, ax=ax)
+def test_scorecard_colours_by_progress_category(scorecard_ax):
+    ax = scorecard_ax
     colour = {p.get_gid(): to_hex(p.get_facecolor()) for p in bars(ax)}
     assert colour["bar:high_tech_enterprises"] == PROGRESS_COLOURS["on track"].lower()
     assert colour["bar:service_satisfaction"] == PROGRESS_COLOURS["insufficient progress"].lower()
@@ -468,13 +480,13 @@ def test_scorecard_colours_by_progress_category(ax, scorecard):
     assert "not assessed" in legend
 
 
-def test_scorecard_half_line(ax, scorecard):
-    plot_scorecard(scorecard, ax=ax)
+def test_scorecard_half_line(scorecard_ax):
+    ax = scorecard_ax
     assert_allclose(one(ax, "half_line").get_xdata(), [0.5, 0.5])
 
 
-def test_scorecard_value_texts(ax, scorecard):
-    plot_scorecard(scorecard, ax=ax)
+def test_scorecard_value_texts(scorecard_ax):
+    ax = scorecard_ax
     text = {t.get_gid().removeprefix("value:"): t.get_text() for t in ax.texts if t.get_gid()}
     assert text["high_tech_enterprises"] == "73 %"
     assert text["industrial_pass_rate"] == "no probability"
@@ -488,8 +500,8 @@ def test_scorecard_not_met(ax, scorecard):
     assert one(ax, "value:product_brand_value").get_text() == "not met"
 
 
-def test_scorecard_names_and_illustrative_marking(ax, scorecard):
-    plot_scorecard(scorecard, ax=ax)
+def test_scorecard_names_and_illustrative_marking(scorecard_ax):
+    ax = scorecard_ax
     labels = ytick_texts(ax)
     assert "Valid high-tech enterprises" in labels
     assert "Service-industry customer satisfaction (illustrative)" in labels
@@ -669,3 +681,45 @@ def test_scorecard_from_result_records(ax):
     assert one(ax, "value:product_brand_value").get_text() == "no probability"
     assert one(ax, "bar:high_tech_enterprises").get_width() == pytest.approx(0.8)
     assert one(ax, "bar:high_tech_enterprises").get_hatch() == "//"
+
+
+def test_fan_draws_the_required_path_from_the_last_observation(ax, money_history, money_forecast):
+    # from 6,100 亿元 (2021) to the target: years as JSON writes them (text keys)
+    fan(money_history, money_forecast, ax=ax, required_path={"2022": 6000 * YI})
+    path = one(ax, "required_path")
+    assert_allclose(path.get_xdata(), [2021, 2022])
+    assert_allclose(path.get_ydata(), [6100, 6000])
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "required path (constant growth)" in labels
+
+
+def test_fan_without_required_path_draws_none(ax, money_history, money_forecast):
+    fan(money_history, money_forecast, ax=ax)
+    assert by_gid(ax, "required_path") == []
+
+
+def test_fan_draws_a_vintages_actual_outcome(ax, money_history, money_forecast):
+    fan(money_history, money_forecast, ax=ax, actual=6800 * YI)
+    star = one(ax, "actual")
+    assert_allclose(star.get_xydata(), [[2022, 6800]])
+    assert star.get_label() == "actual 2022: 6,800 亿元"
+
+
+def test_count_fan_actual_lower_bound_in_chinese(ax, count_history, count_forecast):
+    count_fan(count_history, count_forecast, ax=ax, actual=5700, actual_qualifier="lower_bound",
+              language="zh")  # fmt: skip
+    assert one(ax, "actual").get_label() == "2022年实际值：至少5,700个"
+
+
+def test_rank_bound_points_to_worse_places(ax):
+    """Rank 11 or lower (not in the top ten): drawn as a downward bound on the inverted axis."""
+    history = pd.DataFrame(
+        {"year": [2019, 2020], "value": [18.0, 11.0], "qualifier": ["reported", "lower_bound"]}
+    )
+    forecast = pd.DataFrame({"year": [2022], "median": [9.0]})
+    fan(history, forecast, ax=ax, target=10, comparison="<=", unit="rank")
+    assert ax.yaxis_inverted()
+    bound = one(ax, "history:lower_bound")
+    assert bound.get_marker() == "v"
+    assert bound.get_label() == "observed (rank bound: this or lower)"
+    assert one(ax, "lower_bound_arrow").get_text() == "or lower"

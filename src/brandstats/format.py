@@ -158,7 +158,7 @@ _WORDS: dict[str, dict[str, str]] = {
     "status:not fitted": {"en": "not fitted", "zh": "无法拟合"},
     "field": {"en": "Field", "zh": "字段"},
     "goal": {"en": "Goal", "zh": "目标类别"},
-    "indicator": {"en": "Target", "zh": "指标"},
+    "indicator": {"en": "Indicator", "zh": "指标"},
     "region": {"en": "Region", "zh": "地区"},
     "as_of": {"en": "As of", "zh": "截至"},
     "all data": {"en": "all data", "zh": "全部数据"},
@@ -172,7 +172,7 @@ _WORDS: dict[str, dict[str, str]] = {
     "chart": {"en": "Chart", "zh": "图表"},
     "empty_backtest": {
         "en": "No backtest: {reason}.",
-        "zh": "没有回测：{reason}。",
+        "zh": "没有回测（{reason}）。",
     },
     "backtest_intro": {
         "en": "Each model is refitted on the data up to a past year and scored on the years "
@@ -202,6 +202,16 @@ _WORDS: dict[str, dict[str, str]] = {
         "zh": "观测值（上限：至多）",
     },
     "chart:at_most": {"en": "at most", "zh": "至多"},
+    "chart:rank_lower": {"en": "or lower", "zh": "或更靠后"},
+    "chart:rank_higher": {"en": "or better", "zh": "或更靠前"},
+    "chart:observed_rank_lower": {
+        "en": "observed (rank bound: this or lower)",
+        "zh": "观测值（名次界值：此名次或更靠后）",
+    },
+    "chart:observed_rank_higher": {
+        "en": "observed (rank bound: this or better)",
+        "zh": "观测值（名次界值：此名次或更靠前）",
+    },
     "chart:median": {"en": "projection median", "zh": "中位数预测"},
     "chart:interval": {"en": "{level} interval", "zh": "{level}区间"},
     "chart:target": {"en": "target {target}", "zh": "目标 {target}"},

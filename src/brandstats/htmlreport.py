@@ -29,10 +29,11 @@ _TEMPLATE = """\
 <style type="text/css">
   body { font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans", "Noto Sans CJK SC",
          "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif; }
-  .jp-Notebook { max-width: 72rem; }
-  table.brandstats { border-collapse: collapse; margin: 0.5em 0 1em; }
-  table.brandstats th, table.brandstats td { text-align: left; vertical-align: top;
-         padding: 0.25em 0.8em 0.25em 0; }
+  .jp-RenderedHTMLCommon table.brandstats { border-collapse: collapse; margin: 0.5em 0 1em;
+         table-layout: auto; width: auto; max-width: 100%; }
+  .jp-RenderedHTMLCommon table.brandstats th, .jp-RenderedHTMLCommon table.brandstats td {
+         text-align: left; vertical-align: top; padding: 0.3em 1em 0.3em 0; max-width: 40em; }
+  .jp-RenderedHTMLCommon table.brandstats .short { white-space: nowrap; }
   details > summary { cursor: pointer; font-weight: 600; margin: 1em 0 0.5em; }
 </style>
 {% endblock extra_css %}

@@ -422,10 +422,25 @@ def _draw_history(ax: Axes, fan: _Fan, typeset: _Typeset) -> list[Any]:
     """Observed values, one artist per marker style; arrows on bounds."""
     handles = []
     up = -1 if ax.yaxis_inverted() else 1
+    rank = fan.unit == "rank"  # a rank's lower bound (11 or more) is a worse place: drawn down
+    legend = {
+        **_LEGEND_KEYS,
+        **(
+            {"lower_bound": "observed_rank_lower", "upper_bound": "observed_rank_higher"}
+            if rank
+            else {}
+        ),
+    }
+    arrow_text = {
+        "lower_bound": "rank_lower" if rank else "at_least",
+        "upper_bound": "rank_higher" if rank else "at_most",
+    }
     for style, kw in _MARKERS.items():
         rows = fan.history[fan.history["style"] == style]
         if rows.empty:
             continue
+        if style in arrow_text and up < 0:  # inverted axis: the triangle points the bound's way
+            kw = {**kw, "marker": "v" if style == "lower_bound" else "^"}
         (line,) = ax.plot(
             rows["year"],
             rows["shown"],
@@ -433,7 +448,7 @@ def _draw_history(ax: Axes, fan: _Fan, typeset: _Typeset) -> list[Any]:
             markeredgewidth=1.3,
             zorder=4,
             markersize=6 if style in ("reported", "illustrative") else 7,
-            label=typeset.word(_LEGEND_KEYS[style]),
+            label=typeset.word(legend[style]),
             gid=f"history:{style}",
             **kw,
         )
@@ -442,7 +457,7 @@ def _draw_history(ax: Axes, fan: _Fan, typeset: _Typeset) -> list[Any]:
             sign = up if style == "lower_bound" else -up
             for x, y in zip(rows["year"], rows["shown"], strict=True):
                 ax.annotate(
-                    typeset.word("at_least" if style == "lower_bound" else "at_most"),
+                    typeset.word(arrow_text[style]),
                     xy=(float(x), float(y)),
                     xytext=(0, 16 * sign),
                     textcoords="offset points",
@@ -934,7 +949,7 @@ def plot_scorecard(
                 text = fmt.outcome(_truthy(met.iloc[i]), typeset.language)
             elif not _is_missing(probability.iloc[i]):
                 text = fmt.probability(probability.iloc[i], typeset.language)
-            elif verdict == "already met":
+            elif verdict in ("already met", "no data"):
                 text = fmt.verdict(verdict, typeset.language)
             else:
                 text = word("n/a")

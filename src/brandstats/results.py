@@ -12,6 +12,7 @@ import html
 import json
 import math
 import os
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -208,13 +209,17 @@ def read_results(
             continue  # batch reports and the scorecard's own summary
         row = {c: record.get(c) for c in SCORECARD_COLUMNS}
         row["currently_meets"] = record.get("currently_meets")
+        history = record.get("history") or []
+        row["last_qualifier"] = history[-1].get("qualifier") if history else None
         row["data"] = data_kind(h.get("qualifier") for h in record.get("history") or [])
         row["run_name"] = record.get("run_name") or path.stem
         rows.append(row)
     missing = wanted - {r["run_name"] for r in rows}
     if missing:
         raise BrandstatsError(f"{folder}: no result file for run(s) {', '.join(sorted(missing))}")
-    table = pd.DataFrame(rows, columns=[*SCORECARD_COLUMNS, "currently_meets", "data"])
+    table = pd.DataFrame(
+        rows, columns=[*SCORECARD_COLUMNS, "currently_meets", "last_qualifier", "data"]
+    )
     if table.empty:
         return table
     order = table["group"].map({g: i for i, g in enumerate(GROUP_ORDER)}).fillna(len(GROUP_ORDER))
@@ -255,12 +260,18 @@ def write_scorecard(
 # ----------------------------------------------------------------------------- HTML tables
 
 
+def _short(cell: object) -> str:
+    """The class of a cell short enough never to wrap (a number, a year, a place)."""
+    text = re.sub(r"<[^>]+>", "", str(cell))
+    return ' class="short"' if len(text) <= 14 else ""
+
+
 def _table_html(header: list[str], rows: Iterable[Iterable[str]], *, raw: bool = False) -> str:
     """A plain HTML table; cells are escaped unless ``raw`` (then they must be HTML already)."""
     esc = (lambda s: s) if raw else html.escape
 
     def cells(tag: str, values: Iterable[str]) -> str:
-        return "".join(f"<{tag}>{esc(str(v))}</{tag}>" for v in values)
+        return "".join(f"<{tag}{_short(v)}>{esc(str(v))}</{tag}>" for v in values)
 
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join(f"<tr>{cells('td', r)}</tr>" for r in rows)
@@ -522,7 +533,9 @@ def scorecard_html(table: pd.DataFrame, *, language: str = "en") -> str:
             else fmt.target(
                 r["comparison"], r["target"], unit, r["target_year"], language, indicator=ind
             ),
-            fmt.quantity(r["last_value"], unit, language, indicator=ind)
+            fmt.quantity(
+                r["last_value"], unit, language, indicator=ind, qualifier=r.get("last_qualifier")
+            )
             + _year_suffix(r.get("last_year"), language),
             fmt.probability(r["probability"], language),
             fmt.verdict(r["verdict"], language),
