@@ -236,6 +236,7 @@ ADDED: dict[str, Parsed | Fails] = {
     "nul_filled.xlsx": Fails(None, None, "an .xlsx workbook; this looks like only NUL bytes"),
     "duplicate_columns.parquet": Fails(1, "value", "the Parquet file has 2 columns 'value'"),
     "fullwidth_comma_delimiter.csv": Fails(1, None, "separated by full-width commas (，)"),
+    "gbk_valid_as_utf8.csv": Parsed(1, {("product_brand_value", J, 2019): 4256.0}),
     # regions
     "nul_in_cell.csv": Parsed(2, {(T, J, 2019): 2231, (T, J, 2021): 4397}),
     "zero_width_region.csv": Parsed(3, {(T, J, 2018): 1547, (T, J, 2019): 2231,

@@ -192,13 +192,23 @@ def _looks_like(raw: bytes) -> str | None:
     return None
 
 
+def _chinese_share(text: str) -> float:
+    """The share of non-ASCII characters that are Chinese characters or full-width forms."""
+    wide = [c for c in text if not c.isascii()]
+    chinese = sum(
+        "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef"
+        for c in wide
+    )
+    return chinese / len(wide) if wide else 0.0
+
+
 def _decode(raw: bytes, name: str) -> str:
     """Decode CSV bytes: UTF-8 (BOM or not), else GB18030 (a superset of GBK), else fail."""
     kind = _looks_like(raw)
     if kind:
         raise DataError.one(name, f"a text CSV file in UTF-8 or GBK; this looks like {kind}")
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         rough = raw.decode("utf-8", errors="replace")
         bad = rough.count("\ufffd")
@@ -211,6 +221,16 @@ def _decode(raw: bytes, name: str) -> str:
                 f"valid UTF-8 text; found {bad} invalid byte(s), the first on line {line} "
                 "(the file is damaged or cut short: export it again as CSV UTF-8)",
             ) from None
+    else:
+        # A short GBK file can be valid UTF-8 by chance (元 in GBK reads as UTF-8 'Ԫ'):
+        # keep UTF-8 unless GBK gives more Chinese text.
+        if raw.startswith(b"\xef\xbb\xbf") or text.isascii():
+            return text
+        try:
+            gbk = raw.decode("gb18030")
+        except UnicodeDecodeError:
+            return text
+        return gbk if _chinese_share(gbk) > _chinese_share(text) else text
     try:
         return raw.decode("gb18030")
     except UnicodeDecodeError:

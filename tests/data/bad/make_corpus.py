@@ -239,6 +239,10 @@ def _added() -> dict[str, bytes]:
         "nul_filled.xlsx": bytes(4096),
         "duplicate_columns.parquet": _parquet_duplicate_columns(),
         "fullwidth_comma_delimiter.csv": BASE.replace(",", "，").encode(),
+        # GBK bytes that are valid UTF-8 by chance: 元 (D4 AA) reads as UTF-8 'Ԫ'
+        "gbk_valid_as_utf8.csv": _one("product_brand_value,Jinan,2019,4256,元")
+        .decode()
+        .encode("gbk"),
         # --- regions
         "nul_in_cell.csv": _lines(
             short,
