@@ -223,14 +223,14 @@ def _decode(raw: bytes, name: str) -> str:
             ) from None
     else:
         # A short GBK file can be valid UTF-8 by chance (元 in GBK reads as UTF-8 'Ԫ'):
-        # keep UTF-8 unless GBK gives more Chinese text.
+        # read it as GBK when UTF-8 gives no Chinese character at all and GBK mostly does.
         if raw.startswith(b"\xef\xbb\xbf") or text.isascii():
             return text
         try:
             gbk = raw.decode("gb18030")
         except UnicodeDecodeError:
             return text
-        return gbk if _chinese_share(gbk) > _chinese_share(text) else text
+        return gbk if _chinese_share(text) == 0 and _chinese_share(gbk) > 0.5 else text
     try:
         return raw.decode("gb18030")
     except UnicodeDecodeError:
