@@ -114,14 +114,10 @@ def test_papermill_refuses_a_misspelt_parameter(tmp_path, root, notebook, parame
 
     nb = nbformat.read(root / "notebooks" / notebook, as_version=4)
     first = next(
-        i for i, c in enumerate(nb.cells)
+        c for c in nb.cells
         if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", [])
     )  # fmt: skip
-    if "globals()" not in nb.cells[first].source:
-        # Until the notebook itself passes globals(): a first cell that does, as agreed.
-        call = "check_parameters" if notebook == "project_target.ipynb" else (
-            "check_scorecard_parameters")  # fmt: skip
-        nb.cells[first].source = f"import brandstats as bs\nbs.{call}(globals())"
+    assert "globals())" in first.source  # the notebook itself passes its namespace
     path = tmp_path / notebook
     nbformat.write(nb, path)
     with pytest.raises(pm.PapermillExecutionError) as info:

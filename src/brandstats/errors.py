@@ -63,7 +63,8 @@ class DataError(BrandstatsError):
         self.problems = tuple(problems)
         lines = [str(p) for p in self.problems[:50]]
         if len(self.problems) > 50:
-            lines.append(f"... and {len(self.problems) - 50} more problems")
+            more = len(self.problems) - 50
+            lines.append(f"... and {more} more problem{'s' * (more != 1)}")
         head = "1 problem" if len(self.problems) == 1 else f"{len(self.problems)} problems"
         super().__init__(f"{head} in the input:\n  " + "\n  ".join(lines))
 

@@ -804,7 +804,10 @@ def load_targets(
     Parameters
     ----------
     path : path-like, optional
-        A CSV, XLSX or Parquet file; the shipped ``data/targets.csv`` by default.
+        A CSV, XLSX or Parquet file; the shipped ``data/targets.csv`` by default;
+        ``book.xlsx#Sheet2`` names a worksheet. An optional ``aliases`` column (or ``别名``)
+        lists other names of the row's region, separated by ``;`` or ``、`` (e.g.
+        ``历下;历下区`` for ``Lixia``); observations written so are read as that region.
     sheet : str or int, optional
         The worksheet of an Excel file (the first by default).
 
@@ -931,6 +934,10 @@ def load_observations(
         (columns ``indicator, region, year, value, unit`` and optionally ``qualifier, source``)
         or wide (``indicator, region, unit`` and one column per year, e.g. ``2019`` or
         ``2019年``; optional ``qualifier, source`` apply to the whole row).
+        ``book.xlsx#Sheet2`` names a worksheet. Regions are read without invisible characters
+        (zero-width spaces, NUL) and surrounding spaces, and mapped to the targets' spelling
+        through ``data/regions.csv`` and the targets file's ``aliases`` (济南, 济南市 ->
+        Jinan); ``result.attrs["renamed_regions"]`` lists what was renamed.
     targets : DataFrame or path-like, optional
         The catalogue that declares the indicators and their units; the shipped one by default.
     sheet : str or int, optional
