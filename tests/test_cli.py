@@ -173,3 +173,11 @@ def test_assess_formats_agree(capsys, root):
     assert (tech["probability"], tech["verdict"], tech["actual"]) == (None, "met", 5700.0)
     assert rows[1]["probability"] == ""
     assert not BAD_VALUES.search(table), table
+
+
+def test_assess_region_by_alias_or_refused_with_the_closest(capsys):
+    code, out, _ = _assess(capsys, "--region", "济南市", "--as-of", "2010", "--format", "json")
+    assert code == 0 and {r["region"] for r in json.loads(out)} == {"Jinan"}
+    code, out, err = _assess(capsys, "--region", "Jnan")
+    assert code == 1 and out == ""
+    assert "region 'Jnan' has no observations (did you mean Jinan?)" in err

@@ -151,3 +151,8 @@ def test_a_missing_data_path_names_every_path_tried(tmp_path, monkeypatch, root)
     message = str(info.value)
     assert f"tried {tmp_path / 'nowhere' / 'obs.csv'}, {root / 'nowhere' / 'obs.csv'}" in message
     assert message.startswith("parameter data_path='nowhere/obs.csv': no such file")
+
+
+def test_the_region_parameter_may_be_an_alias():
+    assert check_parameters({**GOOD, "region": "济南市"}).region == "Jinan"
+    assert check_parameters({**GOOD, "region": " jinan\u200b"}).region == "Jinan"

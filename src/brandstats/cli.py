@@ -148,6 +148,23 @@ def _check_indicators(indicators: Sequence[str], targets: pd.DataFrame) -> None:
         )
 
 
+def _check_region(name: str, observations: pd.DataFrame, targets: pd.DataFrame) -> str:
+    """The region as the targets spell it (济南 -> Jinan); an unobserved one refused by name."""
+    import difflib
+
+    from .loading import canonical_region
+
+    region = canonical_region(name, targets)
+    observed = sorted(set(observations["region"]))
+    if region not in observed:
+        close = difflib.get_close_matches(region, observed, n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise BrandstatsError(
+            f"region {name!r} has no observations{hint}; observed: {', '.join(observed)}"
+        )
+    return region
+
+
 def _without_base_year(
     table: pd.DataFrame, observations: pd.DataFrame, base_year: int | None, as_of: int | None
 ) -> pd.Series:
@@ -206,9 +223,10 @@ def _cmd_assess(args: argparse.Namespace) -> int:
     observations = load_observations(args.data, targets=targets, sheet=args.sheet)
     if args.indicator:
         _check_indicators(args.indicator, targets)
+    region = None if args.region is None else _check_region(args.region, observations, targets)
     levels = args.level or [0.5, 0.9]
     table = assess_all(
-        observations, targets, indicators=args.indicator, region=args.region,
+        observations, targets, indicators=args.indicator, region=region,
         as_of=args.as_of, model=args.model, levels=levels, base_year=args.base_year,
     )  # fmt: skip
     if table.empty:

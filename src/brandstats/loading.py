@@ -40,6 +40,7 @@ __all__ = [
     "OBSERVATION_COLUMNS",
     "QUALIFIERS",
     "TARGET_COLUMNS",
+    "canonical_region",
     "load_observations",
     "load_targets",
     "normalize_region",
@@ -467,6 +468,16 @@ def _region_lookup(targets: pd.DataFrame) -> dict[str, str]:
     ]:
         lookup[alias.casefold()] = region
     return lookup
+
+
+def canonical_region(name: str, targets: pd.DataFrame) -> str:
+    """A region as the targets spell it: ``济南`` and `` jinan\u200b`` give ``Jinan``.
+
+    Uses the shipped aliases (``data/regions.csv``), the targets file's ``aliases`` column and
+    the regions the targets name; a name none of them knows is returned normalised.
+    """
+    written = normalize_region(name)
+    return _region_lookup(targets).get(written.casefold(), written)
 
 
 def _target_aliases(table: pd.DataFrame) -> dict[str, str]:
@@ -1040,7 +1051,7 @@ def validate_observations(
         value_col = str(rec.get("_col", "value"))
         ind = _fold(_as_text(rec["indicator"]))
         written = normalize_region(rec["region"])
-        region = lookup.get(written.casefold(), written)
+        region = lookup.get(written.casefold(), written)  # as canonical_region, looked up once
         if region != written:
             renamed[written] = region
         year_text = _as_text(rec["year"])

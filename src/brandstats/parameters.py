@@ -238,7 +238,7 @@ def check_parameters(namespace: Mapping[str, Any]) -> RunContext:
     DataError
         When a data or targets file is invalid.
     """
-    from .loading import load_observations, load_targets
+    from .loading import canonical_region, load_observations, load_targets
 
     p = _declared(namespace, _TYPES)
     model = p.get("model", "auto")
@@ -267,7 +267,7 @@ def check_parameters(namespace: Mapping[str, Any]) -> RunContext:
             f"parameter indicator={indicator!r}: expected an indicator with a target{hint}; "
             f"known: {', '.join(known)}"
         )
-    region = p.get("region", "")
+    region = canonical_region(p.get("region", ""), targets)  # 济南 -> Jinan
     if not region:
         from .attainment import default_region
 
