@@ -271,3 +271,24 @@ def test_title_and_alt_text():
     assert fmt.title(result, "en") == "Valid high-tech enterprises — Jinan (as of 2020)"
     assert fmt.title(result, "zh") == "有效高新技术企业数量 — 济南（截至2020年）"
     assert fmt.fan_alt(result, "en").startswith("Fan chart: Valid high-tech enterprises")
+
+
+@pytest.mark.parametrize(
+    ("qualifier", "en", "zh"),
+    [
+        ("as_of_august", "as of August", "截至8月"),
+        ("as_of_may", "as of May", "截至5月"),
+        ("lower_bound", "lower bound (at least)", "下限（至少）"),
+        ("estimate", "estimate", "估计值"),
+        (None, "–", "–"),
+    ],
+)
+def test_qualifiers(qualifier, en, zh):
+    assert fmt.qualifier(qualifier, "en") == en
+    assert fmt.qualifier(qualifier, "zh") == zh
+
+
+def test_no_observation_note_in_chinese():
+    assert fmt.note("no observation up to 2022; the first is from 2024", "zh") == (
+        "2022年及以前没有观测值；最早的观测值来自2024年"
+    )

@@ -707,8 +707,9 @@ def test_fan_draws_a_vintages_actual_outcome(ax, money_history, money_forecast):
 
 def test_count_fan_actual_lower_bound_in_chinese(ax, count_history, count_forecast):
     count_fan(count_history, count_forecast, ax=ax, actual=5700, actual_qualifier="lower_bound",
-              language="zh")  # fmt: skip
-    assert one(ax, "actual").get_label() == "2022年实际值：至少5,700个"
+              indicator="high_tech_enterprises", language="zh")  # fmt: skip
+    assert one(ax, "actual").get_label() == "2022年实际值：至少5,700家"
+    assert one(ax, "target_line").get_label() == "目标 2022年 ≥ 4,400家"
 
 
 def test_rank_bound_points_to_worse_places(ax):

@@ -45,6 +45,7 @@ __all__ = [
     "number",
     "outcome",
     "probability",
+    "qualifier",
     "quantity",
     "reconciliation",
     "region",
@@ -310,6 +311,23 @@ def field(name: str, language: str = "en") -> str:
     return zh if language == "zh" else en
 
 
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
+           "september", "october", "november", "december")  # fmt: skip
+
+
+def qualifier(value: str | None, language: str = "en") -> str:
+    """A figure's qualifier: ``lower bound (at least)``, ``as of August`` / ``截至8月`` ..."""
+    check_language(language)
+    if is_missing(value):
+        return DASH
+    month = str(value).removeprefix("as_of_")
+    if month in _MONTHS:
+        if language == "zh":
+            return f"截至{_MONTHS.index(month) + 1}月"
+        return f"as of {month.title()}"
+    return word(str(value), language)
+
+
 def verdict(value: str | None, language: str = "en") -> str:
     """A verdict (IPCC likelihood term or an outcome) in ``language``; a dash when missing."""
     return DASH if is_missing(value) else word(str(value), language)
@@ -527,10 +545,10 @@ _NOTES_ZH = (
     ),
     (r"the target year (\d+) is observed", "目标年份{0}年已有观测值"),
     (
-        r"(\w+) \((\w+)\): no observation up to (\d+); the first is from (\d+)",
-        "{0}（{1}）：{2}年及以前没有观测值；最早的观测值来自{3}年",
+        r"no observation up to (\d+); the first is from (\d+)",
+        "{0}年及以前没有观测值；最早的观测值来自{1}年",
     ),
-    (r"(\w+) \((\w+)\): no observation up to (\d+)", "{0}（{1}）：{2}年及以前没有观测值"),
+    (r"no observation up to (\d+)", "{0}年及以前没有观测值"),
     (
         r"intervals widened by a factor ([\d.]+) to match the backtest",
         "为与回测一致，区间放宽了{0}倍",

@@ -352,6 +352,7 @@ class _Fan:
     anchor: tuple[float, float] | None  # the last observation, where the fan starts
     unit: str
     illustrative: bool
+    indicator: str | None = None  # chooses the Chinese measure word of counts (家 or 个)
 
 
 _MARKERS = {
@@ -376,6 +377,7 @@ def _prepare_fan(
     model: str | None,
     probability: float | None,
     illustrative: bool | None,
+    indicator: str | None = None,
 ) -> _Fan:
     """Check the inputs and bring history and forecast into display units."""
     _require(history, ["year", "value"], "history")
@@ -415,6 +417,7 @@ def _prepare_fan(
         anchor,
         unit,
         bool(illustrative) or bool((hist["style"] == "illustrative").any()),
+        indicator,
     )
 
 
@@ -569,7 +572,14 @@ def _draw_target(
     label = typeset.clean(
         typeset.word(
             "target",
-            target=fmt.target(comparison, target, fan.unit, target_year, typeset.language),
+            target=fmt.target(
+                comparison,
+                target,
+                fan.unit,
+                target_year,
+                typeset.language,
+                indicator=fan.indicator,
+            ),
         )
     )
     line = ax.axhline(
@@ -602,7 +612,9 @@ def _draw_actual(
     """The actual target-year value (for a vintage), as a star."""
     if actual is None or _is_missing(actual) or target_year is None:
         return []
-    value = fmt.quantity(actual, fan.unit, typeset.language, qualifier=qualifier)
+    value = fmt.quantity(
+        actual, fan.unit, typeset.language, qualifier=qualifier, indicator=fan.indicator
+    )
     (star,) = ax.plot(
         [float(target_year)],
         [fmt.display_value(actual, fan.unit)],
@@ -694,6 +706,7 @@ def plot_fan(
     required_path: Mapping[Any, float] | None = None,
     actual: float | None = None,
     actual_qualifier: str | None = None,
+    indicator: str | None = None,
     language: str = "en",
     ax: Axes | None = None,
 ) -> Axes:
@@ -735,6 +748,8 @@ def plot_fan(
         dashed line from the last observation.
     actual, actual_qualifier : optional
         The actual target-year value (of a vintage), drawn as a star.
+    indicator : str, optional
+        The indicator's id; chooses the Chinese measure word of counts (家 for firms, 个).
     language : {"en", "zh"}
         The labels' language. Chinese needs a CJK font (see :func:`cjk_font`); without one,
         English labels are used and a :class:`UserWarning` is emitted.
@@ -761,6 +776,7 @@ def plot_fan(
         model=model,
         probability=probability,
         illustrative=illustrative,
+        indicator=indicator,
     )
     typeset = _typeset(language)
     with plt.rc_context(_style(typeset)):
@@ -1049,6 +1065,7 @@ def plot_assessment(result: Any, *, language: str = "en", ax: Axes | None = None
         required_path=getattr(result, "required_path", None),
         actual=result.actual if result.as_of is not None else None,
         actual_qualifier=result.actual_qualifier,
+        indicator=result.indicator,
         language=language,
         ax=ax,
     )

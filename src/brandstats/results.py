@@ -168,6 +168,7 @@ def no_result_markdown(run: Any, reason: str, language: str = "en") -> str:
             language, indicator=run.indicator,
         )  # fmt: skip
         items.append(f"**{fmt.word('target', language)}**{colon}{goal}")
+    reason = re.sub(r"^\w+ \([^)]*\): ", "", reason)  # the page names indicator and region
     why = f"（{fmt.note(reason, language)}）" if zh else f" ({reason})"
     verdict = fmt.verdict("no data", language)
     items.append(f"**{fmt.word('verdict', language)}**{colon}**{verdict}**{why}")
@@ -370,7 +371,7 @@ def provenance(
                 fmt.quantity(v, u, language, indicator=indicator, qualifier=q)
                 for v, u, q in zip(rows["value"], rows["unit"], rows["qualifier"], strict=True)
             ],
-            w("qualifier"): [fmt.word(q, language) for q in rows["qualifier"]],
+            w("qualifier"): [fmt.qualifier(q, language) for q in rows["qualifier"]],
             w("in_vintage"): [
                 w("yes") if as_of is None or y <= as_of else w("no") for y in rows["year"]
             ],
@@ -458,7 +459,9 @@ def _record_value(field: str, value: Any, result: Assessment, language: str) -> 
         return fmt.unit_label(value, language)
     if field == "comparison":
         return fmt.comparison_symbol(value)
-    if field in ("group", "actual_qualifier", "accumulation"):
+    if field == "actual_qualifier":
+        return fmt.qualifier(value, language)
+    if field in ("group", "accumulation"):
         return fmt.word(value, language)
     if isinstance(value, float):
         return fmt.number(value)
