@@ -21,6 +21,8 @@ from brandstats.attainment import (
     assess_series,
     measure_progress,
     probability_met,
+    reconcile,
+    required_path,
     verdict_for,
 )
 
@@ -127,8 +129,9 @@ GROWING = pd.Series([2500.0, 2970, 3197, 3678, 4256, 4492, 5300], index=range(20
 
 
 def test_assess_series_single_models_match_scipy():
-    res = assess_series(GROWING, target=6e11, comparison=">", target_year=2022, unit="yuan",
-                        model="linear")  # fmt: skip
+    # continuous, unbounded: the models' own distributions, no transformation or truncation
+    res = assess_series(GROWING, target=6e11, comparison=">", target_year=2022,
+                        unit="continuous", model="linear")  # fmt: skip
     # OLS by hand: t predictive with n - 2 degrees of freedom
     x = np.arange(2015, 2022) - 2021.0
     X = np.column_stack([np.ones_like(x), x])
@@ -141,7 +144,7 @@ def test_assess_series_single_models_match_scipy():
     assert res.verdict == verdict_for(res.probability)
 
     drift = assess_series(GROWING, target=6e11, comparison=">", target_year=2022,
-                          unit="yuan", model="drift")  # fmt: skip
+                          unit="continuous", model="drift")  # fmt: skip
     y = GROWING.to_numpy()
     c = (y[-1] - y[0]) / 6
     sigma = np.sqrt(((np.diff(y) - c) ** 2).sum() / 5)
@@ -202,9 +205,13 @@ def test_retrospective_on_the_real_high_tech_series(observations, targets):
     assert (now.verdict, now.last_year, now.actual) == ("met", 2022, 5700.0)
 
 
-def test_specialised_firms_already_met_from_a_lower_bound(observations, targets):
+def test_specialised_firms_currently_meet_but_are_a_level(observations, targets):
+    # 950 firms (a lower bound) in 2021 against ">= 600" by 2022: titles lapse, so this level
+    # is not "already met" (it was, before accumulation existed); one point, no probability.
     res = assess(observations, targets, "specialised_enterprises", "Jinan")
-    assert res.verdict == "met" or res.verdict == "already met"
+    assert res.accumulation == "level"
+    assert res.currently_meets is True
+    assert res.verdict == "no probability"
     assert "lower-bound" in " ".join(res.notes)
 
 
@@ -272,10 +279,15 @@ def test_probability_is_monotone_in_the_target(ys, target, step):
 @given(values, st.floats(80, 200))
 def test_mirror_symmetry_between_at_least_and_at_most(ys, target):
     s = pd.Series(ys, index=range(2015, 2015 + len(ys)))
-    kw = {"target_year": 2015 + len(ys) + 2, "unit": "percent", "model": "drift"}
+    kw = {"target_year": 2015 + len(ys) + 2, "unit": "continuous", "model": "drift"}
     up = assess_series(s, target=target, comparison=">=", **kw).probability
     down = assess_series(-s + 300, target=300 - target, comparison="<=", **kw).probability
     assert_allclose(up, down, atol=1e-9)
+    # a percentage and its complement: the logit scale is symmetric about 50 %
+    kw["unit"] = "percent"
+    share = assess_series(s / 2, target=target / 2.5, comparison=">=", **kw).probability
+    rest = assess_series(100 - s / 2, target=100 - target / 2.5, comparison="<=", **kw)
+    assert_allclose(share, rest.probability, atol=1e-9)
 
 
 @fast
@@ -303,3 +315,155 @@ def test_as_of_equals_truncating_the_data(ys, as_of):
 
 def test_public_api_names():
     assert brandstats.assess is assess and brandstats.assess_all is assess_all
+
+
+# --------------------------------------------------------------------------- support
+
+
+def test_percent_forecasts_stay_in_0_100_and_p_met_is_the_logit_drift_by_hand():
+    s = pd.Series([90.0, 93.0, 95.5, 97.0, 98.2, 99.0], index=range(2016, 2022))
+    res = assess_series(s, target=99.5, comparison=">=", target_year=2026, unit="percent",
+                        model="drift")  # fmt: skip
+    # drift on logit(p / 100), Normal predictive (FPP3 5.5), mapped back
+    z = np.log(s / (100 - s)).to_numpy()
+    c = (z[-1] - z[0]) / 5
+    sigma = np.sqrt(((np.diff(z) - c) ** 2).sum() / 4)
+    h = 5
+    d = stats.norm(z[-1] + c * h, sigma * math.sqrt(h + h**2 / 5))
+    assert_allclose(res.probability, d.sf(np.log(99.5 / 0.5)), rtol=1e-9)
+    _, median, lower, upper = res.interval(0.9)
+    assert_allclose([lower, upper], 100 / (1 + np.exp(-d.ppf([0.05, 0.95]))), rtol=1e-9)
+    assert 0 <= lower < median < upper <= 100
+    # the unbounded drift would have put the upper end above 100 %
+    free = assess_series(s, target=99.5, comparison=">=", target_year=2026,
+                         unit="continuous", model="drift")  # fmt: skip
+    assert free.interval(0.9)[3] > 100
+
+
+def test_count_touching_zero_is_truncated_at_zero_by_hand():
+    s = pd.Series([9.0, 6.0, 4.0, 0.0], index=range(2018, 2022))  # reaches the bound
+    res = assess_series(s, target=2, comparison="<=", target_year=2023, unit="count",
+                        model="drift")  # fmt: skip
+    y = s.to_numpy()
+    c = (y[-1] - y[0]) / 3
+    sigma = np.sqrt(((np.diff(y) - c) ** 2).sum() / 2)
+    h = 2
+    sd = sigma * math.sqrt(h + h**2 / 3)
+    ref = stats.truncnorm((0 - (y[-1] + c * h)) / sd, np.inf, loc=y[-1] + c * h, scale=sd)
+    assert_allclose(res.probability, ref.cdf(2.5), rtol=1e-9)  # whole counts: <= 2 is < 2.5
+    assert_allclose(res.interval(0.9)[2:], ref.ppf([0.05, 0.95]), rtol=1e-9)
+    assert res.interval(0.9)[2] >= 0
+
+
+def test_auto_forecasts_never_leave_the_support(observations, targets):
+    table = assess_all(observations, targets)
+    ranks = table["unit"] == "rank"
+    percent = table["unit"] == "percent"
+    for col in ("forecast_lower", "forecast_median", "forecast_upper"):
+        v = table[col]
+        assert (v.dropna() >= 0).all()
+        assert (v[percent].dropna() <= 100).all() and (v[ranks].dropna() >= 1).all()
+
+
+def test_impossible_targets_are_refused_by_assess_series():
+    s = pd.Series([40.0, 50.0, 60.0], index=[2019, 2020, 2021])
+    with pytest.raises(BrandstatsError, match="impossible"):
+        assess_series(s, target=100, comparison=">", target_year=2025, unit="percent")
+    with pytest.raises(BrandstatsError, match="impossible"):
+        assess_series(s, target=1, comparison="<", target_year=2025, unit="rank")
+    with pytest.raises(BrandstatsError, match=r"values must lie in \[0, 50\]"):
+        assess_series(s, target=45, comparison=">", target_year=2025, unit="percent", upper=50)
+
+
+# --------------------------------------------------------------------------- accumulation
+
+
+FALLING = pd.Series([100.0, 90, 80, 70, 60, 50], index=range(2016, 2022))
+
+
+def test_a_falling_level_that_meets_its_target_now_is_not_already_met():
+    res = assess_series(FALLING, target=50, comparison=">=", target_year=2022, unit="count")
+    assert res.verdict != "already met" and res.verdict == verdict_for(res.probability)
+    assert res.currently_meets is True and res.accumulation == "level"
+    assert res.probability < 0.1  # falling by 10 a year
+    assert res.reconciliation["reason"] == "currently_meets"  # "on track" beside P < 5 %
+    assert res.reconciliation["last_value"] == 50
+
+
+def test_a_growing_cap_met_today_is_judged_on_the_target_year():
+    s = pd.Series([80.0, 85, 90, 95], index=range(2018, 2022))
+    res = assess_series(s, target=100, comparison="<=", target_year=2025, unit="count",
+                        accumulation="cumulative")  # fmt: skip
+    assert res.currently_meets is True and res.verdict != "already met"
+
+
+def test_a_cumulative_total_that_meets_its_target_is_already_met_with_p_one():
+    s = pd.Series([10.0, 14, 21, 26], index=range(2018, 2022))
+    res = assess_series(s, target=25, comparison=">=", target_year=2023, unit="count",
+                        accumulation="cumulative")  # fmt: skip
+    assert res.verdict == "already met" and res.probability == 1.0
+    assert res.interval(0.9)[2] >= 26  # a running total does not fall
+    level = assess_series(s, target=25, comparison=">=", target_year=2023, unit="count")
+    assert level.verdict != "already met" and level.probability < 1
+
+
+def test_shipped_targets_say_how_they_accumulate(observations, targets):
+    by = targets.set_index("indicator")["accumulation"]
+    assert by["high_tech_enterprises"] == "level"  # valid certificates lapse
+    assert by["product_brand_count"] == "cumulative"
+    rank = assess(observations, targets, "public_service_rank")  # 9th in 2021, target top 10
+    assert rank.currently_meets is True and rank.verdict == verdict_for(rank.probability)
+
+
+@pytest.mark.parametrize(
+    ("comparison", "bound", "met", "verdict"),
+    [("<=", 8.0, True, "met"), ("<=", 12.0, None, "unknown"),
+     (">=", 8.0, False, "not met"), (">=", 12.0, None, "unknown")],
+)  # fmt: skip
+def test_upper_bound_outcomes(comparison, bound, met, verdict):
+    # "at most `bound`" against target 10: settles "<= 10" only when the bound meets it,
+    # and ">= 10" only when the bound misses it
+    s = pd.Series([5.0, 6.0, 7.0, bound], index=range(2019, 2023))
+    q = pd.Series(["reported"] * 3 + ["upper_bound"], index=s.index)
+    res = assess_series(s, target=10, comparison=comparison, target_year=2022, qualifiers=q)
+    assert res.met is met and res.verdict == verdict and res.actual_qualifier == "upper_bound"
+
+
+# --------------------------------------------------------------------------- path, reasons
+
+
+def test_required_path_by_hand():
+    path = required_path(2021, 100.0, target=121.0, target_year=2023, unit="count")
+    assert_allclose(list(path.values()), [100.0, 110.0, 121.0])  # 10 % a year
+    assert list(path) == [2021, 2022, 2023]
+    rank = required_path(2021, 16.0, target=10.0, target_year=2024, unit="rank")
+    assert_allclose(list(rank.values()), [16, 14, 12, 10])  # two places a year
+    zero = required_path(2020, 0.0, target=8.0, target_year=2024, unit="count")
+    assert_allclose(list(zero.values()), [0, 2, 4, 6, 8])  # no growth rate from 0
+    assert required_path(2022, 5.0, target=8.0, target_year=2022, unit="count") == {}
+    res = assess_series(GROWING, target=6e11, comparison=">", target_year=2023, unit="yuan")
+    assert_allclose(res.to_dict()["required_path"]["2022"], 5.3e11 * (6 / 5.3) ** 0.5)
+
+
+def test_reconciliation_slowed_by_hand():
+    s = pd.Series([100.0, 140, 180, 181, 182, 183, 184, 185], index=range(2014, 2022))
+    res = assess_series(s, target=230, comparison=">=", target_year=2024, unit="continuous")
+    assert res.progress.category == "on track"  # (185/100)^(1/7) vs (230/100)^(1/10): R 1.06
+    assert res.probability < 0.5
+    got = res.reconciliation
+    assert got["reason"] == "slowed" and got["since"] == 2018
+    assert_allclose(got["recent_growth"], (185 / 182) ** (1 / 3) - 1)
+    assert_allclose(got["required_growth"], (230 / 185) ** (1 / 3) - 1)
+    assert res.to_dict()["reconciliation"]["reason"] == "slowed"
+
+
+def test_reconciliation_accelerated_and_agreement():
+    s = pd.Series([100.0, 100, 100, 100, 120, 145], index=range(2016, 2022))
+    progress = measure_progress(s, target=200, comparison=">=", target_year=2024)
+    assert progress.category == "moderate progress"  # 7.7 % a year against 9.1 % required
+    got = reconcile(progress, 0.7, s, target=200, currently_meets=False, median=205.0)
+    assert got["reason"] == "accelerated" and got["since"] == 2018
+    assert_allclose(got["recent_growth"], (145 / 100) ** (1 / 3) - 1)  # 13.2 % since 2018
+    assert_allclose(got["required_growth"], (200 / 145) ** (1 / 3) - 1)  # 11.3 % still needed
+    assert reconcile(progress, 0.3, s, target=200, currently_meets=False, median=180.0) is None
+    assert reconcile(None, 0.7, s, target=200, currently_meets=False, median=1.0) is None

@@ -18,7 +18,11 @@ from brandstats.models import (
     Parametric,
     Predictive,
     Sample,
+    Transformed,
+    Truncated,
     fit_model,
+    from_unbounded,
+    to_unbounded,
 )
 
 # Gapped years on purpose: 2017 and 2020 are missing.
@@ -259,3 +263,74 @@ def test_widen_scales_intervals_about_the_centre(factor):
     assert_allclose(
         sample.widen(factor).ppf(q) - median, factor * (sample.ppf(q) - median), atol=1e-9
     )
+
+
+# --------------------------------------------------------------------------- bounded
+
+
+def test_parametric_log_cdf_and_sf_are_a_log_t_by_hand():
+    d = Parametric(stats.t, 1.0, 0.5, (4.0,), log=True)
+    x = np.array([-1.0, 0.0, 0.5, 2.7, 10.0])
+    by_hand = np.where(x > 0, stats.t(4, 1.0, 0.5).cdf(np.log(np.where(x > 0, x, 1))), 0.0)
+    assert_allclose(d.cdf(x), by_hand, rtol=1e-12)
+    assert_allclose(d.sf(x), 1 - by_hand, rtol=1e-12)
+
+
+def test_truncated_normal_equals_scipy_truncnorm():
+    base = Parametric(stats.norm, 2.0, 3.0)
+    got = Truncated(base, 0.0, 5.0)
+    ref = stats.truncnorm((0 - 2) / 3, (5 - 2) / 3, loc=2, scale=3)
+    x = np.array([-1.0, 0.0, 1.0, 2.5, 4.9, 5.0, 7.0])
+    assert_allclose(got.cdf(x), ref.cdf(x), atol=1e-12)
+    assert_allclose(got.sf(x), ref.sf(x), atol=1e-12)
+    q = np.array([0.0, 0.05, 0.5, 0.95, 1.0])
+    assert_allclose(got.ppf(q), ref.ppf(q), rtol=1e-9)
+    assert_allclose(got.point, ref.median(), rtol=1e-9)
+    # one-sided: [0, inf) only
+    half = Truncated(base, 0.0)
+    ref = stats.truncnorm(-2 / 3, np.inf, loc=2, scale=3)
+    assert_allclose(half.ppf([0.05, 0.95]), ref.ppf([0.05, 0.95]), rtol=1e-9)
+    assert_allclose(half.widen(2).cdf(1.0), stats.truncnorm(-1 / 3, np.inf, 2, 6).cdf(1.0))
+
+
+def test_truncated_without_mass_inside_is_a_point_mass_at_the_near_bound():
+    far = Truncated(Parametric(stats.norm, -100.0, 1.0), 0.0, 100.0)
+    assert_allclose(far.ppf([0.05, 0.5, 0.95]), [0.0, 0.0, 0.0])
+    assert far.cdf(0.0) == 1.0 and far.cdf(-0.1) == 0.0 and far.sf(1.0) == 0.0
+    with pytest.raises(BrandstatsError, match="empty support"):
+        Truncated(Parametric(stats.norm, 0.0, 1.0), 1.0, 1.0)
+
+
+def test_transformed_logit_normal_quantiles_by_hand():
+    # Y = 100 * expit(X), X ~ N(1.5, 0.8): a logit-normal on [0, 100]
+    got = Transformed(Parametric(stats.norm, 1.5, 0.8), 0.0, 100.0)
+    q = np.array([0.05, 0.5, 0.95])
+    z = 1.5 + 0.8 * stats.norm.ppf(q)
+    assert_allclose(got.ppf(q), 100 / (1 + np.exp(-z)), rtol=1e-12)
+    y = np.array([-5.0, 0.0, 60.0, 80.0, 100.0, 120.0])
+    inside = np.clip(y, 1e-9, 100 - 1e-9) / 100
+    by_hand = stats.norm(1.5, 0.8).cdf(np.log(inside / (1 - inside)))
+    by_hand = np.where(y <= 0, 0.0, np.where(y >= 100, 1.0, by_hand))
+    assert_allclose(got.cdf(y), by_hand, atol=1e-12)
+    assert_allclose(got.sf(y), 1 - by_hand, atol=1e-12)
+    assert_allclose(got.point, 100 / (1 + np.exp(-1.5)))
+    assert_allclose(got.widen(2).ppf(0.95), 100 / (1 + np.exp(-(1.5 + 1.6 * stats.norm.ppf(0.95)))))
+
+
+def test_transformed_with_a_lower_bound_is_a_shifted_lognormal():
+    got = Transformed(Parametric(stats.norm, 0.3, 0.6), 1.0, np.inf)  # a rank >= 1
+    ref = stats.lognorm(0.6, loc=1.0, scale=np.exp(0.3))
+    x = np.array([0.5, 1.0, 1.5, 3.0, 9.0])
+    assert_allclose(got.cdf(x), ref.cdf(x), atol=1e-12)
+    assert_allclose(got.ppf([0.05, 0.95]), ref.ppf([0.05, 0.95]), rtol=1e-10)
+
+
+def test_scale_maps_invert_each_other():
+    z = np.array([-30.0, -2.0, 0.0, 3.0, 30.0])
+    for lo, hi in ((0.0, 100.0), (0.0, np.inf), (-np.inf, 5.0), (-np.inf, np.inf)):
+        x = from_unbounded(z, lo, hi)
+        assert np.all((x >= lo) & (x <= hi))
+        inner = np.abs(z) < 20
+        assert_allclose(to_unbounded(x[inner], lo, hi), z[inner], rtol=1e-9)
+    assert_allclose(to_unbounded(25.0, 0.0, 100.0), np.log(25 / 75))
+    assert_allclose(to_unbounded(5.0, -np.inf, 7.0), -np.log(2.0))

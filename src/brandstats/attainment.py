@@ -18,17 +18,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .config import COMPARISONS, MODELS
+from .config import ACCUMULATIONS, COMPARISONS, MODELS
 from .errors import BrandstatsError, InsufficientDataError
-from .models import check_levels
+from .models import Transformed, Truncated, check_levels, to_unbounded
+from .units import DISCRETE_UNITS, can_meet, support
 
 __all__ = [
+    "ACCUMULATIONS",
+    "BOUNDING",
     "CATEGORIES",
     "Assessment",
     "Progress",
@@ -38,11 +41,13 @@ __all__ = [
     "default_region",
     "measure_progress",
     "probability_met",
+    "project_bounded",
+    "reconcile",
+    "required_path",
     "verdict_for",
 ]
 
 CATEGORIES = ("on track", "moderate progress", "insufficient progress", "moving away")
-_DISCRETE = ("count", "rank")
 _MAX_ABS = 1e100  # far beyond any real figure; keeps squares and sums of squares finite
 # IPCC AR5 likelihood scale (Mastrandrea et al. 2010): the lower edge of each term.
 _LIKELIHOOD = (
@@ -118,7 +123,7 @@ def probability_met(predictive: Any, *, target: float, comparison: str, unit: st
     """
     if comparison not in COMPARISONS:
         raise BrandstatsError(f"comparison must be one of {COMPARISONS}, got {comparison!r}")
-    if unit in _DISCRETE:
+    if unit in DISCRETE_UNITS:
         edge = {
             ">=": math.ceil(target) - 0.5,
             ">": math.floor(target) + 0.5,
@@ -275,6 +280,14 @@ class Assessment:
 
     Build it with :func:`assess` or :func:`assess_series`; it is immutable (its frames are
     private copies). ``to_dict()`` gives the JSON-able record, ``row()`` the flat summary.
+
+    Beside the forecast: ``accumulation`` (``"level"`` or ``"cumulative"``, see
+    :data:`ACCUMULATIONS`), ``support`` (the values the unit can take), ``currently_meets``
+    (whether the latest observation within the vintage meets the target; None when a bound
+    cannot tell; "already met" is only for cumulative indicators), ``required_path`` (year ->
+    value reaching the target at a constant pace, :func:`required_path`) and
+    ``reconciliation`` (None, or why the official-style category and P(met) disagree: a
+    ``reason`` code and its numbers, see :func:`reconcile`).
     """
 
     indicator: str
@@ -304,6 +317,11 @@ class Assessment:
     coverage: Mapping[float, tuple[float, float]] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     meta: Mapping[str, str] = field(default_factory=dict)
+    accumulation: str = "level"
+    support: tuple[float, float] = (-math.inf, math.inf)
+    currently_meets: bool | None = None
+    required_path: Mapping[int, float] = field(default_factory=dict)
+    reconciliation: Mapping[str, Any] | None = None
 
     def interval(self, level: float | None = None) -> tuple[float, float, float, float]:
         """(point, median, lower, upper) of the target-year forecast at ``level``.
@@ -358,6 +376,9 @@ class Assessment:
             "illustrative": self.illustrative,
             "widening": self.widening,
             "reason": self.reason,
+            "accumulation": self.accumulation,
+            "currently_meets": self.currently_meets,
+            "reconciliation_reason": (self.reconciliation or {}).get("reason"),
             **dict(self.meta),
         }
 
@@ -373,6 +394,9 @@ class Assessment:
                     for level, (before, after) in self.coverage.items()
                 },
                 "notes": list(self.notes),
+                "support": list(self.support),
+                "required_path": dict(self.required_path),
+                "reconciliation": dict(self.reconciliation) if self.reconciliation else None,
                 "forecast": self.forecast.to_dict("records"),
                 "backtest": self.backtest.to_dict("records"),
                 "history": self.history.to_dict("records"),
@@ -403,6 +427,9 @@ def assess_series(
     levels: Sequence[float] = (0.5, 0.9),
     base_year: int | None = None,
     seed: int = 0,
+    accumulation: str = "level",
+    lower: float | None = None,
+    upper: float | None = None,
     meta: Mapping[str, str] | None = None,
 ) -> Assessment:
     """Assess a plain series (values indexed by year) against a target given as arguments.
@@ -414,8 +441,9 @@ def assess_series(
     target, comparison, target_year
         The target, e.g. ``target=6e11, comparison=">", target_year=2022``.
     unit : str
-        Canonical unit (``yuan``, ``count``, ``percent``, ``rank``); counts and ranks are
-        whole numbers.
+        Canonical unit (``yuan``, ``count``, ``percent``, ``rank``, ``continuous``); counts
+        and ranks are whole numbers. The unit's support (:func:`brandstats.units.support`)
+        bounds every forecast.
     qualifiers : pandas.Series, optional
         Qualifier per year (``reported``, ``lower_bound``, ``illustrative`` ...).
         A ``lower_bound`` value enters the models as its bound (the true value is at least
@@ -431,58 +459,53 @@ def assess_series(
         Base year of the progress measure (first observed year by default).
     seed : int
         Seed of every random draw (simulated intervals).
+    accumulation : {"level", "cumulative"}
+        ``cumulative`` for a running total that cannot fall (certificates awarded so far): its
+        forecasts are truncated at the latest value and a target it already meets is
+        ``already met``. A ``level`` (the default: rates, ranks, stocks that lapse) is judged
+        on its target-year value only.
+    lower, upper : float, optional
+        Declared bounds, narrowing the unit's support (for ``continuous`` units).
+
+    Raises
+    ------
+    BrandstatsError
+        For bad options, values outside the support or a target no value in the support can
+        meet (e.g. a percentage ``> 100``, a rank ``< 1``).
 
     Notes
     -----
     The verdict is the outcome when the target year is observed (``met`` / ``not met`` /
-    ``unknown`` for a bound that cannot settle it); ``already met`` when an earlier value
-    within the vintage meets the target (the probability for the target year is still
-    given); otherwise the IPCC likelihood words for P(met). With only two observations there
-    is no probability (no model can estimate its own uncertainty from one change), only the
-    progress measure.
+    ``unknown`` for a bound that cannot settle it); ``already met`` when the indicator is
+    cumulative, the target is an "at least" one and the latest value within the vintage meets
+    it (P(met) is then 1); otherwise the IPCC likelihood words for P(met), with
+    ``currently_meets`` saying whether the latest value meets the target. With only two
+    observations there is no probability (no model can estimate its own uncertainty from one
+    change), only the progress measure.
+
+    Forecasts stay in the support: a series strictly inside a bounded support is modelled on
+    the scale of :func:`brandstats.models.to_unbounded` (logit for [lo, hi], log for
+    [lo, inf)) and transformed back; a series touching a bound (a count of 0, a rank of 1) is
+    modelled as it is and its forecasts truncated to the support (see :data:`BOUNDING`).
     """
     levels = _check_options(model, levels, comparison)
-    if not math.isfinite(target) or abs(target) > _MAX_ABS:
-        raise BrandstatsError(f"{indicator}: target must be a finite number, got {target!r}")
-    values = pd.Series(series, dtype="float64").dropna().sort_index()
-    if (~np.isfinite(values) | (values.abs() > _MAX_ABS)).any():
+    if accumulation not in ACCUMULATIONS:
         raise BrandstatsError(
-            f"{indicator}: values must be finite and at most {_MAX_ABS:g} in size"
+            f"{indicator}: accumulation must be one of {ACCUMULATIONS}, got {accumulation!r}"
         )
-    values.index = values.index.astype(int)
-    if values.index.has_duplicates:
-        raise BrandstatsError(f"{indicator}: more than one value for a year")
-    if qualifiers is None:
-        qualifiers = pd.Series("reported", index=values.index)
-    qualifiers = qualifiers.reindex(values.index).fillna("reported").astype(str)
+    bounds = _check_target(target, comparison, unit, lower, upper, indicator)
+    values, qualifiers = _clean(series, qualifiers, bounds, indicator)
     cutoff = target_year if as_of is None else min(as_of, target_year)
-    seen = values.loc[values.index <= cutoff]
-    if seen.empty:
-        first = int(values.index.min()) if len(values) else None
-        raise InsufficientDataError(
-            f"{indicator} ({region or 'all'}): no observation up to {cutoff}"
-            + (f"; the first is from {first}" if first else "")
-        )
-    seen_q = qualifiers.loc[seen.index]
-    history = pd.DataFrame({"year": seen.index, "value": seen.to_numpy(), "qualifier": seen_q})
-    history = history.reset_index(drop=True)
+    seen, seen_q, notes = _vintage(values, qualifiers, cutoff, indicator, region)
     last_year, last_value = int(seen.index[-1]), float(seen.iloc[-1])
-    notes: list[str] = []
-    if (seen_q == "lower_bound").any():
-        notes.append(
-            "lower-bound observations enter the models at their bound (true values are at "
-            "least that), so projections from them lean low"
-        )
-    illustrative = bool((seen_q == "illustrative").any())
-    if illustrative:
-        notes.append("ILLUSTRATIVE: made-up figures were used; this is not a real assessment")
+    currently = _meets_observed(last_value, seen_q.iloc[-1], target, comparison)
 
     # the outcome, if the target year is in the data (for a vintage: from the full data)
     actual = met = actual_qualifier = None
     if target_year in values.index:
         actual = float(values.loc[target_year])
         actual_qualifier = str(qualifiers.loc[target_year])
-        met = _meets_observed(actual, qualifiers.loc[target_year], target, comparison)
+        met = _meets_observed(actual, actual_qualifier, target, comparison)
 
     try:
         progress = measure_progress(
@@ -493,36 +516,21 @@ def assess_series(
         progress = None
         notes.append(f"no progress measure: {exc}")
 
-    probability, reason, widening, coverage = None, None, None, {}
-    forecast = pd.DataFrame(columns=["year", "model", "point", "median"])
-    backtest = pd.DataFrame(columns=["model", "status", "reason"])
+    cumulative = accumulation == "cumulative"
+    outlook = _Outlook()
     if last_year >= target_year:
-        reason = f"the target year {target_year} is observed"
+        outlook.reason = f"the target year {target_year} is observed"
     else:
-        from .backtest import project
+        outlook = _outlook(
+            seen, bounds, cumulative=cumulative, target=target, comparison=comparison,
+            target_year=target_year, unit=unit, model=model, levels=levels, seed=seed,
+        )  # fmt: skip
+        notes.extend(outlook.notes)
+    probability = outlook.probability
 
-        try:
-            projection = project(
-                seen, target_year=target_year, model=model, levels=levels, seed=seed
-            )
-        except InsufficientDataError as exc:
-            reason = str(exc)
-        else:
-            probability = probability_met(
-                projection.predictive[target_year], target=target, comparison=comparison,
-                unit=unit,
-            )  # fmt: skip
-            forecast = projection.frame(levels)
-            backtest = projection.backtest
-            widening, coverage = projection.widening, dict(projection.coverage)
-            notes.extend(projection.notes)
-
-    earlier_met = [
-        _meets_observed(v, q, target, comparison) for v, q in zip(seen, seen_q, strict=True)
-    ]
     if last_year >= target_year:
         verdict = {True: "met", False: "not met", None: "unknown"}[met]
-    elif earlier_met[-1]:
+    elif cumulative and currently and comparison in (">", ">="):
         verdict = "already met"
     elif probability is not None:
         verdict = verdict_for(probability)
@@ -531,6 +539,9 @@ def assess_series(
     pointed = None
     if met is not None and probability is not None:
         pointed = (probability >= 0.5) == met
+    history = pd.DataFrame(
+        {"year": seen.index, "value": seen.to_numpy(), "qualifier": seen_q.to_numpy()}
+    )
     return Assessment(
         indicator=indicator,
         region=region,
@@ -545,21 +556,346 @@ def assess_series(
         levels=levels,
         probability=probability,
         verdict=verdict,
-        reason=reason,
+        reason=outlook.reason,
         progress=progress,
-        forecast=forecast.copy(),
-        backtest=backtest.copy(),
+        forecast=outlook.forecast.copy(),
+        backtest=outlook.backtest.copy(),
         history=history,
         actual=actual,
         actual_qualifier=actual_qualifier,
         met=met,
         pointed_right_way=pointed,
-        illustrative=illustrative,
-        widening=widening,
-        coverage=coverage,
+        illustrative=bool((seen_q == "illustrative").any()),
+        widening=outlook.widening,
+        coverage=outlook.coverage,
         notes=tuple(notes),
         meta=dict(meta or {}),
+        accumulation=accumulation,
+        support=bounds,
+        currently_meets=currently,
+        required_path=required_path(
+            last_year, last_value, target=target, target_year=target_year, unit=unit
+        ),
+        reconciliation=reconcile(
+            progress,
+            probability,
+            seen,
+            target=target,
+            currently_meets=currently,
+            median=outlook.median,
+        ),
     )
+
+
+# ----------------------------------------------------------------------------- its steps
+
+
+def _check_target(
+    target: float,
+    comparison: str,
+    unit: str,
+    lower: float | None,
+    upper: float | None,
+    indicator: str,
+) -> tuple[float, float]:
+    """The support of the unit; refuses a target that is not finite or cannot be met."""
+    if not math.isfinite(target) or abs(target) > _MAX_ABS:
+        raise BrandstatsError(f"{indicator}: target must be a finite number, got {target!r}")
+    try:
+        bounds = support(unit, lower, upper)
+    except BrandstatsError as exc:
+        raise BrandstatsError(f"{indicator}: {exc}") from None
+    if not can_meet(target, comparison, unit, bounds):
+        raise BrandstatsError(
+            f"{indicator}: no {unit} value in [{bounds[0]:g}, {bounds[1]:g}] can be "
+            f"{comparison} {target:g}; the target is impossible"
+        )
+    return bounds
+
+
+def _clean(
+    series: pd.Series,
+    qualifiers: pd.Series | None,
+    bounds: tuple[float, float],
+    indicator: str,
+) -> tuple[pd.Series, pd.Series]:
+    """Finite values inside the support, by int year, with a qualifier each."""
+    values = pd.Series(series, dtype="float64").dropna().sort_index()
+    if (~np.isfinite(values) | (values.abs() > _MAX_ABS)).any():
+        raise BrandstatsError(
+            f"{indicator}: values must be finite and at most {_MAX_ABS:g} in size"
+        )
+    outside = values.loc[(values < bounds[0]) | (values > bounds[1])]
+    if len(outside):
+        raise BrandstatsError(
+            f"{indicator}: values must lie in [{bounds[0]:g}, {bounds[1]:g}]; "
+            f"{outside.index[0]} has {outside.iloc[0]:g}"
+        )
+    values.index = values.index.astype(int)
+    if values.index.has_duplicates:
+        raise BrandstatsError(f"{indicator}: more than one value for a year")
+    if qualifiers is None:
+        qualifiers = pd.Series("reported", index=values.index)
+    return values, qualifiers.reindex(values.index).fillna("reported").astype(str)
+
+
+def _vintage(
+    values: pd.Series, qualifiers: pd.Series, cutoff: int, indicator: str, region: str
+) -> tuple[pd.Series, pd.Series, list[str]]:
+    """The observations up to ``cutoff``, their qualifiers and the notes they call for."""
+    seen = values.loc[values.index <= cutoff]
+    if seen.empty:
+        first = int(values.index.min()) if len(values) else None
+        raise InsufficientDataError(
+            f"{indicator} ({region or 'all'}): no observation up to {cutoff}"
+            + (f"; the first is from {first}" if first else "")
+        )
+    seen_q = qualifiers.loc[seen.index]
+    notes = []
+    if (seen_q == "lower_bound").any():
+        notes.append(
+            "lower-bound observations enter the models at their bound (true values are at "
+            "least that), so projections from them lean low"
+        )
+    if (seen_q == "illustrative").any():
+        notes.append("ILLUSTRATIVE: made-up figures were used; this is not a real assessment")
+    return seen, seen_q, notes
+
+
+@dataclass
+class _Outlook:
+    """What the projection says about the target year (all empty when nothing is projected)."""
+
+    probability: float | None = None
+    reason: str | None = None
+    median: float | None = None
+    widening: float | None = None
+    coverage: dict[float, tuple[float, float]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    forecast: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["year", "model", "point", "median"])
+    )
+    backtest: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["model", "status", "reason"])
+    )
+
+
+def _outlook(
+    seen: pd.Series,
+    bounds: tuple[float, float],
+    *,
+    cumulative: bool,
+    target: float,
+    comparison: str,
+    target_year: int,
+    unit: str,
+    model: str,
+    levels: tuple[float, ...],
+    seed: int,
+) -> _Outlook:
+    """Project to the target year inside the support; P(met) from the bounded distribution."""
+    try:
+        projection = project_bounded(
+            seen, bounds, cumulative=cumulative, target_year=target_year, model=model,
+            levels=levels, seed=seed,
+        )  # fmt: skip
+    except InsufficientDataError as exc:
+        return _Outlook(reason=str(exc))
+    predictive = projection.predictive[target_year]
+    return _Outlook(
+        probability=probability_met(predictive, target=target, comparison=comparison, unit=unit),
+        median=float(predictive.ppf(0.5)),
+        widening=projection.widening,
+        coverage=dict(projection.coverage),
+        notes=list(projection.notes),
+        forecast=projection.frame(levels),
+        backtest=projection.backtest,
+    )
+
+
+BOUNDING = "transform"
+"""How forecasts are kept inside a bounded support: ``"transform"`` models a series that lies
+strictly inside it on the logit/log scale (:func:`~brandstats.models.to_unbounded`) and
+truncates the others; ``"truncate"`` truncates every forecast. Chosen on the calibration corpus
+(``benchmarks/bench_calibration.py``; figures in ``benchmarks/README.md``)."""
+
+
+def project_bounded(
+    seen: pd.Series,
+    bounds: tuple[float, float],
+    *,
+    cumulative: bool = False,
+    target_year: int,
+    model: str = "auto",
+    levels: Sequence[float] = (0.5, 0.9),
+    seed: int = 0,
+) -> Any:
+    """:func:`brandstats.backtest.project` with every forecast inside ``bounds``.
+
+    Parameters
+    ----------
+    seen : pandas.Series
+        The observations (inside ``bounds``).
+    bounds : (float, float)
+        The support, e.g. from :func:`brandstats.units.support`.
+    cumulative : bool
+        Truncate the forecasts at the latest value too (a running total cannot fall).
+    target_year, model, levels, seed
+        As for :func:`~brandstats.backtest.project`.
+
+    Returns
+    -------
+    brandstats.backtest.Projection
+        Its ``predictive`` and ``components`` are :class:`~brandstats.models.Transformed` or
+        :class:`~brandstats.models.Truncated` (see :data:`BOUNDING`); the backtest table is on
+        the scale the models were fitted on.
+    """
+    from . import backtest
+
+    lo, hi = bounds
+    bounded = math.isfinite(lo) or math.isfinite(hi)
+    inside = bool(((seen > lo) & (seen < hi)).all())
+    if BOUNDING == "transform" and bounded and inside:
+        z = pd.Series(np.asarray(to_unbounded(seen.to_numpy(), lo, hi)), index=seen.index)
+        projection = backtest.project(
+            z, target_year=target_year, model=model, levels=levels, seed=seed
+        )
+        wrap: Any = lambda p: Transformed(p, lo, hi)  # noqa: E731
+    else:
+        projection = backtest.project(
+            seen, target_year=target_year, model=model, levels=levels, seed=seed
+        )
+        wrap = (lambda p: Truncated(p, lo, hi)) if bounded else (lambda p: p)
+    floor = float(seen.iloc[-1])
+    if cumulative and lo < floor < hi:
+        inner = wrap
+        wrap = lambda p: Truncated(inner(p), floor, hi)  # noqa: E731
+    return replace(
+        projection,
+        predictive={y: wrap(p) for y, p in projection.predictive.items()},
+        components={
+            m: {y: wrap(p) for y, p in by_year.items()}
+            for m, by_year in projection.components.items()
+        },
+    )
+
+
+def required_path(
+    last_year: int, last_value: float, *, target: float, target_year: int, unit: str
+) -> dict[int, float]:
+    """The values that reach the target in the target year at a constant pace.
+
+    From the latest observation (included) to the target in ``target_year``: constant
+    compound growth, value_t = last (target / last) ** ((t - last_year) / (target_year -
+    last_year)); a straight line instead for ranks (places climbed per year) and when growth
+    is undefined (a value that is 0 or negative). Empty when the target year is not after the
+    latest observation.
+    """
+    if target_year <= last_year:
+        return {}
+    span = target_year - last_year
+    steps = np.arange(span + 1) / span
+    if unit != "rank" and last_value > 0 and target > 0:
+        path = last_value * (target / last_value) ** steps
+    else:
+        path = last_value + (target - last_value) * steps
+    path[-1] = target
+    return {last_year + i: float(v) for i, v in enumerate(path)}
+
+
+#: Observed years in the recent-growth window of :func:`reconcile`.
+RECENT_YEARS = 3
+
+
+def reconcile(
+    progress: Progress | None,
+    probability: float | None,
+    series: pd.Series,
+    *,
+    target: float,
+    currently_meets: bool | None,
+    median: float | None,
+) -> dict[str, Any] | None:
+    """Why the official-style category and P(met) point different ways, as a code and numbers.
+
+    They disagree when the category is ``on track`` and P(met) < 0.5, or the category is
+    another one and P(met) >= 0.5. Otherwise (or without both) the result is None.
+
+    Returns
+    -------
+    dict or None
+        ``reason`` is one of the codes below; the other keys are its numbers. Growth rates are
+        compound annual (or absolute change per year when ``kind`` is ``"absolute"``), as in
+        :class:`Progress`.
+
+        ``"currently_meets"``
+            On track because the latest value meets the target, but the projection falls out
+            of it by the target year: ``last_value``, ``target``, ``forecast_median``.
+        ``"slowed"``
+            Growth since the base year was enough, but growth since ``since`` is below what is
+            still required: ``base_year``, ``observed_growth``, ``since``, ``recent_growth``,
+            ``required_growth`` (still required from the latest value), ``kind``.
+        ``"accelerated"``
+            Growth since the base year was not enough, but growth since ``since`` is: same
+            numbers as ``slowed``.
+        ``"tolerance"``
+            On track only through the rule's 5 % tolerance (observed / required growth in
+            [0.95, 1)): at the observed pace the target is narrowly missed: ``ratio``,
+            ``observed_growth``, ``required_growth``.
+        ``"forecast"``
+            None of the above: the models' median for the target year (``forecast_median``)
+            lies on the other side of ``target`` from what the growth rates suggest;
+            ``observed_growth``, ``required_growth``, ``kind`` given too.
+    """
+    if progress is None or probability is None:
+        return None
+    on_track = progress.category == "on track"
+    if on_track == (probability >= 0.5):
+        return None
+    if on_track and currently_meets:
+        return {"reason": "currently_meets", "last_value": progress.last_value,
+                "target": target, "forecast_median": median}  # fmt: skip
+    still = progress.still_required_growth
+    since = _recent_start(series, progress.base_year)
+    if since is not None and math.isfinite(still) and still != 0:
+        recent = _rate(
+            float(series.loc[since]), progress.last_value, progress.last_year - since,
+            progress.kind,
+        )  # fmt: skip
+        enough = recent / still >= 0.95
+        if enough != on_track:
+            return {
+                "reason": "accelerated" if enough else "slowed",
+                "base_year": progress.base_year,
+                "observed_growth": progress.observed_growth,
+                "since": since,
+                "recent_growth": recent,
+                "required_growth": still,
+                "kind": progress.kind,
+            }
+    if on_track and 0.95 <= progress.ratio < 1:
+        return {"reason": "tolerance", "ratio": progress.ratio,
+                "observed_growth": progress.observed_growth,
+                "required_growth": progress.required_growth}  # fmt: skip
+    return {
+        "reason": "forecast",
+        "forecast_median": median,
+        "target": target,
+        "observed_growth": progress.observed_growth,
+        "required_growth": progress.required_growth,
+        "kind": progress.kind,
+    }
+
+
+def _recent_start(series: pd.Series, base_year: int) -> int | None:
+    """The start of the recent window: the latest observed year at least RECENT_YEARS before
+    the last, or else the one before the last; None when that is the base year itself."""
+    years = [int(y) for y in series.index if y > base_year]
+    if len(years) < 2:
+        return None
+    last = years[-1]
+    earlier = [y for y in years[:-1] if y <= last - RECENT_YEARS]
+    return earlier[-1] if earlier else years[-2]
 
 
 def _target_row(targets: pd.DataFrame, indicator: str, region: str) -> pd.Series:
@@ -602,6 +938,10 @@ def default_region(observations: pd.DataFrame, targets: pd.DataFrame, indicator:
     raise BrandstatsError(
         f"{indicator!r}: give region=, one of {', '.join(map(str, observed)) or '(none)'}"
     )
+
+
+def _bound(value: Any) -> float | None:
+    return None if value is None or pd.isna(value) or value == "" else float(value)
 
 
 def assess(
@@ -655,6 +995,9 @@ def assess(
         levels=levels,
         base_year=base_year,
         seed=seed,
+        accumulation=str(row.get("accumulation") or "level"),
+        lower=_bound(row.get("lower")),
+        upper=_bound(row.get("upper")),
         meta={
             "name_en": str(row["name_en"]),
             "name_zh": str(row["name_zh"]),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 __all__ = [
+    "ACCUMULATIONS",
     "COMPARISONS",
     "DATA_DIR",
     "GROUPS",
@@ -45,6 +46,10 @@ NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 
 COMPARISONS = (">", ">=", "<", "<=")
 """How a target compares the target-year value with the target figure."""
+
+ACCUMULATIONS = ("level", "cumulative")
+"""How an indicator accumulates: a ``level`` (the default) can rise and fall; a ``cumulative``
+total only grows, so a target it meets stays met ("already met")."""
 
 YEAR_RANGE = (1949, 2100)
 """The years an observation, a target year or a vintage may name (inclusive)."""

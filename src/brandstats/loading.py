@@ -31,9 +31,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import COMPARISONS, DATA_DIR, GROUPS, YEAR_RANGE, YEARS_TEXT
-from .errors import DataError, Problem
-from .units import CANONICAL_UNITS, known_unit_spellings, parse_number, parse_unit
+from .config import ACCUMULATIONS, COMPARISONS, DATA_DIR, GROUPS, YEAR_RANGE, YEARS_TEXT
+from .errors import BrandstatsError, DataError, Problem
+from .units import (
+    CANONICAL_UNITS,
+    can_meet,
+    known_unit_spellings,
+    parse_number,
+    parse_unit,
+    support,
+)
 
 __all__ = [
     "DATA_DIR",
@@ -54,7 +61,7 @@ __all__ = [
 
 TARGET_COLUMNS = (
     "indicator", "name_en", "name_zh", "group", "unit", "comparison", "target",
-    "target_year", "region", "source",
+    "target_year", "region", "source", "accumulation", "lower", "upper",
 )  # fmt: skip
 OBSERVATION_COLUMNS = ("indicator", "region", "year", "value", "unit", "qualifier", "source")
 
@@ -120,7 +127,7 @@ _TOTALS = {"合计", "总计", "小计", "共计", "总和", "total", "totals", 
 _BRACKETS = "()（）[]【】"
 _YEAR_CELL = re.compile(r"^(\d{4})(?:\.0+)?[\s_]*(?:年|年度)?$")
 _YEARISH = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")  # a year inside other text
-_PLAUSIBLE_MAX = {"yuan": 1e16, "count": 1e9, "percent": 100.0, "rank": 1e4}
+_PLAUSIBLE_MAX = {"yuan": 1e16, "count": 1e9, "percent": 100.0, "rank": 1e4, "continuous": 1e16}
 
 
 # ----------------------------------------------------------------------------- reading
@@ -711,6 +718,8 @@ def _check_value(value: float, unit: str) -> str | None:
     """Return what was expected if ``value`` is impossible for ``unit``, else None."""
     if not np.isfinite(value):
         return "a finite number"
+    if unit == "continuous":  # its bounds, if any, are the targets file's lower and upper
+        return None if abs(value) <= _PLAUSIBLE_MAX[unit] else "a plausible value"
     if value < 0:
         return f"a non-negative {unit} value"
     if unit == "percent" and value > 100:
@@ -838,6 +847,38 @@ def load_targets(
     return validate_targets(_table(_read_grid(src, sheet), src.name, "indicator"), file=src.name)
 
 
+def _parse_bounds(
+    rec: dict, unit_text: str, canonical: str, where: tuple[str, int]
+) -> tuple[dict[str, float | None], tuple[float, float] | None, list[Problem]]:
+    """The declared bounds of a target row (lower/upper cells, None when blank) and its
+    support (None when a bound is bad), with the problems found."""
+    given: dict[str, float | None] = {}
+    problems: list[Problem] = []
+    for col in ("lower", "upper"):
+        text = _as_text(rec.get(col, ""))
+        given[col] = None
+        if text and text.lower() not in _PLACEHOLDERS:
+            value, found = _parse_quantity(rec[col], unit_text, None, where, col)
+            problems += found
+            given[col] = value
+    if problems:
+        return given, None, problems
+    try:
+        return given, support(canonical, given["lower"], given["upper"]), []
+    except BrandstatsError as exc:
+        col = "upper" if given["upper"] is not None else "lower"
+        shown = _as_text(rec.get(col, ""))
+        return given, None, [Problem(*where, col, shown, str(exc).split(", got ")[0])]
+
+
+def _impossible(target: float, comparison: str, unit: str, bounds: tuple[float, float]) -> str:
+    lo, hi = bounds
+    return (
+        f"a target that some {unit} value in [{lo:g}, {hi:g}] can meet "
+        f"(no {unit} value is {comparison} {target:g})"
+    )
+
+
 def validate_targets(table: pd.DataFrame, *, file: str = "<DataFrame>") -> pd.DataFrame:
     """Validate a raw targets table (as read, text cells) and return the clean catalogue.
 
@@ -891,6 +932,18 @@ def validate_targets(table: pd.DataFrame, *, file: str = "<DataFrame>") -> pd.Da
                 Problem(file, row, "target", "", "a target value (or leave comparison and "
                         "target_year blank too, for a context indicator)")
             )  # fmt: skip
+        accumulation = _fold(_as_text(rec["accumulation"])) or "level"
+        if accumulation not in ACCUMULATIONS:
+            expected = "one of " + ", ".join(ACCUMULATIONS) + " (blank for level)"
+            problems.append(Problem(file, row, "accumulation", accumulation, expected))
+        declared, bounds, found = _parse_bounds(rec, unit_text, unit.canonical, (file, row))
+        problems += found
+        possible = bounds is None or target is None or comparison not in COMPARISONS
+        if not (possible or can_meet(target, comparison, unit.canonical, bounds)):
+            problems.append(
+                    Problem(file, row, "target", f"{comparison} {target_text}",
+                            _impossible(target, comparison, unit.canonical, bounds))
+                )  # fmt: skip
         group = _fold(_as_text(rec["group"])) or ("context" if not target_text else "")
         if group and group not in GROUPS:
             problems.append(Problem(file, row, "group", group, "one of " + ", ".join(GROUPS)))
@@ -907,16 +960,24 @@ def validate_targets(table: pd.DataFrame, *, file: str = "<DataFrame>") -> pd.Da
                 "target_year": year,
                 "region": region,
                 "source": _as_text(rec["source"]) or f"targets file {file}",
+                "accumulation": accumulation,
+                "lower": np.nan if declared["lower"] is None else declared["lower"],
+                "upper": np.nan if declared["upper"] is None else declared["upper"],
                 "_row": row,
             }
         )
     out = pd.DataFrame(rows, columns=[*TARGET_COLUMNS, "_row"])
-    for ind, units in out.groupby("indicator")["unit"]:
-        if (units != units.iloc[0]).any():
-            problems.append(
-                Problem(file, int(out.loc[units.index[-1], "_row"]), "unit", units.iloc[-1],
-                        f"the same kind of unit for every row of {ind!r}")
-            )  # fmt: skip
+    for col, what in (("unit", "kind of unit"), ("accumulation", "accumulation"),
+                      ("lower", "lower bound"), ("upper", "upper bound")):  # fmt: skip
+        for ind, cells in out.groupby("indicator")[col]:
+            first = cells.iloc[0]
+            differ = ~(cells.eq(first) | (cells.isna() & pd.isna(first)))
+            if differ.any():
+                at = cells.index[differ][0]
+                expected = f"the same {what} for every row of {ind!r}"
+                problems.append(
+                    Problem(file, int(out.loc[at, "_row"]), col, str(cells[at]), expected)
+                )
     if problems:
         raise DataError(problems)
     if out.empty:
@@ -1044,6 +1105,12 @@ def validate_observations(
         raise DataError.one(file, "at least one observation; the table has none")
     units = targets.drop_duplicates("indicator").set_index("indicator")["unit"].to_dict()
     lookup = _region_lookup(targets)
+    declared = targets.drop_duplicates("indicator").set_index("indicator")
+    bounds = {
+        ind: support(units[ind], *(declared.loc[ind, c] if c in declared else None
+                                   for c in ("lower", "upper")))
+        for ind in units
+    }  # fmt: skip
     problems: list[Problem] = []
     rows, seen, skipped, renamed = [], {}, [], {}
     for rec in table.to_dict("records"):
@@ -1094,6 +1161,10 @@ def validate_observations(
             rec["value"], _as_text(rec["unit"]), units[ind], (file, row), value_col
         )
         problems += found
+        lo, hi = bounds[ind]
+        if value is not None and not lo <= value <= hi:
+            expected = f"a value in [{lo:g}, {hi:g}], the bounds of {ind!r} in the targets file"
+            problems.append(Problem(file, row, value_col, _as_text(rec["value"]), expected))
         if year is not None and region:
             problems += _repeated(seen, (ind, region, year), (file, row), "year", year_text)
         rows.append(

@@ -20,7 +20,9 @@ without NaN; gaps between years are allowed except for ``holt``.
 Predictive distributions share the :class:`Predictive` interface: ``point``, ``cdf``, ``sf``,
 ``ppf`` and ``widen``. Three immutable kinds implement it: :class:`Parametric` (a scipy
 location-scale distribution, optionally on the log scale), :class:`Sample` (simulated values)
-and :class:`Mixture` (a weighted combination of others).
+and :class:`Mixture` (a weighted combination of others); two keep any of them inside a unit's
+support: :class:`Transformed` (modelled on the logit or log scale, :func:`to_unbounded`) and
+:class:`Truncated` (cut at the bounds and renormalised).
 
 References
 ----------
@@ -40,7 +42,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from numpy.typing import ArrayLike
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
@@ -54,9 +56,13 @@ __all__ = [
     "Parametric",
     "Predictive",
     "Sample",
+    "Transformed",
+    "Truncated",
     "check_levels",
     "check_series",
     "fit_model",
+    "from_unbounded",
+    "to_unbounded",
 ]
 
 #: Model name -> minimum number of observations, in order of increasing flexibility.
@@ -287,6 +293,166 @@ class Mixture:
     def widen(self, factor: float) -> Mixture:
         """Widen every component by ``factor``; the weights are unchanged."""
         return Mixture(tuple(c.widen(factor) for c in self.components), self.weights)
+
+
+def to_unbounded(x: ArrayLike, lower: float, upper: float) -> Any:
+    """Map values in (lower, upper) onto the real line: the scale bounded models work on.
+
+    logit((x - lower) / (upper - lower)) when both bounds are finite, log(x - lower) with only a
+    lower bound, -log(upper - x) with only an upper bound, x itself with neither. The bounds
+    map to -inf and +inf. :func:`from_unbounded` is the inverse.
+    """
+    x = _as_array(x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if np.isfinite(lower) and np.isfinite(upper):
+            out = special.logit((x - lower) / (upper - lower))
+        elif np.isfinite(lower):
+            out = np.log(x - lower)
+        elif np.isfinite(upper):
+            out = -np.log(upper - x)
+        else:
+            out = x
+    return _unwrap(np.asarray(out, dtype=float))
+
+
+def from_unbounded(z: ArrayLike, lower: float, upper: float) -> Any:
+    """The inverse of :func:`to_unbounded`: values on the real line back into [lower, upper]."""
+    z = _as_array(z)
+    with np.errstate(over="ignore"):
+        if np.isfinite(lower) and np.isfinite(upper):
+            out = lower + (upper - lower) * special.expit(z)
+        elif np.isfinite(lower):
+            out = lower + np.exp(z)
+        elif np.isfinite(upper):
+            out = upper - np.exp(-z)
+        else:
+            out = z
+    return _unwrap(np.clip(np.asarray(out, dtype=float), lower, upper))
+
+
+@dataclass(frozen=True, eq=False)
+class Transformed:
+    """The distribution of Y = from_unbounded(X) for X ~ ``base``: a bounded distribution.
+
+    With both bounds finite this is a logit-``base`` scaled to [lower, upper] (for a normal
+    base, a logit-normal); with a lower bound only, a shifted log-``base``.
+
+    Parameters
+    ----------
+    base : Predictive
+        The distribution on the unbounded scale of :func:`to_unbounded`.
+    lower, upper : float
+        The support; at least one should be finite.
+
+    Notes
+    -----
+    The map is increasing, so cdf(y) = base.cdf(to_unbounded(y)), ppf(q) =
+    from_unbounded(base.ppf(q)); ``point`` is from_unbounded(base.point), the median when the
+    base's point is its median.
+    """
+
+    base: Predictive
+    lower: float
+    upper: float
+
+    @property
+    def point(self) -> float:
+        return float(from_unbounded(self.base.point, self.lower, self.upper))
+
+    def _at(self, x: ArrayLike, which: str, below: float) -> Any:
+        x = _as_array(x)
+        inside = (x > self.lower) & (x < self.upper)
+        z = to_unbounded(np.where(inside, x, np.nan), self.lower, self.upper)
+        value = np.asarray(getattr(self.base, which)(z), dtype=float)
+        outside = np.where(x <= self.lower, below, 1.0 - below)
+        return _unwrap(np.where(inside, value, outside))
+
+    def cdf(self, x: ArrayLike) -> Any:
+        return self._at(x, "cdf", 0.0)
+
+    def sf(self, x: ArrayLike) -> Any:
+        return self._at(x, "sf", 1.0)
+
+    def ppf(self, q: ArrayLike) -> Any:
+        return from_unbounded(self.base.ppf(q), self.lower, self.upper)
+
+    def widen(self, factor: float) -> Transformed:
+        """Widen the base distribution (on the unbounded scale)."""
+        return Transformed(self.base.widen(factor), self.lower, self.upper)
+
+
+@dataclass(frozen=True, eq=False)
+class Truncated:
+    """``base`` restricted to [lower, upper] and renormalised (a truncated distribution).
+
+    Parameters
+    ----------
+    base : Predictive
+        The untruncated distribution.
+    lower, upper : float
+        The support (either may be infinite).
+
+    Notes
+    -----
+    With F the base cdf, a = F(lower) and m = F(upper) - a: cdf(x) = (F(x) - a) / m inside,
+    ppf(q) = F^-1(a + q m). ``point`` is the median ppf(0.5). When the base puts (almost) no
+    mass inside (m < 1e-12) the distribution is a point mass at the bound nearer that mass.
+    """
+
+    base: Predictive
+    lower: float = -np.inf
+    upper: float = np.inf
+
+    def __post_init__(self) -> None:
+        if not self.lower < self.upper:
+            raise BrandstatsError(f"empty support [{self.lower}, {self.upper}]")
+
+    @functools.cached_property
+    def _edges(self) -> tuple[float, float, float | None]:
+        below = float(self.base.cdf(self.lower)) if np.isfinite(self.lower) else 0.0
+        above = float(self.base.sf(self.upper)) if np.isfinite(self.upper) else 0.0
+        mass = 1.0 - below - above
+        atom = None if mass >= 1e-12 else (self.lower if below >= above else self.upper)
+        return below, above, atom
+
+    @property
+    def point(self) -> float:
+        return float(self.ppf(0.5))
+
+    def _at(self, x: ArrayLike, which: str) -> Any:
+        below, above, atom = self._edges
+        x = _as_array(x)
+        if atom is not None:
+            p = (x >= atom).astype(float)
+        else:
+            inside = np.clip(x, self.lower, self.upper)
+            if which == "cdf":
+                p = (np.asarray(self.base.cdf(inside), dtype=float) - below) / (1 - below - above)
+            else:
+                p = 1.0 - (np.asarray(self.base.sf(inside), dtype=float) - above) / (
+                    1 - below - above
+                )
+            p = np.where(x < self.lower, 0.0, np.where(x >= self.upper, 1.0, p))
+        p = np.clip(p, 0.0, 1.0)
+        return _unwrap(p if which == "cdf" else 1.0 - p)
+
+    def cdf(self, x: ArrayLike) -> Any:
+        return self._at(x, "cdf")
+
+    def sf(self, x: ArrayLike) -> Any:
+        return self._at(x, "sf")
+
+    def ppf(self, q: ArrayLike) -> Any:
+        below, above, atom = self._edges
+        q = _as_array(q)
+        if atom is not None:
+            return _unwrap(np.full(q.shape, atom))
+        value = np.asarray(self.base.ppf(below + q * (1 - below - above)), dtype=float)
+        return _unwrap(np.clip(value, self.lower, self.upper))
+
+    def widen(self, factor: float) -> Truncated:
+        """Widen the base distribution, then truncate it again."""
+        return Truncated(self.base.widen(factor), self.lower, self.upper)
 
 
 @dataclass(frozen=True)

@@ -10,24 +10,115 @@ Each indicator has one canonical unit, one of :data:`CANONICAL_UNITS`:
     a percentage between 0 and 100.
 ``rank``
     a position in a ranking, 1 = best (lower is better).
+``continuous``
+    any other real number: rates per 1,000 or per 10,000 people, intensities, index values,
+    growth rates that may be negative. Its bounds, if any, are declared in the targets file
+    (columns ``lower`` and ``upper``).
+
+Each unit has a support, the values it can take (:func:`support`); forecasts stay inside it.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from typing import NamedTuple
 
+from .errors import BrandstatsError
+
 __all__ = [
     "CANONICAL_UNITS",
+    "DISCRETE_UNITS",
     "UnitInfo",
+    "can_meet",
     "display_unit",
     "normalize_unit_text",
     "parse_number",
     "parse_unit",
+    "support",
 ]
 
-CANONICAL_UNITS = ("yuan", "count", "percent", "rank")
+CANONICAL_UNITS = ("yuan", "count", "percent", "rank", "continuous")
+
+DISCRETE_UNITS = ("count", "rank")
+"""Units whose values are whole numbers."""
+
+_SUPPORT = {
+    "yuan": (0.0, math.inf),
+    "count": (0.0, math.inf),
+    "percent": (0.0, 100.0),
+    "rank": (1.0, math.inf),
+    "continuous": (-math.inf, math.inf),
+}
+
+
+def _given(bound: float | None) -> bool:
+    return bound is not None and not (isinstance(bound, float) and math.isnan(bound))
+
+
+def support(
+    unit: str, lower: float | None = None, upper: float | None = None
+) -> tuple[float, float]:
+    """The closed interval ``(lo, hi)`` of values a unit can take.
+
+    Percent [0, 100], count and yuan [0, inf), rank [1, inf), continuous (-inf, inf). Declared
+    bounds narrow it: ``lower`` and ``upper`` (None or NaN for none) must lie inside the unit's
+    own support, and ``lower < upper``.
+
+    Raises
+    ------
+    BrandstatsError
+        For an unknown unit, or bounds outside the unit's support or not increasing.
+
+    Examples
+    --------
+    >>> support("percent")
+    (0.0, 100.0)
+    >>> support("continuous", lower=0)
+    (0.0, inf)
+    """
+    if unit not in _SUPPORT:
+        raise BrandstatsError(f"unknown unit {unit!r}; one of {', '.join(CANONICAL_UNITS)}")
+    lo, hi = _SUPPORT[unit]
+    if _given(lower):
+        if not lo <= float(lower) < hi:
+            raise BrandstatsError(f"a lower bound within [{lo:g}, {hi:g}) for {unit}, got {lower}")
+        lo = float(lower)
+    if _given(upper):
+        if not lo < float(upper) <= hi:
+            raise BrandstatsError(
+                f"an upper bound above the lower bound {lo:g} and at most {hi:g} for {unit}, "
+                f"got {upper}"
+            )
+        hi = float(upper)
+    return lo, hi
+
+
+def can_meet(target: float, comparison: str, unit: str, bounds: tuple[float, float]) -> bool:
+    """Whether some value in ``bounds`` (the unit's support) satisfies the target.
+
+    For whole-number units (:data:`DISCRETE_UNITS`) only whole values count: a count ``< 0.5``
+    can be met (by 0), a rank ``<= 0.5`` cannot.
+
+    Examples
+    --------
+    >>> can_meet(100, ">", "percent", (0.0, 100.0)), can_meet(100, ">=", "percent", (0.0, 100.0))
+    (False, True)
+    >>> can_meet(1, "<", "rank", (1.0, math.inf))
+    False
+    """
+    lo, hi = bounds
+    if unit in DISCRETE_UNITS:
+        best = {
+            ">=": math.ceil(target) <= hi,
+            ">": math.floor(target) + 1 <= hi,
+            "<=": math.floor(target) >= lo,
+            "<": math.ceil(target) - 1 >= lo,
+        }
+    else:
+        best = {">=": target <= hi, ">": target < hi, "<=": target >= lo, "<": target > lo}
+    return best[comparison]
 
 
 class UnitInfo(NamedTuple):
@@ -65,6 +156,11 @@ _add(
     "bases", "base", "items",
 )  # fmt: skip
 _add("rank", 1.0, "rank", "ranking", "position", "位", "名", "第")
+_add(
+    "continuous", 1.0, "continuous", "value", "index", "指数", "rate", "ratio", "intensity",
+    "‰", "per 1,000", "per 1000", "per thousand", "‱", "per 10,000", "per 10000",
+    "per 100,000", "per 100000", "每千人", "每万人", "每十万人",
+)  # fmt: skip
 
 
 def parse_unit(text: str) -> UnitInfo | None:
@@ -133,6 +229,7 @@ _DISPLAY = {
     "count": (1.0, "count", "个/家"),
     "percent": (1.0, "%", "%"),
     "rank": (1.0, "rank (1 = best)", "名次"),
+    "continuous": (1.0, "value", "数值"),
 }
 
 
