@@ -747,8 +747,9 @@ def project_bounded(
     -------
     brandstats.backtest.Projection
         Its ``predictive`` and ``components`` are :class:`~brandstats.models.Transformed` or
-        :class:`~brandstats.models.Truncated` (see :data:`BOUNDING`); the backtest table is on
-        the scale the models were fitted on.
+        :class:`~brandstats.models.Truncated` (see :data:`BOUNDING`). When the models were
+        fitted on the logit/log scale, the backtest's ``crps`` is NaN and its score on that
+        scale is in ``crps_model_scale`` (weights and coverage do not depend on the scale).
     """
     from . import backtest
 
@@ -761,6 +762,15 @@ def project_bounded(
             z, target_year=target_year, model=model, levels=levels, seed=seed
         )
         wrap: Any = lambda p: Transformed(p, lo, hi)  # noqa: E731
+        # CRPS is in the units of the scale scored on: keep it apart, so that nobody reads a
+        # logit or log score in the indicator's unit
+        table = projection.backtest.assign(
+            crps_model_scale=projection.backtest["crps"], crps=np.nan
+        )
+        scale = "logit" if math.isfinite(lo) and math.isfinite(hi) else "log"
+        notes = (*projection.notes, f"models fitted on the {scale} scale of the unit's range, "
+                 "so every forecast stays inside it")  # fmt: skip
+        projection = replace(projection, backtest=table, notes=notes)
     else:
         projection = backtest.project(
             seen, target_year=target_year, model=model, levels=levels, seed=seed
