@@ -235,6 +235,7 @@ ADDED: dict[str, Parsed | Fails] = {
     "nul_tail.csv": Fails(None, None, "text followed by 3000 NUL bytes (zeros) from byte 273"),
     "nul_filled.xlsx": Fails(None, None, "an .xlsx workbook; this looks like only NUL bytes"),
     "duplicate_columns.parquet": Fails(1, "value", "the Parquet file has 2 columns 'value'"),
+    "invisible_in_region.parquet": BASE,  # NUL, zero-width space, BOM, a leading space
     "fullwidth_comma_delimiter.csv": Fails(1, None, "separated by full-width commas (，)"),
     "gbk_valid_as_utf8.csv": Parsed(1, {("product_brand_value", J, 2019): 4256.0}),
     # regions

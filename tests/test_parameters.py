@@ -156,3 +156,11 @@ def test_a_missing_data_path_names_every_path_tried(tmp_path, monkeypatch, root)
 def test_the_region_parameter_may_be_an_alias():
     assert check_parameters({**GOOD, "region": "济南市"}).region == "Jinan"
     assert check_parameters({**GOOD, "region": " jinan\u200b"}).region == "Jinan"
+
+
+def test_a_relative_workbook_path_may_name_its_sheet(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = "tests/data/bad/data_on_second_sheet.xlsx#数据"  # relative to the project folder
+    run = check_parameters({**GOOD, "data_path": path})
+    assert run.observations.loc[run.observations["indicator"] == "product_brand_value",
+                                "value"].tolist() == [4256e8, 4492e8]  # fmt: skip

@@ -257,6 +257,37 @@ def valid_tables(draw: st.DrawFn) -> tuple[list[list[str]], dict[tuple, float]]:
     return [header, *rows], expected
 
 
+WIDE_YEARS = {"2019": 2019, "2020年": 2020, "2021年度": 2021, "２０２２": 2022}
+
+
+@st.composite
+def valid_wide_tables(draw: st.DrawFn) -> tuple[list[list[str]], dict[tuple, float]]:
+    """A wide table (one column per year, some cells blank) and the values it must load as."""
+    years = draw(st.lists(st.sampled_from(sorted(WIDE_YEARS)), min_size=1, max_size=4,
+                          unique=True))  # fmt: skip
+    header = [*draw(st.permutations(["indicator", "region", "unit"])), *years]
+    pairs = draw(
+        st.lists(st.tuples(st.sampled_from(sorted(SHIPPED)), st.sampled_from(["Jinan", "济南"])),
+                 min_size=1, max_size=4, unique_by=lambda k: (k[0], "Jinan"))
+    )  # fmt: skip
+    rows, expected = [], {}
+    for indicator, region in pairs:
+        units, values = SHIPPED[indicator]
+        unit = draw(st.sampled_from(units))
+        cells = {"indicator": indicator, "region": region, "unit": unit}
+        for year in years:
+            number = draw(st.one_of(st.none(), values))
+            cells[year] = "" if number is None else draw(_spell(number))
+            if number is not None:  # 济南 is Jinan (data/regions.csv)
+                expected[(indicator, "Jinan", WIDE_YEARS[year])] = float(number) * FACTORS[unit]
+        rows.append([cells[c] for c in header])
+    if not expected:  # at least one value
+        rows[0][header.index(years[0])] = "1"
+        indicator, unit = rows[0][header.index("indicator")], rows[0][header.index("unit")]
+        expected[(indicator, "Jinan", WIDE_YEARS[years[0]])] = FACTORS[unit]
+    return [header, *rows], expected
+
+
 def _check_loaded(frame: pd.DataFrame, expected: dict[tuple, float], targets) -> None:
     check_observations(frame, targets)
     got = {(r.indicator, r.region, r.year): r.value for r in frame.itertuples()}
@@ -289,6 +320,17 @@ def test_valid_xlsx_tables_load_to_the_values_written(folder, targets, table, as
         book.active.append([_native(c) if as_numbers else c for c in row])
     book.save(folder / "valid.xlsx")
     _check_loaded(load_observations(folder / "valid.xlsx", targets=targets), expected, targets)
+
+
+@SETTINGS
+@given(table=valid_wide_tables())
+def test_valid_wide_tables_load_to_the_values_written(folder, targets, table):
+    rows, expected = table
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows(rows)
+    path = folder / "wide.csv"
+    path.write_bytes(text.getvalue().encode("utf-8"))
+    _check_loaded(load_observations(path, targets=targets), expected, targets)
 
 
 GOOD = {

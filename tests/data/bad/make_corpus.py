@@ -238,6 +238,11 @@ def _added() -> dict[str, bytes]:
         "nul_tail.csv": BASE.encode() + bytes(3000),
         "nul_filled.xlsx": bytes(4096),
         "duplicate_columns.parquet": _parquet_duplicate_columns(),
+        "invisible_in_region.parquet": _parquet(
+            pd.read_csv(io.StringIO(BASE)).assign(
+                region=["Jinan\x00", "Jinan\u200b", " Jinan", "\ufeffJinan"]
+            )
+        ),
         "fullwidth_comma_delimiter.csv": BASE.replace(",", "，").encode(),
         # GBK bytes that are valid UTF-8 by chance: 元 (D4 AA) reads as UTF-8 'Ԫ'
         "gbk_valid_as_utf8.csv": _one("product_brand_value,Jinan,2019,4256,元")
