@@ -292,3 +292,26 @@ def test_no_observation_note_in_chinese():
     assert fmt.note("no observation up to 2022; the first is from 2024", "zh") == (
         "2022年及以前没有观测值；最早的观测值来自2024年"
     )
+
+
+def test_reconciliation_of_the_engines_codes():
+    meets = {"reason": "currently_meets", "last_value": 4500.0, "target": 4400.0,
+             "forecast_median": 4300.0}  # fmt: skip
+    assert fmt.reconciliation(meets, "en", category_name="on track", p=0.3, unit="count") == (
+        "The latest value, 4,500, already meets the target, but the projection's median for the "
+        "target year, 4,300, does not, so P(met) is 30 %."
+    )
+    assert (
+        fmt.reconciliation(meets, "zh", p=0.3, unit="count", indicator="high_tech_enterprises")
+        == "最新值4,500家已达到目标，但目标年份的预测中位数4,300家未达到，因此达成概率为30%。"
+    )
+    absolute = {"reason": "slowed", "since": 2019, "recent_growth": 50.0,
+                "required_growth": 120.0, "kind": "absolute"}  # fmt: skip
+    assert "50 per year, below the 120 per year still needed" in fmt.reconciliation(
+        absolute, "en", category_name="on track", p=0.2, unit="count"
+    )
+    tolerance = {"reason": "tolerance", "observed_growth": 0.096, "required_growth": 0.1}
+    assert fmt.reconciliation(tolerance, "zh", category_name="on track", p=0.45) == (
+        "仅因官方规则5%的容差，进展评价才为“进展顺利”（实际每年9.6%，所需每年10%），"
+        "因此达成概率为45%。"
+    )

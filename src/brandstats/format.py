@@ -311,8 +311,20 @@ def field(name: str, language: str = "en") -> str:
     return zh if language == "zh" else en
 
 
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
-           "september", "october", "november", "december")  # fmt: skip
+_MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
 
 
 def qualifier(value: str | None, language: str = "en") -> str:
@@ -621,6 +633,24 @@ _RECONCILIATION = {
         "zh": "自基期以来的进展评价为“{category}”，但自{since}年以来增长加快至{recent}，"
         "高于仍需的{required}，因此预测的达成概率为{p}。",
     },
+    "currently_meets": {
+        "en": "The latest value, {last}, already meets the target, but the projection's median "
+        "for the target year, {median}, does not, so P(met) is {p}.",
+        "zh": "最新值{last}已达到目标，但目标年份的预测中位数{median}未达到，因此达成概率为{p}。",
+    },
+    "tolerance": {
+        "en": "The category is {category} only through the official rule's 5 % tolerance "
+        "(observed {observed} against {required} required), so P(met) is {p}.",
+        "zh": "仅因官方规则5%的容差，进展评价才为“{category}”（实际{observed}，所需{required}），"
+        "因此达成概率为{p}。",
+    },
+    "forecast": {
+        "en": "The growth rates ({observed} observed, {required} required) suggest {category}, "
+        "but the projection's median for the target year, {median}, lies on the other side "
+        "of the target, so P(met) is {p}.",
+        "zh": "增长率（实际{observed}，所需{required}）对应“{category}”，但目标年份的预测中位数"
+        "{median}落在目标的另一侧，因此达成概率为{p}。",
+    },
     "uncertain": {
         "en": "Progress counts as {category}, but the series varies so much from year to year "
         "that the projection gives only {p}.",
@@ -642,24 +672,40 @@ def reconciliation(
     *,
     category_name: str | None = None,
     p: float | None = None,
+    unit: str = "",
+    indicator: str | None = None,
 ) -> str | None:
     """The sentence reconciling the official-style category and P(met), or None.
 
     ``record`` is ``Assessment.reconciliation``: a ``reason`` code and its numbers (e.g.
-    ``{"reason": "slowed", "since": 2019, "recent_growth": 0.02, "required_growth": 0.08}``).
-    Known codes (``slowed``, ``accelerated``, ``uncertain``) get their own sentence, others a
-    generic one naming the code.
+    ``{"reason": "slowed", "since": 2019, "recent_growth": 0.02, "required_growth": 0.08}``;
+    growth rates are compound unless ``kind`` is ``"absolute"``). The engine's codes
+    (``slowed``, ``accelerated``, ``currently_meets``, ``tolerance``, ``forecast``) get their
+    own sentence; any other code a generic one naming it. ``unit`` and ``indicator`` write
+    values and absolute rates in display units.
     """
     check_language(language)
     if not record:
         return None
-    kind = str(record.get("growth_kind", "compound"))
+    kind = str(record.get("kind", record.get("growth_kind", "compound")))
+    rate = {"kind": kind, "language": language, "unit": unit, "indicator": indicator}
+
+    def value(key: str) -> str:
+        return (
+            quantity(record.get(key), unit, language, indicator=indicator)
+            if unit
+            else (number(record.get(key)))
+        )
+
     fields = {
         "category": category(category_name, language),
         "p": probability(p, language),
         "since": record.get("since", DASH),
-        "recent": growth(record.get("recent_growth"), kind, language),
-        "required": growth(record.get("required_growth"), kind, language),
+        "recent": growth(record.get("recent_growth"), **rate),
+        "required": growth(record.get("required_growth"), **rate),
+        "observed": growth(record.get("observed_growth"), **rate),
+        "last": value("last_value"),
+        "median": value("forecast_median"),
         "reason": str(record.get("reason", "")),
     }
     template = _RECONCILIATION.get(fields["reason"], _RECONCILIATION_GENERIC)[language]
@@ -817,6 +863,8 @@ def describe(result: Any, language: str = "en") -> str:
         language,
         category_name=pr.category if pr else None,
         p=result.probability,
+        unit=unit,
+        indicator=indicator,
     )
     if sentence:
         lines.append(sentence)

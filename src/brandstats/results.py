@@ -326,6 +326,8 @@ def summary_markdown(result: Assessment, language: str = "en") -> str:
         language,
         category_name=category,
         p=result.probability,
+        unit=unit,
+        indicator=ind,
     )
     if sentence:
         items.append(f"**{w('reconciliation')}**{colon}{sentence}")
