@@ -22,11 +22,10 @@ from brandstats.htmlreport import export_html
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 
-# one real series with a vintage, one illustrative, one without an observation by 2022
+# one real series with a vintage, one illustrative (no assessment at all: tests/test_results.py)
 RUNS = {
     "high_tech_2019": {"indicator": "high_tech_enterprises", "as_of": 2019},
     "brand_value": {"indicator": "product_brand_value"},
-    "bases": {"indicator": "quality_product_bases"},
 }
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -143,13 +142,6 @@ def test_values_in_display_units(reports):
     assert re.search(r"\d+ ?%", body)
     ht = pages["high_tech_2019"].body
     assert ("2,231" in ht) and ("至少5,700家" in ht if language == "zh" else "at least 5,700" in ht)
-
-
-def test_no_assessment_says_why(reports):
-    language, pages = reports
-    body = pages["bases"].body
-    assert {"en": "no data", "zh": "无数据"}[language] in body
-    assert "2024" in body  # the first observation, after the target year
 
 
 def test_backtest_table_explains_itself_or_why_it_is_empty(reports):

@@ -171,6 +171,10 @@ _WORDS: dict[str, dict[str, str]] = {
         "zh": "每行一个目标，点击可打开其报告。仅包含生成本页的这次运行的结果。",
     },
     "chart": {"en": "Chart", "zh": "图表"},
+    "missing_runs": {
+        "en": "No result from these runs (they failed; see the batch report): {runs}.",
+        "zh": "以下运行没有结果（运行失败，详见批处理报告）：{runs}。",
+    },
     "empty_backtest": {
         "en": "No backtest: {reason}.",
         "zh": "没有回测（{reason}）。",

@@ -187,7 +187,8 @@ def read_results(
         The folder of ``<run_name>.json`` files.
     runs : iterable of str, optional
         Only these run names (the runs of one batch); all result files when None or empty.
-        A named run without a result file is an error.
+        A named run without a result file (a run that failed) is listed in
+        ``table.attrs["missing"]``.
 
     Returns
     -------
@@ -215,21 +216,19 @@ def read_results(
         row["data"] = data_kind(h.get("qualifier") for h in record.get("history") or [])
         row["run_name"] = record.get("run_name") or path.stem
         rows.append(row)
-    missing = wanted - {r["run_name"] for r in rows}
-    if missing:
-        raise BrandstatsError(f"{folder}: no result file for run(s) {', '.join(sorted(missing))}")
     table = pd.DataFrame(
         rows, columns=[*SCORECARD_COLUMNS, "currently_meets", "last_qualifier", "data"]
     )
-    if table.empty:
-        return table
-    order = table["group"].map({g: i for i, g in enumerate(GROUP_ORDER)}).fillna(len(GROUP_ORDER))
-    table = table.assign(_order=order).sort_values(
-        ["_order", "indicator", "region", "as_of", "run_name"], na_position="first"
-    )
-    for col in ("probability", "progress_ratio", "target", "last_value", "actual"):
-        table[col] = pd.to_numeric(table[col])
-    return table.drop(columns="_order").reset_index(drop=True)
+    if not table.empty:
+        order = table["group"].map({g: i for i, g in enumerate(GROUP_ORDER)})
+        table = table.assign(_order=order.fillna(len(GROUP_ORDER))).sort_values(
+            ["_order", "indicator", "region", "as_of", "run_name"], na_position="first"
+        )
+        for col in ("probability", "progress_ratio", "target", "last_value", "actual"):
+            table[col] = pd.to_numeric(table[col])
+        table = table.drop(columns="_order").reset_index(drop=True)
+    table.attrs["missing"] = sorted(wanted - {r["run_name"] for r in rows})  # failed runs
+    return table
 
 
 def write_scorecard(

@@ -191,7 +191,7 @@ def run_report(
         scorecard = Job(
             "scorecard",
             NOTEBOOKS_DIR / SCORECARD_NOTEBOOK,
-            {"results_dir": str(out), "language": language},
+            {"results_dir": str(out), "language": language, "runs": [j.name for j in jobs]},
             title="记分卡" if language.startswith("zh") else "Scorecard",
         )
         outcome["scorecard"] = run_batch(

@@ -1,0 +1,87 @@
+"""results: the records on disk, the scorecard gathered from one batch's runs, its HTML."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from brandstats import results
+from brandstats.results import SCORECARD_COLUMNS
+
+
+def _record(indicator: str, run_name: str, **extra) -> dict:
+    record = dict.fromkeys(SCORECARD_COLUMNS)
+    record.update(
+        indicator=indicator, region="Jinan", group="enterprise", name_en=indicator,
+        name_zh="指标", unit="count", comparison=">=", target=4400.0, target_year=2022,
+        last_year=2021, last_value=4397.0, probability=0.7349, verdict="likely",
+        run_name=run_name, history=[{"year": 2021, "value": 4397.0, "qualifier": "reported"}],
+    )  # fmt: skip
+    return {**record, **extra}
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """Three results (one from an earlier run) and a batch report that is not a result."""
+    for name, indicator in (("a", "high_tech_enterprises"), ("b", "unicorn_firms"),
+                            ("old", "gazelle_provincial_firms")):  # fmt: skip
+        (tmp_path / f"{name}.json").write_text(json.dumps(_record(indicator, name)), "utf-8")
+    (tmp_path / "batch.json").write_text(json.dumps({"jobs": 3}), "utf-8")
+    return tmp_path
+
+
+def test_read_results_keeps_only_the_named_runs(folder):
+    table = results.read_results(folder, runs=["a", "b", "failed"])
+    assert sorted(table["run_name"]) == ["a", "b"]
+    assert table.attrs["missing"] == ["failed"]
+
+
+def test_read_results_without_runs_reads_every_result(folder):
+    table = results.read_results(folder)
+    assert sorted(table["run_name"]) == ["a", "b", "old"]
+    assert table.attrs["missing"] == []
+    assert set(table["data"]) == {"real"}
+
+
+def test_scorecard_html_links_rows_and_formats_values(folder):
+    table = results.read_results(folder, runs=["a"])
+    page = results.scorecard_html(table, language="en")
+    assert '<a href="a.html">high_tech_enterprises</a>' in page
+    assert "≥ 4,400 by 2022" in page and "73 %" in page and "4,397 (2021)" in page
+    assert not re.search(r"\b(?:None|nan|NaN)\b", page)
+    zh = results.scorecard_html(table, language="zh")
+    assert "2022年 ≥ 4,400家" in zh and "73%" in zh and "可能" in zh and "济南" in zh
+
+
+def test_write_result_creates_the_folder(tmp_path):
+    path = results.write_result(_record("x", "ignored"), tmp_path / "new" / "dir", "run1")
+    assert path == tmp_path / "new" / "dir" / "run1.json"
+    assert json.loads(path.read_text("utf-8"))["run_name"] == "run1"
+
+
+def test_write_scorecard_writes_csv_and_summary(folder):
+    table = results.read_results(folder, runs=["a", "b"])
+    path = results.write_scorecard(table, folder / "out", run_name="card")
+    assert path.read_text("utf-8").startswith("\ufeffgroup,indicator")
+    summary = json.loads((folder / "out" / "card.json").read_text("utf-8"))
+    assert summary["runs"] == ["a", "b"]  # high_tech before unicorn, same goal
+    assert summary["results"] == 2
+
+
+def test_a_target_without_data_up_to_its_year_is_explained(targets, observations):
+    from brandstats.parameters import check_parameters
+
+    run = check_parameters({"indicator": "quality_product_bases", "language": "zh"})
+    result, why = results.assess_run(run)
+    assert result is None
+    assert why.endswith("no observation up to 2022; the first is from 2024")
+    zh = results.no_result_markdown(run, why, "zh")
+    assert zh == (
+        "# 山东省优质产品基地 — 济南\n\n- **目标**：2022年 ≥ 10个\n"
+        "- **判断**：**无数据**（2022年及以前没有观测值；最早的观测值来自2024年）"
+    )
+    record = results.no_result_record(run, why)
+    assert set(SCORECARD_COLUMNS) <= set(record)
+    assert record["verdict"] == "no data" and record["history"][0]["qualifier"] == "as_of_august"
