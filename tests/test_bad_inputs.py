@@ -101,7 +101,7 @@ CASES: dict[str, Parsed | Fails] = {
     "empty.csv": Fails(None, None, "the file is empty"),
     "bom_only.csv": Fails(None, None, "the file is empty"),
     "header_only.csv": Fails(None, None, "at least one observation"),
-    "no_header.csv": Fails(1, None, "a header row with a 'indicator' column"),
+    "no_header.csv": Fails(1, None, "a header row with the column 'indicator'"),
     "missing_unit_column.csv": Fails(None, "unit", "a column 'unit'"),
     "utf16.csv": Fails(None, None, "UTF-16 text (save it as CSV UTF-8)"),
     "utf16le_no_bom.csv": Fails(None, None, "UTF-16 text (save it as CSV UTF-8)"),

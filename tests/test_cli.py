@@ -173,6 +173,9 @@ def test_assess_formats_agree(capsys, root):
     assert (tech["probability"], tech["verdict"], tech["actual"]) == (None, "met", 5700.0)
     assert rows[1]["probability"] == ""
     assert not BAD_VALUES.search(table), table
+    # data/README.md: Shandong's high-tech figures are context, named rather than dropped
+    assert "high_tech_enterprises: 1 observed region that no target names, not assessed: " \
+           "'Shandong'" in table  # fmt: skip
 
 
 def test_assess_region_by_alias_or_refused_with_the_closest(capsys):

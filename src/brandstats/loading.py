@@ -584,7 +584,7 @@ def _table(grid: pd.DataFrame, name: str, key: str) -> pd.DataFrame:
         first = ", ".join(_as_text(c) for c in grid.iloc[0] if not _is_blank(c))
         raise DataError.one(
             name,
-            f"a header row with a {key!r} column within the first 20 rows"
+            f"a header row with the column {key!r} within the first 20 rows"
             + _header_hint(grid.iloc[:20], key),
             row=int(grid.index[0]) + 1,
             value=first[:120],
