@@ -1,19 +1,24 @@
-"""Benchmark: ``brandstats run`` against a shell loop of ``papermill`` CLI calls.
+"""Benchmark: ``brandstats run`` against loops of ``papermill`` CLI calls.
 
 A  the loop an analyst would write: for each target, one after another,
    ``papermill notebooks/project_target.ipynb OUT -p indicator X [-p region R] -p language en
    -p output_dir D -p run_name N --cwd notebooks``;
+C  the same calls, two at a time (``xargs -P 2``, one per core): what an experienced analyst
+   would write;
 B  ``brandstats run --output D2`` on the same targets (their notebooks, then the scorecard).
 
-Both get ``OPENBLAS_NUM_THREADS=1`` (and OMP/MKL) unless set. The script checks that A and B
-give the same JSON result for every target (and compares the notebooks' cell outputs), then
-times one notebook the physical way: a bare kernel started with jupyter_client, the notebook's
-cells sent to it one by one. It prints each wall time and, as its LAST line, the ratio A/B.
+All get ``OPENBLAS_NUM_THREADS=1`` (and OMP/MKL) unless set. The script checks that A and B
+give the same JSON result for every target (and compares the notebooks' cell outputs), times
+one notebook the physical way (a bare kernel started with jupyter_client, the notebook's cells
+sent to it one by one), and with ``--grid N`` times B on N notebooks (regions x vintages, on
+illustrative copies of the shipped series in more regions) to give the wall time per extra
+notebook. Its LAST lines are the ratios A/B and C/B.
 
 Usage::
 
     python benchmarks/bench_batch.py            # every target of the shipped catalogue
     python benchmarks/bench_batch.py --quick    # 4 targets
+    python benchmarks/bench_batch.py --grid 200 # also a batch of 200 notebooks
     python benchmarks/bench_batch.py --workers 3
     python benchmarks/bench_batch.py --repeat 3  # best of 3 for each side (noisy machines)
 """
@@ -24,6 +29,7 @@ import argparse
 import json
 import os
 import platform
+import shlex
 import statistics
 import subprocess
 import sys
@@ -70,13 +76,85 @@ def run_a(jobs: list, out: Path) -> float:
     out.mkdir(parents=True)
     start = time.perf_counter()
     for job in jobs:
-        params = [a for k, v in job.parameters.items() if v != "" for a in ("-p", k, str(v))]
-        subprocess.run(
-            [BIN / "papermill", NOTEBOOK, out / f"{job.name}.ipynb", *params,
-             "-p", "output_dir", out, "-p", "run_name", job.name, "--cwd", NOTEBOOKS],
-            check=True, capture_output=True,
-        )  # fmt: skip
+        subprocess.run(papermill_call(job, out), check=True, capture_output=True)
     return time.perf_counter() - start
+
+
+def papermill_call(job, out: Path) -> list[str]:
+    """The papermill CLI call for ``job`` (as A and C make it)."""
+    params = [a for k, v in job.parameters.items() if v != "" for a in ("-p", k, str(v))]
+    fixed = ["-p", "output_dir", str(out), "-p", "run_name", job.name, "--cwd", str(NOTEBOOKS)]
+    return [str(BIN / "papermill"), str(NOTEBOOK), str(out / f"{job.name}.ipynb"), *params, *fixed]
+
+
+def run_c(jobs: list, out: Path, parallel: int) -> float:
+    """The papermill CLI calls through ``xargs -P``: one shell command per line."""
+    out.mkdir(parents=True)
+    lines = "".join(shlex.join(papermill_call(job, out)) + "\n" for job in jobs)
+    start = time.perf_counter()
+    subprocess.run(
+        ["xargs", "-P", str(parallel), "-d", "\n", "-I", "CMD", "sh", "-c", "CMD >/dev/null 2>&1"],
+        input=lines, text=True, check=True,
+    )  # fmt: skip
+    seconds = time.perf_counter() - start
+    missing = [job.name for job in jobs if not (out / f"{job.name}.json").exists()]
+    if missing:
+        sys.exit(f"the xargs loop did not finish: {missing}")
+    return seconds
+
+
+def grid(count: int, folder: Path) -> tuple[Path, Path, Path]:
+    """A config of ``count`` runs (targets x regions x vintages) and the observations and
+    targets files it reads: the shipped series and targets copied into more regions, the
+    series marked illustrative."""
+    import pandas as pd
+
+    from brandstats import load_targets
+
+    shipped = pd.read_csv(ROOT / "data" / "observations.csv", dtype=str)
+    targets = load_targets()
+    indicators = targets.loc[targets["target"].notna(), "indicator"].tolist()
+    regions = [f"Region{i:02d}" for i in range(1, 21)]
+    copies = []
+    for region in regions:
+        copy = shipped[shipped["indicator"].isin(indicators) & (shipped["region"] == "Jinan")]
+        copies.append(copy.assign(region=region, qualifier="illustrative",
+                                  source="benchmark: a copy of Jinan's series"))  # fmt: skip
+    data = folder / "grid-observations.csv"
+    pd.concat([shipped, *copies]).to_csv(data, index=False)
+    catalogue = pd.read_csv(ROOT / "data" / "targets.csv", dtype=str)
+    own = catalogue[catalogue["indicator"].isin(indicators)]
+    targets_file = folder / "grid-targets.csv"
+    pd.concat([catalogue, *(own.assign(region=r) for r in regions)]).to_csv(
+        targets_file, index=False
+    )
+    sets, vintages = [], [0, 2021, 2020]
+    for region in regions:
+        for as_of in vintages:
+            for indicator in indicators:
+                sets.append({"run_name": f"{indicator}_{region}_{as_of}", "indicator": indicator,
+                             "region": region, "as_of": as_of})  # fmt: skip
+    config = folder / "grid.yaml"
+    config.write_text(json.dumps({"parameter_sets": sets[:count]}), encoding="utf-8")
+    return config, data, targets_file
+
+
+def run_grid(count: int, folder: Path, workers: int | None) -> tuple[float, dict]:
+    """`brandstats run --config grid.yaml --data ...` on ``count`` notebooks."""
+    config, data, targets = grid(count, folder)
+    options = ["--workers", str(workers)] if workers else []
+    out = folder / "grid-out"
+    start = time.perf_counter()
+    done = subprocess.run(
+        [BIN / "brandstats", "run", "--config", config, "--data", data, "--targets", targets,
+         "--output", out, *options],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    seconds = time.perf_counter() - start
+    counts = json.loads((out / "batch.json").read_text(encoding="utf-8"))["counts"]
+    if counts["ok"] + counts["failed"] != count:
+        sys.exit(f"the grid batch did not finish:\n{done.stdout}\n{done.stderr}")
+    return seconds, counts
 
 
 def run_b(jobs: list, out: Path, workers: int | None, quick: bool) -> float:
@@ -155,7 +233,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="only 4 targets")
     parser.add_argument("--workers", type=int, help="workers for B (default: brandstats')")
     parser.add_argument("--repeat", type=int, default=1, help="best of N runs of A and of B")
-    parser.add_argument("--skip-a", action="store_true", help="time B only (no ratio)")
+    parser.add_argument("--skip-a", action="store_true", help="time B only (no ratios)")
+    parser.add_argument("--grid", type=int, metavar="N", help="also time B on N notebooks")
     args = parser.parse_args()
 
     print(machine())
@@ -186,9 +265,19 @@ def main() -> None:
             f" = {kernel + cells:.2f} s (median of {len(samples)}, one at a time)"
         )
         print(f"   median job / (bare kernel + cells) = {job / (kernel + cells):.2f}")
+        if args.grid:
+            seconds_g, counts = run_grid(args.grid, Path(tmp), args.workers)
+            extra = (seconds_g - seconds_b) / (args.grid - len(jobs))
+            print(f"G  brandstats run, {args.grid} notebooks (regions x vintages) + scorecard:"
+                  f" {seconds_g:.1f} s ({counts['ok']} ok, {counts['failed']} failed);"
+                  f" per extra notebook over B: {extra:.2f} s of wall time")  # fmt: skip
         if args.skip_a:
             print(f"{seconds_b:.2f}")
             return
+        parallel = args.workers or os.cpu_count() or 2
+        seconds_c = min(run_c(jobs, Path(tmp, "c", str(i)), parallel) for i in range(args.repeat))
+        print(f"C  papermill CLI calls, xargs -P {parallel}, {len(jobs)} notebooks:"
+              f" {seconds_c:.1f} s")  # fmt: skip
         seconds_a = min(run_a(jobs, a / str(i)) for i in range(args.repeat))
         a = a / "0"
         print(f"A  papermill CLI loop, {len(jobs)} notebooks: {seconds_a:.1f} s"
@@ -200,6 +289,7 @@ def main() -> None:
         print(f"   results identical for all {len(jobs)} targets;"
               f" cell outputs identical in {same}/{len(jobs)} notebooks")  # fmt: skip
         print(f"A/B = {seconds_a / seconds_b:.2f}")
+        print(f"C/B = {seconds_c / seconds_b:.2f}")
 
 
 if __name__ == "__main__":

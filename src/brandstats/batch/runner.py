@@ -172,6 +172,7 @@ def _execute(
             execution_timeout=math.ceil(timeout) if timeout else None,  # nbclient wants an int
             engine_name=_engine(),
             resources={"metadata": {"path": str(Path(notebook).parent)}},
+            shutdown_kernel="immediate",  # its work is done: no need to wait for it to exit
         )
         if result:
             path = folder / f"{name}.json"
