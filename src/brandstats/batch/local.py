@@ -215,6 +215,7 @@ class Executor:
     """
 
     stop: Any
+    out: Path
 
     def __enter__(self) -> Executor:
         return self
@@ -269,8 +270,6 @@ class Executor:
                 record(take(future))
             raise
         return None
-
-    out: Path
 
     def halt(self, futures: Iterable[Any]) -> None:
         """Tell running jobs to stop, cancel the others, and wait (bounded) for them."""

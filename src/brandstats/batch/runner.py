@@ -163,7 +163,7 @@ def _execute(
     kernels.RUNNER_KERNELS.job_preload = preload
     try:
         folder.mkdir(exist_ok=True)
-        papermill.execute_notebook(
+        nb = papermill.execute_notebook(
             _no_braces(notebook),
             _no_braces(executed),
             parameters=parameters,
@@ -183,7 +183,8 @@ def _execute(
             except ValueError as exc:
                 raise _NoResult(f"{path.name} is not valid JSON: {exc}") from None
         if html:
-            write_text_atomic(folder / f"{name}.html", _html_export()(executed, title))
+            report = _html_export()(nb, title=title)
+            write_text_atomic(folder / f"{name}.html", report)
         if _STOPPING.is_set():
             raise _Stopped
     except Exception as exc:
@@ -293,12 +294,7 @@ def _engine() -> str:
 
 @functools.cache
 def _html_export() -> Any:
-    """``(notebook path, title) -> HTML``: brandstats' report page, outputs without code."""
-    import nbformat
-
+    """brandstats' report page (:func:`brandstats.htmlreport.export_html`), imported once."""
     from ..htmlreport import export_html
 
-    def export(path: Path, title: str) -> str:
-        return export_html(nbformat.read(path, as_version=4), title=title)
-
-    return export
+    return export_html
