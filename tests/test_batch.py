@@ -346,6 +346,16 @@ def test_report_summary_and_dict():
     }  # fmt: skip
 
 
+def test_counts_are_singular_for_one():
+    from brandstats.batch.report import count
+
+    assert (count(1, "notebook"), count(0, "notebook"), count(2, "job")) == (
+        "1 notebook", "0 notebooks", "2 jobs",
+    )  # fmt: skip
+    one = BatchReport((JobResult("a", "ok", 1.0),), Path("/out"), 1.0)
+    assert one.summary() == "1 job in 1.0 s: 1 ok, 0 failed, 0 skipped"
+
+
 def test_importing_batch_is_cheap():
     code = (
         "import sys, brandstats.batch; "
@@ -846,6 +856,35 @@ def test_a_template_whose_modules_change_is_replaced(tmp_path, monkeypatch):
 
     assert read_json(tmp_path / "out" / "one.json")["value"] == 1
     assert read_json(tmp_path / "out" / "two.json")["value"] == 2
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("no_leftover_processes")
+def test_imports_that_start_a_thread_give_cold_kernels_with_a_note(tmp_path, monkeypatch, capfd):
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "threader.py").write_text(  # a thread would not survive a fork
+        "import threading, time\n"
+        "threading.Thread(target=time.sleep, args=(3600,), daemon=True).start()\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "lib"))
+    notebook = tmp_path / "nb" / "threads.ipynb"
+    notebook.parent.mkdir()
+    text = ECHO.read_text(encoding="utf-8").replace(
+        '"from pathlib import Path\\n",',
+        '"from pathlib import Path\\n",\n    "import threader\\n",',
+    )
+    assert "import threader" in text
+    notebook.write_text(text, encoding="utf-8")
+    report = run_batch([Job("t", notebook, {"value": 5})], output_dir=tmp_path / "out",
+                       workers=1, progress=False)  # fmt: skip
+
+    assert report.failed == ()
+    assert read_json(tmp_path / "out" / "t.json")["value"] == 5
+    if FORKS:
+        notes = [line for line in capfd.readouterr().err.splitlines() if "start cold" in line]
+        assert len(notes) == 1, notes
+        assert notes[0].startswith(f"brandstats: kernels for notebooks in {notebook.parent}")
 
 
 # --------------------------------------------------------------------------- what templates import

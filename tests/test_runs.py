@@ -151,14 +151,6 @@ def test_an_analysts_notebook_runs_once_per_parameter_set(tmp_path, capsys):
     assert "<title>hello</title>" in (out / "hello.html").read_text(encoding="utf-8")
 
 
-def test_grammar_of_one(tmp_path, capsys):
-    config = write_yaml(tmp_path / "one.yaml", f"notebook: {SIMPLE}\ndefaults: {{msg: x}}\n")
-    assert main(["run", "--config", str(config), "--output", str(tmp_path / "o")]) == 0
-    captured = capsys.readouterr()
-    assert "running 1 notebook into" in captured.err
-    assert captured.out.startswith("1 job in")
-
-
 @pytest.mark.parametrize(
     ("config", "match"),
     [

@@ -45,6 +45,9 @@ _MAX_TEMPLATES = 4  # per runner, one per notebook folder
 _KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell",
                    "ipykernel.debugger", "sqlite3")  # fmt: skip
 
+NOTES: list[str] = []
+"""One-line notes for the user (why kernels start cold), until the runner passes them on."""
+
 RUNNER_KERNELS: Kernels | None = None
 """The runner process's kernels (set by the runner; None elsewhere: kernels start cold)."""
 
@@ -118,6 +121,12 @@ class WarmProvisioner(LocalProvisioner):  # type: ignore[misc]
             self.forked.kill()
 
 
+def note(text: str) -> None:
+    """Tell the user (through the runner's next answer) and the runner's log."""
+    NOTES.append(text)
+    print(f"brandstats: {text}", file=sys.stderr)
+
+
 async def _sleep(seconds: float) -> None:
     import asyncio
 
@@ -179,7 +188,7 @@ def warm_kernelspec(folder: Path, prefix: list[str] | None) -> str | None:
             "metadata": {"kernel_provisioner": {"provisioner_name": PROVISIONER}},
         }), encoding="utf-8")  # fmt: skip
         return WARM_KERNEL
-    print(f"brandstats: kernels start cold, not forked from a template: {why}", file=sys.stderr)
+    note(f"kernels start cold, not forked from a template: {why}")
     return None
 
 
@@ -360,8 +369,8 @@ class KernelTemplate:
                 self._pending -= 1
                 if answer is None or answer.get("threads"):
                     why = f"threads {answer['threads']}" if answer else "no answer"
-                    print(f"brandstats: kernel template for {self.cwd} not usable ({why});"
-                          " its kernels start cold", file=sys.stderr)  # fmt: skip
+                    note(f"kernels for notebooks in {self.cwd} start cold: their imports"
+                         f" cannot be forked ({why})")  # fmt: skip
                     self.usable = False
             if not self.usable:
                 return None

@@ -84,6 +84,7 @@ def _runner_main() -> None:
             request = json.loads(line)
             future = executor.submit(_execute, **request)
             answer = _wait(future, None)
+            answer["notes"], kernels.NOTES[:] = list(kernels.NOTES), []
             answers.write(json.dumps(answer) + "\n")
             answers.flush()
             request = None

@@ -95,6 +95,8 @@ def run_job(
         last = one_line(log.strip().splitlines()[-1]) if log.strip() else ""
         error = f"the runner process exited with code {runner.popen.returncode}: {last}"
         return result(name, "failed", seconds, error=error, disk_full=False)
+    for text in answer.pop("notes", []):
+        _note(text)
     if answer["status"] == "ok":
         try:
             outputs.commit(out, name, outputs.staged_files(folder))
@@ -108,6 +110,16 @@ def run_job(
     else:
         outputs.discard(out, name)
     return result(name, answer.pop("status"), seconds, **answer)
+
+
+_NOTED: set[str] = set()
+
+
+def _note(text: str) -> None:
+    """Print a runner's note on stderr, once per process."""
+    if text not in _NOTED:
+        _NOTED.add(text)
+        print(f"brandstats: {text}", file=sys.stderr)
 
 
 class Runner:
