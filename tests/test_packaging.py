@@ -214,26 +214,36 @@ def test_installed_wheel_finds_its_own_data(installed, tmp_path, root):
     assert list(tmp_path.iterdir()) == []  # nothing written into the user's folder
 
 
-@pytest.mark.slow
-def test_installed_notebooks_command_copies_without_overwriting(installed, tmp_path, root):
-    done = _brandstats(installed, "notebooks", "mine", cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    shipped = sorted(root.glob("notebooks/*.ipynb"))
-    copied = sorted((tmp_path / "mine").iterdir())
-    assert [p.name for p in copied] == [p.name for p in shipped]
-    assert [p.read_bytes() for p in copied] == [p.read_bytes() for p in shipped]
+def test_notebooks_command_copies_and_never_overwrites(tmp_path, root, capsys, monkeypatch):
+    from brandstats.cli import main
 
+    monkeypatch.chdir(tmp_path)
+    shipped = sorted(root.glob("notebooks/*.ipynb"))
+    assert len(shipped) >= 2
+    (tmp_path / "mine").mkdir()
     edited = tmp_path / "mine" / shipped[0].name
     edited.write_text("my own work")
-    again = _brandstats(installed, "notebooks", "mine", cwd=tmp_path)
-    assert again.returncode == 0, again.stderr
+    assert main(["notebooks", "mine"]) == 0
     assert edited.read_text() == "my own work"
-    assert f"kept {Path('mine', shipped[0].name)}" in again.stderr
+    assert f"kept {Path('mine', shipped[0].name)}" in capsys.readouterr().err
+    assert [p.read_bytes() for p in sorted((tmp_path / "mine").iterdir())[1:]] == [
+        p.read_bytes() for p in shipped[1:]
+    ]
 
     (tmp_path / "a_file").write_text("")
-    refused = _brandstats(installed, "notebooks", "a_file", cwd=tmp_path)
-    assert refused.returncode == 1
-    assert refused.stderr.startswith("error: a_file is a file")
+    assert main(["notebooks", "a_file"]) == 1
+    assert capsys.readouterr().err.startswith("error: a_file is a file")
+    assert (tmp_path / "a_file").read_text() == ""
+
+
+@pytest.mark.slow
+def test_installed_notebooks_command_copies_the_shipped_notebooks(installed, tmp_path, root):
+    done = _brandstats(installed, "notebooks", "new/folder", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    shipped = sorted(root.glob("notebooks/*.ipynb"))
+    copied = sorted((tmp_path / "new" / "folder").iterdir())
+    assert [p.name for p in copied] == [p.name for p in shipped]
+    assert [p.read_bytes() for p in copied] == [p.read_bytes() for p in shipped]
 
 
 @pytest.mark.slow
