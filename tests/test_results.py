@@ -85,3 +85,15 @@ def test_a_target_without_data_up_to_its_year_is_explained(targets, observations
     record = results.no_result_record(run, why)
     assert set(SCORECARD_COLUMNS) <= set(record)
     assert record["verdict"] == "no data" and record["history"][0]["qualifier"] == "as_of_august"
+
+
+def test_backtest_scored_on_the_models_scale_says_so(targets, observations):
+    from brandstats import assess
+
+    result = assess(observations, targets, "product_brand_value", "Jinan")
+    page = results.backtest_html(result, "en")
+    assert "CRPS on the models&#x27; log scale" in page  # the header, HTML-escaped
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", page)
+    drift = cells[cells.index("drift") : cells.index("drift") + 4]
+    assert re.fullmatch(r"0\.\d{1,4}", drift[3]), drift  # a log-scale score, not 亿元 or a dash
+    assert "CRPS（模型的log尺度，越低越好）" in results.backtest_html(result, "zh")

@@ -150,6 +150,10 @@ _WORDS: dict[str, dict[str, str]] = {
     "model": {"en": "Model", "zh": "模型"},
     "status": {"en": "Status", "zh": "状态"},
     "crps": {"en": "CRPS in {unit} (lower is better)", "zh": "CRPS（{unit}，越低越好）"},
+    "crps_scale": {
+        "en": "CRPS on the models' {scale} scale (lower is better)",
+        "zh": "CRPS（模型的{scale}尺度，越低越好）",
+    },
     "cases": {"en": "Cases", "zh": "回测次数"},
     "weight": {"en": "Weight in auto", "zh": "auto 中的权重"},
     "coverage": {"en": "{level} interval coverage", "zh": "{level}区间覆盖率"},
@@ -589,6 +593,10 @@ _NOTES_ZH = (
     (r"(\w+) not backtested", "{0} 未回测"),
     (r"holt needs consecutive years; missing (.*)", "holt 需要连续年份；缺少 {0}"),
     (r"loglinear needs positive values", "loglinear 需要正值"),
+    (
+        r"models fitted on the (\w+) scale of the unit's range, so every forecast stays inside it",
+        "模型在单位取值范围的{0}尺度上拟合，因此所有预测都落在该范围内",
+    ),
 )
 
 

@@ -406,23 +406,26 @@ def backtest_html(result: Assessment, language: str = "en") -> str:
     levels = sorted(
         (c.removeprefix("coverage_") for c in bt.columns if c.startswith("coverage_")), key=float
     )
-    header = [
-        w("model"),
-        w("status"),
-        w("cases"),
-        w("crps", unit=fmt.unit_label(result.unit, language)),
-    ]
+    # models fitted on a log or logit scale are scored there (not in the indicator's unit)
+    model_scale = "crps_model_scale" in bt.columns and bt["crps"].isna().all()
+    if model_scale:
+        scale = "logit" if any("logit scale" in n for n in result.notes) else "log"
+        crps_header, crps_values = w("crps_scale", scale=scale), bt["crps_model_scale"]
+    else:
+        unit = fmt.unit_label(result.unit, language)
+        crps_header = w("crps", unit=unit)
+        crps_values = fmt.display_value(bt["crps"].astype(float), result.unit)
+    header = [w("model"), w("status"), w("cases"), crps_header]
     header += [w("coverage", level=fmt.share(float(lv) / 100, language)) for lv in levels]
     header += [w("weight"), w("reason")]
     rows = []
-    for r in bt.to_dict("records"):
-        crps = r.get("crps")
+    for r, crps in zip(bt.to_dict("records"), crps_values, strict=True):
         rows.append(
             [
                 r["model"],
                 fmt.word(f"status:{r.get('status', '')}", language),
                 fmt.number(r.get("n_cases")),
-                fmt.number(fmt.display_value(crps, result.unit)),
+                fmt.number(crps),
                 *(fmt.share(r.get(f"coverage_{lv}"), language) for lv in levels),
                 fmt.share(r.get("weight"), language),
                 fmt.note(r.get("reason"), language) if r.get("reason") else fmt.DASH,
