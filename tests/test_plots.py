@@ -724,3 +724,10 @@ def test_rank_bound_points_to_worse_places(ax):
     assert bound.get_marker() == "v"
     assert bound.get_label() == "observed (rank bound: this or lower)"
     assert one(ax, "lower_bound_arrow").get_text() == "or lower"
+
+
+def test_scorecard_names_a_lone_vintage(ax, scorecard):
+    plot_scorecard(scorecard.assign(as_of=[np.nan, np.nan, np.nan, np.nan, np.nan, 2019.0]), ax=ax)
+    labels = ytick_texts(ax)
+    assert "National rank in public-service quality monitoring (as of 2019)" in labels
+    assert "Valid high-tech enterprises" in labels  # the others carry no vintage

@@ -186,11 +186,11 @@ _WORDS: dict[str, dict[str, str]] = {
     "backtest_intro": {
         "en": "Each model is refitted on the data up to a past year and scored on the years "
         "after (rolling origin). CRPS measures the error of the whole predictive "
-        "distribution in the indicator's unit (lower is better); coverage is the share of "
-        "past actuals inside the interval; auto weights the models by their skill.",
+        "distribution, in the scale its column names (lower is better); coverage is the share "
+        "of past actuals inside the interval; auto weights the models by their skill.",
         "zh": "每个模型用截至过去某一年的数据重新拟合，再用之后几年的实际值打分（滚动起点回测）。"
-        "CRPS 以指标单位衡量整个预测分布的误差（越低越好）；覆盖率为历史实际值落在区间内的比例；"
-        "auto 按各模型的表现加权。",
+        "CRPS 衡量整个预测分布的误差，单位或尺度见列名（越低越好）；覆盖率为历史实际值落在区间内的"
+        "比例；auto 按各模型的表现加权。",
     },
     "illustrative_banner": {
         "en": "ILLUSTRATIVE DATA: this result uses made-up figures; it is not a real assessment.",

@@ -837,6 +837,9 @@ def _row_name(row: pd.Series, typeset: _Typeset, id_columns: list[str]) -> str:
     )
     name = typeset.clean(name) or str(row.get("indicator", "?"))
     parts = []
+    vintage = "as_of" in row and not _is_missing(row["as_of"])
+    if vintage and "as_of" not in id_columns:  # a vintage is always named as such
+        id_columns = [*id_columns, "as_of"]
     for column in id_columns[1:]:
         value = _key_text(row[column])
         if column == "as_of":
