@@ -49,13 +49,15 @@ def test_bad_parameters_are_named_with_what_was_expected(change, message):
 
 
 def _namespace(**extra):
-    """A notebook's namespace after the parameters cell (IPython's own names included)."""
+    """A kernel's namespace after papermill's injected cell (IPython's own names included)."""
     import brandstats
 
+    parameters = 'indicator: str = "product_brand_value"\nas_of: int = 0\n'
+    injected = "# Parameters\n" + "".join(f"{k} = {v!r}\n" for k, v in {**GOOD, **extra}.items())
     return {
-        "__name__": "__main__", "__builtins__": __builtins__, "_": "", "_i1": "x = 1",
-        "In": ["", "x = 1"], "Out": {}, "get_ipython": lambda: None, "bs": brandstats,
-        "display": print, **GOOD, **extra,
+        "__name__": "__main__", "__builtins__": __builtins__, "_": "", "_i1": parameters,
+        "In": ["", parameters, injected], "Out": {}, "get_ipython": lambda: None,
+        "bs": brandstats, "display": print, **GOOD, **extra,
     }  # fmt: skip
 
 
@@ -81,12 +83,24 @@ def test_an_undeclared_plain_name_in_the_namespace_is_refused(extra, message):
     assert "\n" not in str(info.value)
 
 
+def test_names_the_notebook_itself_assigns_are_not_parameters():
+    """Run All twice in JupyterLab: the second run finds the first run's ``lang``, ``note``
+    (plain values assigned by the notebook's own cells) in the namespace."""
+    ns = _namespace(indicator="product_brand_value")
+    later_cell = "run = bs.check_parameters(globals())\nlang = run.language\nnote = None"
+    ns = {**ns, "In": [*ns["In"], later_cell], "lang": "en", "note": None}
+    assert check_parameters(ns).language == "en"
+    without_papermill = {k: v for k, v in ns.items() if k != "In"} | {"In": ["", later_cell]}
+    assert check_parameters(without_papermill).indicator == "product_brand_value"
+    with pytest.raises(ParameterError, match="unknown parameter 'lang'"):
+        check_parameters({**GOOD, "lang": "en"})  # a plain mapping: every name counts
+
+
 def test_scorecard_parameters():
+    import brandstats
     from brandstats import check_scorecard_parameters
 
-    ns = _namespace()
-    for name in GOOD:
-        del ns[name]
+    ns = {"__name__": "__main__", "_": "", "bs": brandstats, "display": print}
     p = check_scorecard_parameters({**ns, "results_dir": "out", "language": "zh"})
     assert (p.results_dir, p.language, p.output_dir, p.run_name) == ("out", "zh", "", "")
     with pytest.raises(ParameterError, match=r"unknown parameter 'result_dir' \(did you mean "
@@ -164,3 +178,30 @@ def test_a_relative_workbook_path_may_name_its_sheet(tmp_path, monkeypatch):
     run = check_parameters({**GOOD, "data_path": path})
     assert run.observations.loc[run.observations["indicator"] == "product_brand_value",
                                 "value"].tolist() == [4256e8, 4492e8]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_a_papermill_notebook_runs_twice_in_one_kernel(tmp_path, root):
+    """Run All a second time (as in JupyterLab on papermill's output): the first run's own
+    variables (``lang``, ``no_result``) are not taken for undeclared parameters."""
+    import nbformat
+    import papermill as pm
+    from nbclient import NotebookClient
+
+    out = tmp_path / "prepared.ipynb"
+    pm.execute_notebook(
+        str(root / "notebooks" / "project_target.ipynb"), str(out), parameters={"as_of": 2021},
+        prepare_only=True, progress_bar=False,
+    )  # fmt: skip
+    nb = nbformat.read(out, as_version=4)
+    client = NotebookClient(
+        nb, timeout=300, kernel_name="python3",
+        resources={"metadata": {"path": str(root / "notebooks")}},
+    )  # fmt: skip
+    code = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    with client.setup_kernel():
+        for _ in range(2):
+            for i, cell in code:
+                client.execute_cell(cell, i)  # raises CellExecutionError on an error
+    errors = [o for _, c in code for o in c.outputs if o.output_type == "error"]
+    assert errors == []

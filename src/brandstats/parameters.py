@@ -9,6 +9,7 @@ parameter the notebook does not declare stops the notebook there with one clear 
 
 from __future__ import annotations
 
+import ast
 import difflib
 import re
 from collections.abc import Mapping
@@ -113,6 +114,31 @@ class ScorecardParameters:
     runs: tuple[str, ...] = ()
 
 
+def _injected_names(namespace: Mapping[str, Any]) -> set[str] | None:
+    """In a kernel's namespace: the names papermill's injected cell assigns (None if the
+    namespace is not a kernel's, so every name counts).
+
+    IPython keeps every cell it ran in ``In``; papermill's injected cell starts with
+    ``# Parameters``. Names that the notebook's own later cells assign (``lang = ...``) are
+    thus not taken for parameters when the notebook is run again in the same kernel.
+    """
+    history = namespace.get("In")
+    if not isinstance(history, list) or "get_ipython" not in namespace:
+        return None
+    names: set[str] = set()
+    for source in history:
+        if not isinstance(source, str) or not source.lstrip().startswith("# Parameters"):
+            continue
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.add(node.id)
+    return names
+
+
 def _declared(
     namespace: Mapping[str, Any], types: Mapping[str, tuple[tuple[type, ...], str]]
 ) -> dict[str, Any]:
@@ -121,8 +147,10 @@ def _declared(
     Any other name holding a plain value (str, int, float, bool, list, dict, None) that does
     not start with ``_`` is refused as an undeclared parameter: papermill's ``-p indcator x``
     lands in the namespace as ``indcator = "x"``. Modules, functions and other objects are
-    ignored, so ``globals()`` of a notebook can be passed as it is.
+    ignored, so ``globals()`` of a notebook can be passed as it is; in a kernel, only the
+    names papermill injected are checked (see :func:`_injected_names`).
     """
+    injected = _injected_names(namespace)
     unknown = [
         name
         for name, value in namespace.items()
@@ -130,6 +158,7 @@ def _declared(
         and not name.startswith("_")
         and name not in _KERNEL_NAMES
         and isinstance(value, _PLAIN)
+        and (injected is None or name in injected)
     ]
     if unknown:
         lines = []
