@@ -14,6 +14,7 @@ from brandstats.errors import BrandstatsError, InsufficientDataError
 from brandstats.models import (
     HOLT_REPETITIONS,
     MODELS,
+    Censored,
     Mixture,
     Parametric,
     Predictive,
@@ -291,6 +292,21 @@ def test_truncated_normal_equals_scipy_truncnorm():
     ref = stats.truncnorm(-2 / 3, np.inf, loc=2, scale=3)
     assert_allclose(half.ppf([0.05, 0.95]), ref.ppf([0.05, 0.95]), rtol=1e-9)
     assert_allclose(half.widen(2).cdf(1.0), stats.truncnorm(-1 / 3, np.inf, 2, 6).cdf(1.0))
+
+
+def test_censored_normal_by_hand():
+    # Y = clip(X, 0, 10), X ~ N(1, 2): P(Y = 0) = Phi(-0.5), P(Y = 10) = 1 - Phi(4.5)
+    got = Censored(Parametric(stats.norm, 1.0, 2.0), 0.0, 10.0)
+    ref = stats.norm(1, 2)
+    x = np.array([-0.1, 0.0, 1.0, 9.9, 10.0, 11.0])
+    by_hand = np.array([0.0, ref.cdf(0), ref.cdf(1), ref.cdf(9.9), 1.0, 1.0])
+    assert_allclose(got.cdf(x), by_hand, atol=1e-12)
+    assert_allclose(got.sf(x), 1 - by_hand, atol=1e-12)
+    q = np.array([0.05, 0.2, 0.5, 0.95])
+    assert_allclose(got.ppf(q), np.clip(ref.ppf(q), 0, 10), atol=1e-12)
+    assert got.ppf(0.2) == 0.0 and got.point == 1.0
+    assert_allclose(got.widen(3).cdf(0.0), stats.norm(1, 6).cdf(0))
+    assert Censored(Parametric(stats.norm, -5.0, 1.0), 0.0).point == 0.0
 
 
 def test_truncated_without_mass_inside_is_a_point_mass_at_the_near_bound():

@@ -26,7 +26,7 @@ import pandas as pd
 
 from .config import ACCUMULATIONS, COMPARISONS, MODELS
 from .errors import BrandstatsError, InsufficientDataError
-from .models import Transformed, Truncated, check_levels, to_unbounded
+from .models import Censored, Transformed, Truncated, check_levels, to_unbounded
 from .units import DISCRETE_UNITS, can_meet, support
 
 __all__ = [
@@ -461,7 +461,7 @@ def assess_series(
         Seed of every random draw (simulated intervals).
     accumulation : {"level", "cumulative"}
         ``cumulative`` for a running total that cannot fall (certificates awarded so far): its
-        forecasts are truncated at the latest value and a target it already meets is
+        forecasts are censored at the latest value and a target it already meets is
         ``already met``. A ``level`` (the default: rates, ranks, stocks that lapse) is judged
         on its target-year value only.
     lower, upper : float, optional
@@ -483,10 +483,12 @@ def assess_series(
     observations there is no probability (no model can estimate its own uncertainty from one
     change), only the progress measure.
 
-    Forecasts stay in the support: a series strictly inside a bounded support is modelled on
-    the scale of :func:`brandstats.models.to_unbounded` (logit for [lo, hi], log for
-    [lo, inf)) and transformed back; a series touching a bound (a count of 0, a rank of 1) is
-    modelled as it is and its forecasts truncated to the support (see :data:`BOUNDING`).
+    Forecasts stay in the support (see :data:`BOUNDING`): a series strictly inside a range
+    bounded on both sides (a percentage) is modelled on the logit scale of
+    :func:`brandstats.models.to_unbounded` and transformed back; otherwise (counts, money,
+    ranks, a series touching a bound) it is modelled as it is and the forecasts are censored
+    at the bounds (:class:`brandstats.models.Censored`). A cumulative total's forecasts are
+    censored at its latest value too.
     """
     levels = _check_options(model, levels, comparison)
     if accumulation not in ACCUMULATIONS:
@@ -713,11 +715,18 @@ def _outlook(
     )
 
 
-BOUNDING = "transform"
-"""How forecasts are kept inside a bounded support: ``"transform"`` models a series that lies
-strictly inside it on the logit/log scale (:func:`~brandstats.models.to_unbounded`) and
-truncates the others; ``"truncate"`` truncates every forecast. Chosen on the calibration corpus
-(``benchmarks/bench_calibration.py``; figures in ``benchmarks/README.md``)."""
+BOUNDING: Mapping[str, str] = {"two-sided": "transform", "one-sided": "censor"}
+"""How forecasts are kept inside a support bounded on two sides (percent, a declared range) or
+on one (counts, money, ranks, a declared floor): ``"transform"`` models a series lying strictly
+inside on the logit (two-sided) or log (one-sided) scale, :func:`~brandstats.models.to_unbounded`,
+and censors the others; ``"censor"`` (:class:`~brandstats.models.Censored`) puts the mass beyond
+a bound on it; ``"truncate"`` (:class:`~brandstats.models.Truncated`) cuts it off and
+renormalises.
+
+Chosen on the calibration corpus (``benchmarks/bench_calibration.py``, figures in
+``benchmarks/README.md``): for percentages the logit scale gave the lowest Brier and log scores,
+for one-sided supports censoring did (the log scale and truncation both pushed P(met) of
+"fall below" targets down, and scored worse)."""
 
 
 def project_bounded(
@@ -739,24 +748,26 @@ def project_bounded(
     bounds : (float, float)
         The support, e.g. from :func:`brandstats.units.support`.
     cumulative : bool
-        Truncate the forecasts at the latest value too (a running total cannot fall).
+        Censor the forecasts at the latest value too (a running total cannot fall).
     target_year, model, levels, seed
         As for :func:`~brandstats.backtest.project`.
 
     Returns
     -------
     brandstats.backtest.Projection
-        Its ``predictive`` and ``components`` are :class:`~brandstats.models.Transformed` or
-        :class:`~brandstats.models.Truncated` (see :data:`BOUNDING`). When the models were
+        Its ``predictive`` and ``components`` are :class:`~brandstats.models.Transformed`,
+        :class:`~brandstats.models.Censored` or :class:`~brandstats.models.Truncated` (see
+        :data:`BOUNDING`). When the models were
         fitted on the logit/log scale, the backtest's ``crps`` is NaN and its score on that
         scale is in ``crps_model_scale`` (weights and coverage do not depend on the scale).
     """
     from . import backtest
 
     lo, hi = bounds
-    bounded = math.isfinite(lo) or math.isfinite(hi)
+    sides = int(math.isfinite(lo)) + int(math.isfinite(hi))
+    method = {0: "none", 1: BOUNDING["one-sided"], 2: BOUNDING["two-sided"]}[sides]
     inside = bool(((seen > lo) & (seen < hi)).all())
-    if BOUNDING == "transform" and bounded and inside:
+    if method == "transform" and inside:
         z = pd.Series(np.asarray(to_unbounded(seen.to_numpy(), lo, hi)), index=seen.index)
         projection = backtest.project(
             z, target_year=target_year, model=model, levels=levels, seed=seed
@@ -767,7 +778,7 @@ def project_bounded(
         table = projection.backtest.assign(
             crps_model_scale=projection.backtest["crps"], crps=np.nan
         )
-        scale = "logit" if math.isfinite(lo) and math.isfinite(hi) else "log"
+        scale = "logit" if sides == 2 else "log"
         notes = (*projection.notes, f"models fitted on the {scale} scale of the unit's range, "
                  "so every forecast stays inside it")  # fmt: skip
         projection = replace(projection, backtest=table, notes=notes)
@@ -775,11 +786,12 @@ def project_bounded(
         projection = backtest.project(
             seen, target_year=target_year, model=model, levels=levels, seed=seed
         )
-        wrap = (lambda p: Truncated(p, lo, hi)) if bounded else (lambda p: p)
+        bound = Truncated if method == "truncate" else Censored
+        wrap = (lambda p: bound(p, lo, hi)) if sides else (lambda p: p)
     floor = float(seen.iloc[-1])
     if cumulative and lo < floor < hi:
         inner = wrap
-        wrap = lambda p: Truncated(inner(p), floor, hi)  # noqa: E731
+        wrap = lambda p: Censored(inner(p), floor, hi)  # noqa: E731
     return replace(
         projection,
         predictive={y: wrap(p) for y, p in projection.predictive.items()},

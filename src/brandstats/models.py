@@ -21,8 +21,9 @@ Predictive distributions share the :class:`Predictive` interface: ``point``, ``c
 ``ppf`` and ``widen``. Three immutable kinds implement it: :class:`Parametric` (a scipy
 location-scale distribution, optionally on the log scale), :class:`Sample` (simulated values)
 and :class:`Mixture` (a weighted combination of others); two keep any of them inside a unit's
-support: :class:`Transformed` (modelled on the logit or log scale, :func:`to_unbounded`) and
-:class:`Truncated` (cut at the bounds and renormalised).
+support: :class:`Transformed` (modelled on the logit or log scale, :func:`to_unbounded`),
+:class:`Censored` (mass beyond a bound put on the bound) and :class:`Truncated` (cut at the
+bounds and renormalised).
 
 References
 ----------
@@ -51,6 +52,7 @@ from brandstats.errors import BrandstatsError, InsufficientDataError
 
 __all__ = [
     "MODELS",
+    "Censored",
     "Mixture",
     "ModelFit",
     "Parametric",
@@ -453,6 +455,54 @@ class Truncated:
     def widen(self, factor: float) -> Truncated:
         """Widen the base distribution, then truncate it again."""
         return Truncated(self.base.widen(factor), self.lower, self.upper)
+
+
+@dataclass(frozen=True, eq=False)
+class Censored:
+    """The distribution of Y = clip(X, lower, upper) for X ~ ``base`` (a censored distribution).
+
+    The base's mass beyond a bound sits on that bound: cdf(x) = 0 below ``lower``, F(x) from
+    ``lower`` up to ``upper`` and 1 from ``upper`` on; ppf(q) = clip(F^-1(q), lower, upper).
+    So P(Y <= t) = P(X <= t) for every t inside the bounds: a forecast of "at or below the
+    floor" stays one, rather than being spread over the support as truncation would.
+
+    Parameters
+    ----------
+    base : Predictive
+        The uncensored distribution.
+    lower, upper : float
+        The bounds (either may be infinite).
+    """
+
+    base: Predictive
+    lower: float = -np.inf
+    upper: float = np.inf
+
+    def __post_init__(self) -> None:
+        if not self.lower < self.upper:
+            raise BrandstatsError(f"empty support [{self.lower}, {self.upper}]")
+
+    @property
+    def point(self) -> float:
+        return float(np.clip(self.base.point, self.lower, self.upper))
+
+    def cdf(self, x: ArrayLike) -> Any:
+        x = _as_array(x)
+        inside = np.asarray(self.base.cdf(x), dtype=float)
+        return _unwrap(np.where(x < self.lower, 0.0, np.where(x >= self.upper, 1.0, inside)))
+
+    def sf(self, x: ArrayLike) -> Any:
+        x = _as_array(x)
+        inside = np.asarray(self.base.sf(x), dtype=float)
+        return _unwrap(np.where(x < self.lower, 1.0, np.where(x >= self.upper, 0.0, inside)))
+
+    def ppf(self, q: ArrayLike) -> Any:
+        value = np.asarray(self.base.ppf(q), dtype=float)
+        return _unwrap(np.clip(value, self.lower, self.upper))
+
+    def widen(self, factor: float) -> Censored:
+        """Widen the base distribution, then censor it again."""
+        return Censored(self.base.widen(factor), self.lower, self.upper)
 
 
 @dataclass(frozen=True)
