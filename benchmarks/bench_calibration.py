@@ -35,6 +35,11 @@ the corpus declares, else [0, inf)). The LAST line is ``Brier ratio brandstats /
 Usage::
 
     python benchmarks/bench_calibration.py [--corpus PATH] [--cases-out FILE.csv]
+        [--per-family N] [--window N] [--jobs N]
+
+``--per-family N`` keeps every k-th case of each family (at most N) for quick runs;
+``--window N`` keeps only the last N observations up to each as_of_year, the short series
+(3-10 points) that analysts of regional plans hold.
 
 The corpus defaults to ``benchmarks/calibration/`` when present, else ``../shared/calibration/``.
 """
@@ -140,7 +145,9 @@ def anchor_official(
     last_year, last = int(series.index[-1]), float(series.iloc[-1])
     if _meets(last, target, comparison):
         return 1.0
-    base_year = int(series.index[0]) if pd.isna(base_year) else int(base_year)
+    # the plan's base year when it is observed (a --window may cut it off), else the first year
+    observed = not pd.isna(base_year) and int(base_year) in series.index
+    base_year = int(base_year) if observed else int(series.index[0])
     base = float(series.loc[base_year])
     if last_year == base_year:
         return 0.0
@@ -267,36 +274,50 @@ def user_tables(cases: pd.DataFrame, corpus: pd.DataFrame) -> list[dict]:
     return bundles
 
 
-def run_brandstats(cases: pd.DataFrame, corpus: pd.DataFrame) -> pd.DataFrame:
-    """brandstats' P(met) and 90 % interval for every case, through the public API."""
+def _assess_bundle(bundle: dict) -> list[dict]:
     import brandstats as bs
 
+    targets = bs.validate_targets(bundle["targets"].astype(str).replace("nan", ""))
+    observations = bs.validate_observations(bundle["observations"], targets)
+    table = bs.assess_all(
+        observations, targets, indicators=[bundle["indicator"]], as_of=bundle["as_of"],
+        levels=(0.5, LEVEL),
+    )  # fmt: skip
     rows = []
-    for bundle in user_tables(cases, corpus):
-        targets = bs.validate_targets(bundle["targets"].astype(str).replace("nan", ""))
-        observations = bs.validate_observations(bundle["observations"], targets)
-        table = bs.assess_all(
-            observations, targets, indicators=[bundle["indicator"]], as_of=bundle["as_of"],
-            levels=(0.5, LEVEL),
-        )  # fmt: skip
-        for rec in table.to_dict("records"):
-            p = rec.get("probability")
-            rows.append(
-                {
-                    "case_id": bundle["case_of"][rec["region"]],
-                    "p": np.nan if p is None or pd.isna(p) else float(p),
-                    "lower": rec.get("forecast_lower", np.nan),
-                    "upper": rec.get("forecast_upper", np.nan),
-                    "verdict": rec.get("verdict"),
-                }
-            )
-    return pd.DataFrame(rows)
+    for rec in table.to_dict("records"):
+        p = rec.get("probability")
+        rows.append(
+            {
+                "case_id": bundle["case_of"][rec["region"]],
+                "p": np.nan if p is None or pd.isna(p) else float(p),
+                "lower": rec.get("forecast_lower", np.nan),
+                "upper": rec.get("forecast_upper", np.nan),
+                "verdict": rec.get("verdict"),
+            }
+        )
+    return rows
+
+
+def run_brandstats(cases: pd.DataFrame, corpus: pd.DataFrame, *, jobs: int = 1) -> pd.DataFrame:
+    """brandstats' P(met) and 90 % interval for every case, through the public API.
+
+    ``jobs`` > 1 assesses the indicators in that many processes (one indicator each).
+    """
+    bundles = user_tables(cases, corpus)
+    if jobs > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(jobs) as pool:
+            results = list(pool.map(_assess_bundle, bundles))
+    else:
+        results = [_assess_bundle(b) for b in bundles]
+    return pd.DataFrame([row for rows in results for row in rows])
 
 
 # ----------------------------------------------------------------------------- scoring
 
 
-def forecasts(cases: pd.DataFrame, corpus: pd.DataFrame) -> pd.DataFrame:
+def forecasts(cases: pd.DataFrame, corpus: pd.DataFrame, *, jobs: int = 1) -> pd.DataFrame:
     """Long table: case_id, family, method, p, lower, upper, actual, met, support."""
     series_of = {k: g.set_index("year")["value"] for k, g in cases.groupby("case_id")}
     rows = []
@@ -315,7 +336,7 @@ def forecasts(cases: pd.DataFrame, corpus: pd.DataFrame) -> pd.DataFrame:
     long = pd.concat(
         [long, pd.DataFrame({"case_id": loo.index, "method": "official_loo", "p": loo.to_numpy()})]
     )
-    ours = run_brandstats(cases, corpus).assign(method="brandstats")
+    ours = run_brandstats(cases, corpus, jobs=jobs).assign(method="brandstats")
     long = pd.concat([ours, long], ignore_index=True)
     bounds = {c: support(r.unit_kind, r.lower, r.upper) for c, r in info.iterrows()}
     return long.assign(
@@ -355,21 +376,50 @@ def scores(long: pd.DataFrame) -> pd.DataFrame:
     return out.astype({c: "Int64" for c in ("n", "no_p", "outside", "tails")})
 
 
+def subset(
+    cases: pd.DataFrame, corpus: pd.DataFrame, *, per_family: int | None, window: int | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every k-th case of each family (at most ``per_family``, in case_id order) and, with
+    ``window``, only the last ``window`` observations up to each case's as_of_year."""
+    if per_family:
+        parts = []
+        for _, group in corpus.sort_values("case_id").groupby("family", sort=False):
+            step = max(1, len(group) // per_family)
+            parts.append(group.iloc[::step].head(per_family))
+        corpus = pd.concat(parts, ignore_index=True)
+    cases = cases.loc[cases["case_id"].isin(corpus["case_id"])]
+    if window:
+        as_of = cases["case_id"].map(corpus.set_index("case_id")["as_of_year"])
+        seen = cases.loc[cases["year"] <= as_of]
+        cases = seen.groupby("case_id", group_keys=False).tail(window)
+    return cases.reset_index(drop=True), corpus.reset_index(drop=True)
+
+
 def main(argv: list[str] | None = None) -> float:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=None, help="corpus folder")
     parser.add_argument("--cases-out", type=Path, help="write every forecast to this CSV")
+    parser.add_argument("--per-family", type=int, help="at most N cases per family (quick runs)")
+    parser.add_argument(
+        "--window", type=int, help="keep only the last N observations up to as_of (short series)"
+    )
+    parser.add_argument("--jobs", type=int, default=1, help="processes for brandstats (default 1)")
     args = parser.parse_args(argv)
     folder = args.corpus or default_corpus()
-    cases, corpus = load_corpus(folder)
+    cases, corpus = subset(*load_corpus(folder), per_family=args.per_family, window=args.window)
     start = time.perf_counter()
-    long = forecasts(cases, corpus)
+    long = forecasts(cases, corpus, jobs=args.jobs)
     elapsed = time.perf_counter() - start
     if args.cases_out:
         long.to_csv(args.cases_out, index=False)
+    options = "".join(
+        f", {name} {value}"
+        for name, value in (("per family", args.per_family), ("window", args.window))
+        if value
+    )
     print(
-        f"corpus {folder}: {len(corpus)} cases, {corpus['family'].nunique()} families, "
-        f"{int(corpus['met'].sum())} met; {elapsed:.1f} s"
+        f"corpus {folder}{options}: {len(corpus)} cases, {corpus['family'].nunique()} "
+        f"families, {int(corpus['met'].sum())} met; {elapsed:.1f} s"
     )
     pd.set_option("display.width", 120)
     for family, group in long.groupby("family"):

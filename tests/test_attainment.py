@@ -386,7 +386,8 @@ def test_a_falling_level_that_meets_its_target_now_is_not_already_met():
     res = assess_series(FALLING, target=50, comparison=">=", target_year=2022, unit="count")
     assert res.verdict != "already met" and res.verdict == verdict_for(res.probability)
     assert res.currently_meets is True and res.accumulation == "level"
-    assert res.probability < 0.1  # falling by 10 a year
+    # falling by 10 a year; 0.1 is the tail floor of so short a backtest (backtest.tail_floor)
+    assert res.probability <= 0.1
     assert res.reconciliation["reason"] == "currently_meets"  # "on track" beside P < 5 %
     assert res.reconciliation["last_value"] == 50
 

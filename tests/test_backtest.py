@@ -79,12 +79,106 @@ def test_backtest_only_sees_data_up_to_each_origin(monkeypatch):
         assert case["year"] > case["origin"]
 
 
-def test_weights_are_inverse_mean_crps_and_sum_to_one():
-    result = run_backtest(random_walk(seed=11), horizon=2)
-    mean_crps = result.cases.groupby("model")["crps"].mean()
+def drift_by_hand(prefix: pd.Series, year: int):
+    """The random walk with drift's forecast, from FPP3 5.5 written out (consecutive years)."""
+    y = prefix.to_numpy()
+    t = len(y)
+    c = (y[-1] - y[0]) / (t - 1)
+    sigma = np.sqrt(np.sum((np.diff(y) - c) ** 2) / (t - 2))
+    sigma = max(sigma, 1e-9 * np.max(np.abs(y)))  # the models' documented spread floor
+    h = year - int(prefix.index[-1])
+    return stats.norm(loc=y[-1] + c * h, scale=sigma * np.sqrt(h * (1 + h / (t - 1))))
+
+
+def linear_by_hand(prefix: pd.Series, year: int):
+    """The OLS line's Student t forecast, from statsmodels' prediction interval."""
+    import statsmodels.api as sm
+
+    x = sm.add_constant(prefix.index.to_numpy(dtype=float))
+    fit = sm.OLS(prefix.to_numpy(), x).fit()
+    frame = fit.get_prediction(np.array([[1.0, float(year)]])).summary_frame()
+    scale = np.sqrt(float(frame["mean_se"].iloc[0]) ** 2 + fit.scale)
+    scale = max(scale, 1e-9 * np.max(np.abs(prefix)))  # the models' documented spread floor
+    return stats.t(fit.df_resid, loc=float(frame["mean"].iloc[0]), scale=scale)
+
+
+BY_HAND = {"drift": drift_by_hand, "linear": linear_by_hand}
+
+
+def widened_cdf(dist, x: float, factor: float) -> float:
+    """The cdf at x of a frozen location-scale distribution with its scale times factor."""
+    loc, scale = dist.kwds["loc"], dist.kwds["scale"]
+    return float(dist.dist.cdf((x - loc) / (scale * factor), *dist.args))
+
+
+def crps_by_integral(dist, y: float) -> float:
+    """CRPS = integral of (F(x) - 1{x >= y})^2 dx (Gneiting & Raftery 2007, eq. 20)."""
+    from scipy import integrate
+
+    below = integrate.quad(lambda x: dist.cdf(x) ** 2, -np.inf, y, limit=200)[0]
+    above = integrate.quad(lambda x: dist.sf(x) ** 2, y, np.inf, limit=200)[0]
+    return below + above
+
+
+def hand_cases(series: pd.Series, result) -> pd.DataFrame:
+    """Each backtest case's PIT and exact CRPS, from forecasts built by hand."""
+    rows = []
+    for case in result.cases.itertuples():
+        dist = BY_HAND[case.model](series.loc[: case.origin], case.year)
+        rows.append(
+            {
+                "origin": case.origin,
+                "year": case.year,
+                "model": case.model,
+                "pit": dist.cdf(case.actual),
+                "crps": crps_by_integral(dist, case.actual),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("df", [3.0, 8.0])
+def test_crps_of_student_t_matches_the_integral(df):
+    predictive = Parametric(stats.t, 1.0, 2.0, (df,))
+    for y in (-4.0, 0.5, 3.0):
+        exact = crps_by_integral(stats.t(df, loc=1.0, scale=2.0), y)
+        assert_allclose(crps(predictive, y), exact, rtol=0.02)
+
+
+def test_crps_of_a_sample_matches_the_energy_form():
+    draws = np.random.default_rng(0).normal(3.0, 1.5, 400)
+    y = 4.2
+    # E|X - y| - E|X - X'| / 2 over the empirical distribution (Gneiting & Raftery 2007, eq. 21)
+    energy = np.mean(np.abs(draws - y)) - 0.5 * np.mean(np.abs(draws[:, None] - draws[None, :]))
+    assert_allclose(crps(Sample(draws), y), energy, rtol=0.02)
+
+
+def test_a_wrong_crps_is_caught():
+    # the closed form tells a forecast's CRPS from one of a forecast twice as wide
+    narrow, wide = Parametric(stats.norm, 0.0, 1.0), Parametric(stats.norm, 0.0, 2.0)
+    assert abs(crps(narrow, 0.3) - normal_crps(0.0, 2.0, 0.3)) > 0.1
+    assert_allclose(crps(wide, 0.3), normal_crps(0.0, 2.0, 0.3), rtol=0.011)
+
+
+def test_backtest_pit_and_crps_match_forecasts_built_by_hand():
+    series = random_walk(seed=11)
+    result = run_backtest(series, models=("drift", "linear"), horizon=2)
+    ours = result.cases.set_index(["origin", "year", "model"]).sort_index()
+    hand = hand_cases(series, result).set_index(["origin", "year", "model"]).sort_index()
+    assert len(ours) == len(hand) == 2 * (6 * 2 + 1)  # origins 2014-2020 (3+ points)
+    assert_allclose(ours["pit"], hand["pit"], rtol=1e-9)
+    # the K = 99 quantile approximation is 1-2 % above the exact CRPS
+    assert_allclose(ours["crps"], hand["crps"], rtol=0.02)
+    assert (ours["crps"] >= hand["crps"] * 0.999).all()
+
+
+def test_weights_are_inverse_mean_crps_of_hand_computed_forecasts():
+    series = random_walk(seed=11)
+    result = run_backtest(series, models=("drift", "linear"), horizon=2)
+    mean_crps = hand_cases(series, result).groupby("model")["crps"].mean()
     expected = (1 / mean_crps) / (1 / mean_crps).sum()
     for model, weight in result.weights.items():
-        assert_allclose(weight, expected[model])
+        assert_allclose(weight, expected[model], rtol=0.01)
     assert_allclose(sum(result.weights.values()), 1.0)
     assert_allclose(result.table["weight"].sum(), 1.0)
 
@@ -97,16 +191,33 @@ def test_exactly_linear_series_weights_linear_and_drift():
     assert_allclose(result.predictive[2020].point, 21.0, rtol=1e-6)
 
 
-def test_widening_is_recomputed_by_hand_from_the_pits():
-    result = run_backtest(BREAK, horizon=2)
-    pits = result.cases.pivot_table(index=["origin", "year"], columns="model", values="pit")
-    u = sum(result.weights[m] * pits[m] for m in pits.columns).to_numpy()
+def test_widening_and_coverage_from_hand_computed_pits():
+    result = run_backtest(BREAK, models=("drift", "linear"), horizon=2)
+    hand = hand_cases(BREAK, result)
+    pits = hand.pivot_table(index=["origin", "year"], columns="model", values="pit")
+    # the mixture's cdf at the actual value: the weighted sum of the components' cdfs
+    u = result.weights["drift"] * pits["drift"] + result.weights["linear"] * pits["linear"]
+    u = u.to_numpy()
     z = stats.norm.ppf(np.clip(u, 1e-6, 1 - 1e-6))
-    factor = max(1.0, np.quantile(np.abs(z), 0.9) / stats.norm.ppf(0.95))
-    assert_allclose(result.widening, factor)
+    factor = np.quantile(np.abs(z), 0.9) / stats.norm.ppf(0.95)
+    assert len(u) < backtest_module.MIN_CASES_NARROWING  # so the factor is at least 1
+    assert_allclose(result.widening, max(1.0, factor), rtol=1e-9)
+    assert result.widening > 1  # the break: the trend models missed the steeper years
     for level in (0.5, 0.9):
         inside = np.mean((u >= (1 - level) / 2) & (u <= (1 + level) / 2))
         assert_allclose(result.coverage[level][0], inside)
+    # after widening, the 90 % intervals of the hand-built forecasts, widened about their
+    # centres by the factor, cover what the result says
+    covered = []
+    for (origin, year), _ in pits.iterrows():
+        prefix = BREAK.loc[:origin]
+        dists = {m: BY_HAND[m](prefix, year) for m in BY_HAND}
+        cdf = sum(
+            result.weights[m] * widened_cdf(d, BREAK.loc[year], result.widening)
+            for m, d in dists.items()
+        )
+        covered.append(abs(cdf - 0.5) <= 0.45)
+    assert_allclose(result.coverage[0.9][1], np.mean(covered))
 
 
 def test_widening_increases_coverage_after_a_structural_break():
@@ -219,3 +330,66 @@ def test_project_errors():
         project(annual([1.0, 2.0, 3.0, 4.0]), target_year=2015, model="prophet")
     with pytest.raises(BrandstatsError, match="levels must be between 0 and 1"):
         project(annual([1.0, 2.0, 3.0, 4.0]), target_year=2015, levels=(0.5, 90))
+
+
+def test_near_horizon_keeps_the_nearest_cases_and_ties():
+    horizons = np.array([1, 1, 2, 2, 3, 3, 4, 5])
+    mask = backtest_module.near_horizon(horizons, 5, count=3)
+    assert mask.tolist() == [False] * 4 + [True] * 4  # 5, 4, then both 3s (a tie)
+    assert backtest_module.near_horizon(horizons, 2, count=20).all()  # fewer than 20: all
+
+
+def test_weights_and_widening_use_the_cases_near_the_target_horizon():
+    series = random_walk(n=30, seed=2)
+    result = run_backtest(series, models=("drift", "linear"), horizon=8)
+    near = result.mixture.loc[result.mixture["near"]]
+    assert len(near) >= backtest_module.NEAR_HORIZON_CASES
+    assert near["horizon"].min() > 5 and result.mixture["horizon"].min() == 1
+    scored = result.cases.merge(near[["origin", "year"]])
+    mean_crps = scored.groupby("model")["crps"].mean()
+    assert_allclose(result.weights["drift"], (1 / mean_crps / (1 / mean_crps).sum())["drift"])
+
+
+def test_intervals_narrow_only_on_enough_cases():
+    # forecasts far too wide: every PIT near 1/2
+    pits = np.full(30, 0.5) + np.linspace(-0.05, 0.05, 30)
+    factor, _ = backtest_module.widening_factor(pits, 0.9)
+    z90 = np.quantile(np.abs(stats.norm.ppf(pits)), 0.9)
+    assert_allclose(factor, z90 / stats.norm.ppf(0.95))
+    assert factor < 0.2
+    assert backtest_module.widening_factor(pits[:10], 0.9)[0] == 1.0  # 10 cases: no narrowing
+
+
+@pytest.mark.parametrize(("n", "floor"), [(0, 0.1), (8, 0.1), (18, 0.05), (98, 0.01), (998, 0.001)])
+def test_tail_floor_is_laplace_capped(n, floor):
+    assert_allclose(backtest_module.tail_floor(n), floor)
+
+
+def test_projection_keeps_p_within_the_tail_floor():
+    series = annual(np.arange(8) * 10.0 + np.array([0, 1, -1, 0, 1, 0, -1, 0]))
+    result = project(series, target_year=2019)
+    n = result.backtest["n_cases"].max()
+    assert result.tail == backtest_module.tail_floor(len(run_backtest(series, horizon=2).mixture))
+    assert n > 0
+    # a target far below the trend: the mixture says "certain", the floor says 1 - tail
+    p = float(result.predictive[2019].sf(0.0))
+    assert p > 1 - 1e-6
+    assert result.probability(p) == 1 - result.tail
+    assert project(series, target_year=2019, model="linear").tail == 0.0
+
+
+def test_horizon_growth_extrapolates_how_errors_grow():
+    # |z| grows like sqrt(h) at horizons 1-4: the slope of log median |z| on log h is 1/2
+    q = np.linspace(0.1, 2.0, 10)
+    horizons = np.repeat([1, 2, 3, 4], 10)
+    z = np.sqrt(horizons) * np.tile(q, 4)
+    pit = stats.norm.cdf(z)
+    near = horizons >= 3
+    expected = (10 / horizons[near].mean()) ** 0.5
+    assert_allclose(backtest_module.horizon_growth(pit, horizons, 10, near), expected)
+    # no growth beyond the models' own spread: factor 1; nor when the target is within reach
+    flat = stats.norm.cdf(np.tile(q, 4))
+    assert_allclose(backtest_module.horizon_growth(flat, horizons, 10, near), 1.0)
+    assert backtest_module.horizon_growth(pit, horizons, 3, near) == 1.0
+    # too few cases to tell
+    assert backtest_module.horizon_growth(pit[::3], horizons[::3], 10) == 1.0

@@ -322,6 +322,7 @@ class Assessment:
     currently_meets: bool | None = None
     required_path: Mapping[int, float] = field(default_factory=dict)
     reconciliation: Mapping[str, Any] | None = None
+    pooling: Mapping[str, Any] | None = None  # see brandstats.pooling; None: not pooled
 
     def interval(self, level: float | None = None) -> tuple[float, float, float, float]:
         """(point, median, lower, upper) of the target-year forecast at ``level``.
@@ -379,6 +380,7 @@ class Assessment:
             "accumulation": self.accumulation,
             "currently_meets": self.currently_meets,
             "reconciliation_reason": (self.reconciliation or {}).get("reason"),
+            "p_unpooled": (self.pooling or {}).get("p_unpooled"),
             **dict(self.meta),
         }
 
@@ -397,6 +399,7 @@ class Assessment:
                 "support": list(self.support),
                 "required_path": dict(self.required_path),
                 "reconciliation": dict(self.reconciliation) if self.reconciliation else None,
+                "pooling": dict(self.pooling) if self.pooling else None,
                 "forecast": self.forecast.to_dict("records"),
                 "backtest": self.backtest.to_dict("records"),
                 "history": self.history.to_dict("records"),
@@ -431,6 +434,7 @@ def assess_series(
     lower: float | None = None,
     upper: float | None = None,
     meta: Mapping[str, str] | None = None,
+    pooled: Any = None,
 ) -> Assessment:
     """Assess a plain series (values indexed by year) against a target given as arguments.
 
@@ -466,6 +470,9 @@ def assess_series(
         on its target-year value only.
     lower, upper : float, optional
         Declared bounds, narrowing the unit's support (for ``continuous`` units).
+    pooled : brandstats.pooling.Pooled, optional
+        What this region borrows from the other regions of its indicator (built by
+        :func:`assess_all`); recorded in :attr:`Assessment.pooling`.
 
     Raises
     ------
@@ -526,6 +533,7 @@ def assess_series(
         outlook = _outlook(
             seen, bounds, cumulative=cumulative, target=target, comparison=comparison,
             target_year=target_year, unit=unit, model=model, levels=levels, seed=seed,
+            pooled=pooled,
         )  # fmt: skip
         notes.extend(outlook.notes)
     probability = outlook.probability
@@ -586,6 +594,7 @@ def assess_series(
             currently_meets=currently,
             median=outlook.median,
         ),
+        pooling=outlook.pooling,
     )
 
 
@@ -680,6 +689,7 @@ class _Outlook:
     backtest: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["model", "status", "reason"])
     )
+    pooling: dict[str, Any] | None = None
 
 
 def _outlook(
@@ -694,24 +704,29 @@ def _outlook(
     model: str,
     levels: tuple[float, ...],
     seed: int,
+    pooled: Any = None,
 ) -> _Outlook:
     """Project to the target year inside the support; P(met) from the bounded distribution."""
     try:
         projection = project_bounded(
             seen, bounds, cumulative=cumulative, target_year=target_year, model=model,
-            levels=levels, seed=seed,
+            levels=levels, seed=seed, pooled=pooled,
         )  # fmt: skip
     except InsufficientDataError as exc:
         return _Outlook(reason=str(exc))
     predictive = projection.predictive[target_year]
+    p = probability_met(predictive, target=target, comparison=comparison, unit=unit)
+    # within the backtest's tail floor, unless a running total already settles it
+    settled = cumulative and comparison in (">", ">=") and meets(seen.iloc[-1], target, comparison)
     return _Outlook(
-        probability=probability_met(predictive, target=target, comparison=comparison, unit=unit),
+        probability=p if settled else projection.probability(p),
         median=float(predictive.ppf(0.5)),
         widening=projection.widening,
         coverage=dict(projection.coverage),
         notes=list(projection.notes),
         forecast=projection.frame(levels),
         backtest=projection.backtest,
+        pooling=projection.pooling,
     )
 
 
@@ -738,6 +753,7 @@ def project_bounded(
     model: str = "auto",
     levels: Sequence[float] = (0.5, 0.9),
     seed: int = 0,
+    pooled: Any = None,
 ) -> Any:
     """:func:`brandstats.backtest.project` with every forecast inside ``bounds``.
 
@@ -749,7 +765,7 @@ def project_bounded(
         The support, e.g. from :func:`brandstats.units.support`.
     cumulative : bool
         Censor the forecasts at the latest value too (a running total cannot fall).
-    target_year, model, levels, seed
+    target_year, model, levels, seed, pooled
         As for :func:`~brandstats.backtest.project`.
 
     Returns
@@ -770,7 +786,7 @@ def project_bounded(
     if method == "transform" and inside:
         z = pd.Series(np.asarray(to_unbounded(seen.to_numpy(), lo, hi)), index=seen.index)
         projection = backtest.project(
-            z, target_year=target_year, model=model, levels=levels, seed=seed
+            z, target_year=target_year, model=model, levels=levels, seed=seed, pooled=pooled
         )
         wrap: Any = lambda p: Transformed(p, lo, hi)  # noqa: E731
         # CRPS is in the units of the scale scored on: keep it apart, so that nobody reads a
@@ -784,8 +800,9 @@ def project_bounded(
         projection = replace(projection, backtest=table, notes=notes)
     else:
         projection = backtest.project(
-            seen, target_year=target_year, model=model, levels=levels, seed=seed
-        )
+            seen, target_year=target_year, model=model, levels=levels, seed=seed,
+            pooled=pooled,
+        )  # fmt: skip
         bound = Truncated if method == "truncate" else Censored
         wrap = (lambda p: bound(p, lo, hi)) if sides else (lambda p: p)
     floor = float(seen.iloc[-1])
@@ -977,6 +994,7 @@ def assess(
     levels: Sequence[float] = (0.5, 0.9),
     base_year: int | None = None,
     seed: int = 0,
+    pooled: Any = None,
 ) -> Assessment:
     """Assess one target: will it be met by its year, and how sure are we?
 
@@ -989,7 +1007,7 @@ def assess(
         The indicator id, e.g. ``"product_brand_value"``.
     region : str, optional
         The region; by default the target's region (or the only observed region).
-    as_of, model, levels, base_year, seed
+    as_of, model, levels, base_year, seed, pooled
         See :func:`assess_series`.
 
     Returns
@@ -1020,6 +1038,7 @@ def assess(
         accumulation=str(row.get("accumulation") or "level"),
         lower=_bound(row.get("lower")),
         upper=_bound(row.get("upper")),
+        pooled=pooled,
         meta={
             "name_en": str(row["name_en"]),
             "name_zh": str(row["name_zh"]),
@@ -1048,13 +1067,25 @@ def assess_all(
         One row per (indicator, region) with the columns of :meth:`Assessment.row`, in
         catalogue order. A pair that cannot be assessed (e.g. no observation within the
         vintage) gets a row with its ``reason`` and verdict ``no data``.
+
+    Notes
+    -----
+    With ``model="auto"``, the regions of one indicator are calibrated together: a region
+    with few backtest cases of its own gets the interval width and tail floor of all regions'
+    pooled backtests (:mod:`brandstats.pooling`); ``p_unpooled`` is its P(met) on its own.
     """
+    from .pooling import pool_pairs
+
     rows = []
-    for pair in assessable_pairs(observations, targets, indicators=indicators, region=region):
+    pairs = assessable_pairs(observations, targets, indicators=indicators, region=region)
+    pools = {} if model != "auto" else pool_pairs(
+        observations, targets, pairs, as_of=as_of, levels=levels, seed=seed
+    )  # fmt: skip
+    for pair in pairs:
         try:
             result = assess(
                 observations, targets, *pair, as_of=as_of, model=model, levels=levels,
-                base_year=base_year, seed=seed,
+                base_year=base_year, seed=seed, pooled=pools.get(pair),
             )  # fmt: skip
             rows.append(result.row())
         except InsufficientDataError as exc:

@@ -21,7 +21,8 @@ seven-country data set. *Journal of Forecasting* 23(6), 405-430.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,7 +39,17 @@ from brandstats.models import (
     fit_model,
 )
 
-__all__ = ["Backtest", "Projection", "crps", "project", "run_backtest"]
+__all__ = [
+    "Backtest",
+    "Projection",
+    "crps",
+    "horizon_growth",
+    "near_horizon",
+    "project",
+    "run_backtest",
+    "tail_floor",
+    "widening_factor",
+]
 
 #: Number of quantiles in the CRPS approximation.
 CRPS_QUANTILES = 99
@@ -46,6 +57,18 @@ CRPS_QUANTILES = 99
 #: Fewest backtest cases for scores and weights, and for estimating the widening factor.
 MIN_CASES = 2
 MIN_CASES_WIDENING = 3
+
+#: Weights and widening are estimated on the backtest cases whose horizon is nearest the
+#: horizon asked for (the distance to the target year), at least this many of them (ties
+#: kept); all cases when there are fewer.
+NEAR_HORIZON_CASES = 20
+
+#: The intervals are narrowed (a factor below 1) only on at least this many such cases.
+MIN_CASES_NARROWING = 20
+
+#: The largest tail floor (see :func:`tail_floor`): with little or no backtest, P(met) is
+#: kept within [0.1, 0.9].
+MAX_TAIL_FLOOR = 0.1
 
 # PIT values are clipped to [eps, 1 - eps] before the normal transform, so a forecast that
 # missed by far gives |z| <= 4.75 instead of infinity.
@@ -118,6 +141,12 @@ class Backtest:
         there is no backtest).
     notes : tuple of str
         What was dropped, assumed or could not be estimated, in words.
+    mixture : pandas.DataFrame
+        One row per scored (origin, year): origin, year, horizon, actual, pit (the weighted
+        mixture's PIT, unwidened) and near (whether the case is among those nearest the
+        horizon, on which the weights and the widening are estimated).
+    horizon : int
+        The horizon asked for (the distance to the target year).
     """
 
     fits: dict[str, ModelFit]
@@ -127,6 +156,22 @@ class Backtest:
     widening: float
     coverage: dict[float, tuple[float, float]]
     notes: tuple[str, ...]
+    mixture: pd.DataFrame = field(default_factory=pd.DataFrame)
+    horizon: int = 1
+    _forecasts: tuple = field(default=(), repr=False)
+
+    @property
+    def n_cases(self) -> int:
+        """The number of scored (origin, year) cases."""
+        return len(self.mixture)
+
+    def mixture_pit(self, factor: float = 1.0, *, near: bool = False) -> np.ndarray:
+        """The weighted mixture's PIT of every case (or the near ones) with widened components."""
+        keep = self.mixture["near"].to_numpy(bool) if near else np.ones(self.n_cases, bool)
+        if factor == 1:
+            return self.mixture["pit"].to_numpy(float)[keep]
+        cases = [case for case, k in zip(self._forecasts, keep, strict=True) if k]
+        return _mixture_pit(cases, self.weights, factor)
 
 
 def run_backtest(
@@ -223,12 +268,97 @@ def run_backtest(
         )
 
     cases, forecasts = _score(series, candidates, pairs if candidates else [], seed)
-    weights = _weights(cases, fits)
-    widening, coverage, widening_note = _calibrate(forecasts, weights, levels)
+    keys = ["origin", "year", "horizon", "actual"]
+    mixture = cases.drop_duplicates(["origin", "year"])[keys].reset_index(drop=True)
+    mixture["near"] = near_horizon(mixture["horizon"].to_numpy(), horizon)
+    near_cases = cases.merge(mixture.loc[mixture["near"], ["origin", "year"]])
+    weights = _weights(near_cases, fits)
+    mixture["pit"] = _mixture_pit(forecasts, weights, 1.0)
+    pit, near = mixture["pit"].to_numpy(), mixture["near"].to_numpy(bool)
+    widening, widening_note = widening_factor(pit[near], levels[-1])
+    widening *= horizon_growth(pit, mixture["horizon"].to_numpy(), horizon, near)
     if widening_note:
         notes.append(widening_note)
+    after = _mixture_pit([f for f, k in zip(forecasts, near, strict=True) if k], weights, widening)
+    coverage = {level: (_covered(pit[near], level), _covered(after, level)) for level in levels}
     table = _table(models, fits, reasons, cases, weights, levels)
-    return Backtest(fits, table, cases, weights, widening, coverage, tuple(notes))
+    return Backtest(
+        fits, table, cases, weights, widening, coverage, tuple(notes), mixture, horizon,
+        tuple(forecasts),
+    )  # fmt: skip
+
+
+def near_horizon(horizons: np.ndarray, horizon: int, count: int | None = None) -> np.ndarray:
+    """Mask of the cases whose horizon is nearest ``horizon``: at least ``count``, ties kept.
+
+    ``count`` defaults to :data:`NEAR_HORIZON_CASES`; with fewer cases all are kept.
+    """
+    count = NEAR_HORIZON_CASES if count is None else count
+    horizons = np.asarray(horizons, dtype=float)
+    if horizons.size <= count:
+        return np.ones(horizons.size, dtype=bool)
+    distance = np.abs(horizons - horizon)
+    return distance <= np.sort(distance)[count - 1]
+
+
+def widening_factor(pit: np.ndarray, level: float) -> tuple[float, str]:
+    """The factor that calibrates the central ``level`` interval on these PITs, and a note.
+
+    With z_i = Phi^-1(u_i) (u clipped to [1e-6, 1 - 1e-6]), k = quantile(|z|, L) /
+    Phi^-1((1 + L) / 2); k is at least 1 unless there are :data:`MIN_CASES_NARROWING` PITs
+    or more, and 1 with fewer than :data:`MIN_CASES_WIDENING`.
+    """
+    pit = np.asarray(pit, dtype=float)
+    if pit.size < MIN_CASES_WIDENING:
+        note = (
+            f"widening not estimated: {pit.size} backtest case(s), needs "
+            f"{MIN_CASES_WIDENING}; factor 1"
+        )
+        return 1.0, note if pit.size else ""
+    z = stats.norm.ppf(np.clip(pit, _PIT_CLIP, 1 - _PIT_CLIP))
+    ratio = float(np.quantile(np.abs(z), level) / stats.norm.ppf((1 + level) / 2))
+    return (ratio if pit.size >= MIN_CASES_NARROWING else max(1.0, ratio)), ""
+
+
+def horizon_growth(
+    pit: np.ndarray, horizons: np.ndarray, horizon: int, near: np.ndarray | None = None
+) -> float:
+    """How much more the errors grow from the near cases' horizons to ``horizon``.
+
+    When the backtest cannot reach the target horizon (a short series forecast far ahead),
+    the widening estimated on the nearest cases is extrapolated as the evidence says: with
+    m_h the median |Phi^-1(u)| of the cases at horizon h (horizons with 3 cases or more),
+    the slope b of log m_h on log h (least squares weighted by the number of cases, b clipped
+    to [0, 1]: errors beyond the models' own spread grow at most in proportion to h) gives
+    the factor (horizon / h_near)^b, h_near the mean horizon of the near cases. 1 with fewer
+    than :data:`MIN_CASES_NARROWING` cases, fewer than two such horizons, or h_near >=
+    horizon.
+    """
+    pit, horizons = np.asarray(pit, dtype=float), np.asarray(horizons, dtype=float)
+    near = np.ones(pit.size, dtype=bool) if near is None else np.asarray(near, dtype=bool)
+    if pit.size < MIN_CASES_NARROWING or not near.any():
+        return 1.0
+    h_near = float(horizons[near].mean())
+    z = pd.Series(np.abs(stats.norm.ppf(np.clip(pit, _PIT_CLIP, 1 - _PIT_CLIP))))
+    by_h = z.groupby(horizons).agg(["median", "size"])
+    by_h = by_h.loc[(by_h["size"] >= 3) & (by_h["median"] > 0)]
+    if len(by_h) < 2 or h_near >= horizon:
+        return 1.0
+    slope = np.polyfit(
+        np.log(by_h.index.to_numpy(float)), np.log(by_h["median"]), 1, w=np.sqrt(by_h["size"])
+    )[0]
+    return float((horizon / h_near) ** np.clip(slope, 0.0, 1.0))
+
+
+def tail_floor(n_cases: int) -> float:
+    """The smallest tail probability that ``n_cases`` backtest cases support.
+
+    min(:data:`MAX_TAIL_FLOOR`, 1 / (n + 2)), after Laplace's rule of succession: after n
+    cases without a miss the chance of a miss is still about 1 / (n + 2), so no P(met)
+    closer to 0 or 1 than that is claimed (below 1 % or above 99 % needs 98 cases or more).
+    The cap at 0.1 keeps the direction of a probability from a series too short to backtest.
+    """
+    return min(MAX_TAIL_FLOOR, 1.0 / (max(int(n_cases), 0) + 2))
 
 
 def _score(
@@ -283,39 +413,19 @@ def _covered(pit: np.ndarray, level: float) -> float:
     return float(np.mean(np.abs(pit - 0.5) <= level / 2)) if pit.size else np.nan
 
 
-def _calibrate(
+def _mixture_pit(
     forecasts: list[tuple[float, dict[str, Predictive]]],
     weights: dict[str, float],
-    levels: tuple[float, ...],
-) -> tuple[float, dict[float, tuple[float, float]], str]:
-    """Widening factor of the mixture, its coverage before and after, and a note."""
-
-    def mixture_pit(factor: float) -> np.ndarray:
-        # The mixture's cdf is the weighted sum of its components' cdfs.
-        return np.array(
-            [
-                sum(weights[m] * float(_widened(p, factor).cdf(y)) for m, p in case.items())
-                for y, case in forecasts
-            ]
-        )
-
-    before = mixture_pit(1.0)
-    widest = levels[-1]
-    note = ""
-    if before.size >= MIN_CASES_WIDENING:
-        z = stats.norm.ppf(np.clip(before, _PIT_CLIP, 1 - _PIT_CLIP))
-        ratio = np.quantile(np.abs(z), widest) / stats.norm.ppf((1 + widest) / 2)
-        factor = max(1.0, float(ratio))
-    else:
-        factor = 1.0
-        if before.size:
-            note = (
-                f"widening not estimated: {before.size} backtest case(s), needs "
-                f"{MIN_CASES_WIDENING}; factor 1"
-            )
-    after = mixture_pit(factor) if factor != 1 else before
-    coverage = {level: (_covered(before, level), _covered(after, level)) for level in levels}
-    return factor, coverage, note
+    factor: float,
+) -> np.ndarray:
+    """The mixture's PIT of each case: the weighted sum of its (widened) components' cdfs."""
+    return np.array(
+        [
+            sum(weights[m] * float(_widened(p, factor).cdf(y)) for m, p in case.items())
+            for y, case in forecasts
+        ],
+        dtype=float,
+    )
 
 
 def _table(
@@ -369,6 +479,15 @@ class Projection:
         Caveats in words.
     levels : tuple of float
         The interval levels used by default in :meth:`frame`.
+    tail : float
+        For ``"auto"``, the smallest tail probability the backtest supports
+        (:func:`tail_floor` of its number of cases, pooled across regions when pooled): a
+        P(met) read from ``predictive`` is kept within [tail, 1 - tail] (see
+        :meth:`probability`). 0 for a single model, which is shown as it is.
+    pooling : dict or None
+        What pooling across regions did (see :mod:`brandstats.pooling`), else None.
+    run : Backtest or None
+        The backtest behind the projection (for pooling it with other regions').
     """
 
     model: str
@@ -380,6 +499,13 @@ class Projection:
     coverage: dict[float, tuple[float, float]]
     notes: tuple[str, ...]
     levels: tuple[float, ...]
+    tail: float = 0.0
+    pooling: dict | None = None
+    run: Backtest | None = field(default=None, repr=False)
+
+    def probability(self, p: float) -> float:
+        """A probability read from :attr:`predictive`, kept within [tail, 1 - tail]."""
+        return float(np.clip(p, self.tail, 1 - self.tail))
 
     def frame(self, levels: Sequence[float] | None = None) -> pd.DataFrame:
         """The projections as one long table.
@@ -418,6 +544,7 @@ def project(
     model: str = "auto",
     levels: Sequence[float] = (0.5, 0.9),
     seed: int = 0,
+    pooled: Any = None,
 ) -> Projection:
     """Project a series up to a target year, with a backtest of every model.
 
@@ -434,6 +561,10 @@ def project(
         Central interval levels for the coverage figures and :meth:`Projection.frame`.
     seed : int, default 0
         Seed of the simulated forecasts; the same inputs give identical outputs.
+    pooled : brandstats.pooling.Pooled, optional
+        What the series borrows from its group of regions (its own backtest, reused; the
+        widening and the number of cases of the pooled backtest); see
+        :mod:`brandstats.pooling`. Used with ``model="auto"`` only.
 
     Returns
     -------
@@ -462,7 +593,12 @@ def project(
             f"target year {target_year} is not after the last observed year {last}; "
             "nothing to project"
         )
-    result = run_backtest(series, horizon=target_year - last, levels=levels, seed=seed)
+    if model != "auto":
+        pooled = None
+    if pooled is not None:
+        result = pooled.backtest
+    else:
+        result = run_backtest(series, horizon=target_year - last, levels=levels, seed=seed)
     table = result.table.set_index("model")
     if not result.fits:
         raise InsufficientDataError(
@@ -472,10 +608,14 @@ def project(
         raise InsufficientDataError(table.loc[model, "reason"])
 
     notes = list(result.notes)
+    n_cases = result.n_cases
     if model == "auto":
         factor, weights, coverage = result.widening, result.weights, result.coverage
-        if factor > 1:
-            notes.append(f"intervals widened by a factor {factor:.3g} to match the backtest")
+        if pooled is not None:
+            factor, coverage, n_cases = pooled.widening, pooled.coverage, pooled.n_cases
+        if factor != 1:
+            side = "widened" if factor > 1 else "narrowed"
+            notes.append(f"intervals {side} by a factor {factor:.3g} to match the backtest")
     else:
         factor, weights = 1.0, {m: float(m == model) for m in result.fits}
         coverage = {
@@ -507,6 +647,9 @@ def project(
         coverage,
         tuple(notes),
         levels,
+        tail_floor(n_cases) if model == "auto" else 0.0,
+        dict(pooled.info) if pooled is not None and pooled.info else None,
+        result,
     )
 
 
