@@ -90,10 +90,11 @@ def test_a_target_without_data_up_to_its_year_is_explained(targets, observations
 def test_backtest_scored_on_the_models_scale_says_so(targets, observations):
     from brandstats import assess
 
-    result = assess(observations, targets, "product_brand_value", "Jinan")
+    # a percentage strictly inside (0, 100) is modelled on the logit scale (money is not)
+    result = assess(observations, targets, "service_satisfaction", "Jinan")
     page = results.backtest_html(result, "en")
-    assert "CRPS on the models&#x27; log scale" in page  # the header, HTML-escaped
+    assert "CRPS on the models&#x27; logit scale" in page  # the header, HTML-escaped
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", page)
     drift = cells[cells.index("drift") : cells.index("drift") + 4]
-    assert re.fullmatch(r"0\.\d{1,4}", drift[3]), drift  # a log-scale score, not 亿元 or a dash
-    assert "CRPS（模型的log尺度，越低越好）" in results.backtest_html(result, "zh")
+    assert re.fullmatch(r"0\.\d{1,5}", drift[3]), drift  # a logit-scale score, not a dash
+    assert "CRPS（模型的logit尺度，越低越好）" in results.backtest_html(result, "zh")

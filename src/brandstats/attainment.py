@@ -739,9 +739,10 @@ a bound on it; ``"truncate"`` (:class:`~brandstats.models.Truncated`) cuts it of
 renormalises.
 
 Chosen on the calibration corpus (``benchmarks/bench_calibration.py``, figures in
-``benchmarks/README.md``): for percentages the logit scale gave the lowest Brier and log scores,
-for one-sided supports censoring did (the log scale and truncation both pushed P(met) of
-"fall below" targets down, and scored worse)."""
+``benchmarks/README.md``): for percentages the logit scale gave the lowest Brier and log scores
+at equal coverage; for one-sided supports the log scale scored better on one sample and worse
+on another, and its 90 % coverage fell below 0.85, so censoring stays until pooled calibration
+widens it; truncation was never best."""
 
 
 def project_bounded(
