@@ -10,11 +10,9 @@ import errno
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -539,31 +537,6 @@ def test_dask_workers_need_no_shared_disk_and_give_the_same_results(tmp_path):
     }  # fmt: skip
 
 
-@pytest.mark.slow
-@pytest.mark.usefixtures("no_leftover_processes")
-def test_ctrl_c_stops_kernels_and_leaves_no_partial_output(tmp_path):
-    out = tmp_path / "out"
-    jobs = [Job("quick", ECHO), Job("stuck", SLEEP, {"seconds": 600.0})]
-
-    def press_ctrl_c():
-        deadline = time.monotonic() + 120
-        while not (out / "quick.ipynb").exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        time.sleep(1.0)  # "stuck" is sleeping in its kernel by now
-        os.kill(os.getpid(), signal.SIGINT)
-
-    threading.Thread(target=press_ctrl_c, daemon=True).start()
-    with pytest.raises(KeyboardInterrupt):
-        run_batch(jobs, output_dir=out, workers=2, progress=False)
-
-    written = read_json(out / "batch.json")
-    assert written["interrupted"] is True
-    assert [(j["name"], j["status"]) for j in written["jobs"]] == [("quick", "ok")]
-    assert sorted(p.name for p in out.iterdir()) == [
-        "batch.json", "quick.html", "quick.ipynb", "quick.json",
-    ]  # fmt: skip
-
-
 def hidden_files(out: Path) -> list[str]:
     """Temporary and set-aside files (atomic writes, running notebooks, previous results)."""
     return sorted(p.name for p in out.iterdir() if p.name.startswith("."))
@@ -606,34 +579,6 @@ def wait_until_both_stuck(out: Path, process: subprocess.Popen) -> None:
         assert process.poll() is None and time.monotonic() < deadline, process.communicate()
         time.sleep(0.1)
     time.sleep(1.0)  # both are sleeping in their kernels by now
-
-
-@pytest.mark.slow
-@pytest.mark.usefixtures("no_leftover_processes")
-def test_ctrl_c_in_a_terminal_stops_a_batch_process_then_resume_completes(tmp_path):
-    out = tmp_path / "out"
-    process = start_batch_process(out)
-    wait_until_both_stuck(out, process)
-    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C does: the foreground process group
-    _, stderr = process.communicate(timeout=60)
-
-    assert process.returncode != 0
-    assert "BatchInterrupted" in stderr  # a KeyboardInterrupt carrying the report
-    written = read_json(out / "batch.json")
-    assert written["interrupted"] is True
-    assert [(j["name"], j["status"]) for j in written["jobs"]] == [("quick", "ok")]
-    assert sorted(p.name for p in out.iterdir()) == [
-        "batch.json", "quick.html", "quick.ipynb", "quick.json",
-    ]  # fmt: skip
-
-    jobs = [
-        Job("quick", ECHO), Job("stuck-1", SLEEP), Job("stuck-2", SLEEP), Job("later", ECHO),
-    ]  # fmt: skip
-    again = run_batch(jobs, output_dir=out, resume=True, workers=2, progress=False)
-    assert [(r.name, r.status) for r in again.results] == [
-        ("quick", "skipped"), ("stuck-1", "ok"), ("stuck-2", "ok"), ("later", "ok"),
-    ]  # fmt: skip
-    assert hidden_files(out) == []
 
 
 @pytest.mark.slow

@@ -56,23 +56,6 @@ def test_run_writes_reports_and_an_identical_scorecard_each_time(tmp_path, capsy
     assert "ILLUSTRATIVE" in (first / "scorecard.html").read_text(encoding="utf-8")
 
 
-def test_dask_gives_the_same_scorecard(tmp_path, targets, observations):
-    distributed = pytest.importorskip("distributed")
-    jobs = plan_runs(observations, targets, indicators=["service_brand_value"])
-    run_report(jobs, tmp_path / "local", progress=False, workers=1)
-    with distributed.LocalCluster(
-        n_workers=1,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address="127.0.0.1:0",
-    ) as cluster:
-        run_report(jobs, tmp_path / "dask", progress=False, scheduler=cluster.scheduler_address)
-    assert (tmp_path / "local" / "scorecard.csv").read_bytes() == (
-        tmp_path / "dask" / "scorecard.csv"
-    ).read_bytes()
-
-
 def test_parameters_arrive_as_data_and_html_escapes_sources(tmp_path):
     marker = tmp_path / "pwned"
     evil_region = f"x'); import os; os.system('touch {marker}'); ('"
