@@ -8,6 +8,7 @@ from dataclasses import FrozenInstanceError, dataclass
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
@@ -388,8 +389,92 @@ def test_a_falling_level_that_meets_its_target_now_is_not_already_met():
     assert res.currently_meets is True and res.accumulation == "level"
     # falling by 10 a year; 0.1 is the tail floor of so short a backtest (backtest.tail_floor)
     assert res.probability <= 0.1
-    assert res.reconciliation["reason"] == "currently_meets"  # "on track" beside P < 5 %
-    assert res.reconciliation["last_value"] == 50
+    # Changed (review item 4): this used to be "on track" (R = 1.4) with reason
+    # "currently_meets"; falling faster than the target allows is moving away, which agrees
+    # with P(met), so there is nothing to reconcile
+    assert res.progress.category == "moving away"
+    assert res.reconciliation is None
+
+
+# Review item 4: the four sign cases of the required growth, by hand. A ">=" target above the
+# base and a "<=" cap below it need progress (Eurostat ratio); a ">=" target below the base and
+# a "<=" cap above it are allowances: on track while the observed pace stays within them.
+@pytest.mark.parametrize(
+    ("values", "target", "comparison", "observed", "required", "ratio", "category"),
+    [
+        # >=, must rise: 100 -> 121 in 2 years (10 %/yr) against 200 in 7 (10.41 %/yr)
+        ([100, 110, 121], 200, ">=", 0.1, 2 ** (1 / 7) - 1, 0.1 / (2 ** (1 / 7) - 1),
+         "on track"),
+        ([100, 101, 102.01], 200, ">=", 0.01, 2 ** (1 / 7) - 1, 0.01 / (2 ** (1 / 7) - 1),
+         "insufficient progress"),
+        # >=, may fall: 60 -> 58 in 2 years against 50 in 7 ((50/60)^(1/7) - 1 = -2.57 %/yr)
+        ([60, 59, 58], 50, ">=", (58 / 60) ** 0.5 - 1, (50 / 60) ** (1 / 7) - 1, None,
+         "on track"),
+        ([60, 57, 54], 50, ">=", (54 / 60) ** 0.5 - 1, (50 / 60) ** (1 / 7) - 1, None,
+         "moving away"),
+        # <=, must fall: 100 -> 80 (-10.56 %/yr) against 50 in 7 (-9.43 %/yr)
+        ([100, 90, 80], 50, "<=", 0.8**0.5 - 1, 0.5 ** (1 / 7) - 1,
+         (0.8**0.5 - 1) / (0.5 ** (1 / 7) - 1), "on track"),
+        ([100, 99, 98], 50, "<=", 0.98**0.5 - 1, 0.5 ** (1 / 7) - 1,
+         (0.98**0.5 - 1) / (0.5 ** (1 / 7) - 1), "insufficient progress"),
+        # <=, may rise: 80 -> 84 (2.47 %/yr) against a cap of 100 in 7 (3.24 %/yr)
+        ([80, 82, 84], 100, "<=", (84 / 80) ** 0.5 - 1, 1.25 ** (1 / 7) - 1, None, "on track"),
+        ([80, 88, 96], 100, "<=", (96 / 80) ** 0.5 - 1, 1.25 ** (1 / 7) - 1, None,
+         "moving away"),
+    ],
+)  # fmt: skip
+def test_progress_category_for_every_sign_of_the_required_growth(
+    values, target, comparison, observed, required, ratio, category
+):
+    series = pd.Series(values, index=[2018, 2019, 2020], dtype=float)
+    got = measure_progress(series, target=target, comparison=comparison, target_year=2025)
+    assert_allclose([got.observed_growth, got.required_growth], [observed, required], rtol=1e-12)
+    if ratio is None:
+        assert math.isnan(got.ratio)
+    else:
+        assert_allclose(got.ratio, ratio, rtol=1e-12)
+    assert got.category == category
+
+
+def test_review_item_4_falling_series_is_not_on_track():
+    series = pd.Series([100.0, 90, 80, 70, 60, 50], index=range(2015, 2021))
+    res = assess_series(series, target=50, comparison=">=", target_year=2022, unit="count")
+    # observed (50/100)^(1/5) - 1 = -12.9 %/yr, allowed (50/100)^(1/7) - 1 = -9.4 %/yr
+    assert res.progress.observed_growth < res.progress.required_growth < 0
+    assert res.progress.category == "moving away"
+
+
+# Review item 6: a bound in the unfavourable direction is not a point for progress or a path
+@pytest.mark.parametrize(
+    ("qualifier", "comparison", "target", "assessed"),
+    [
+        ("lower_bound", "<=", 10, False),  # rank 11 or lower, top-10 target: unknown how far
+        ("upper_bound", "<=", 10, True),  # rank 11 or better: the true rank is no worse
+        ("upper_bound", ">=", 30, False),  # at most 25 for an "at least 30" target
+        ("lower_bound", ">=", 30, True),
+    ],
+)
+def test_unfavourable_bound_gives_no_progress_or_path(qualifier, comparison, target, assessed):
+    unit = "rank" if target == 10 else "count"
+    values = [18.0, 15, 11] if unit == "rank" else [15.0, 20, 25]
+    series = pd.Series(values, index=[2018, 2019, 2020])
+    qualifiers = pd.Series(["reported", "reported", qualifier], index=series.index)
+    res = assess_series(series, target=target, comparison=comparison, target_year=2025,
+                        unit=unit, qualifiers=qualifiers)  # fmt: skip
+    assert (res.progress is not None) == assessed
+    assert (res.progress_reason is None) == assessed
+    assert bool(res.required_path) == assessed
+    if not assessed:
+        assert res.progress_reason == "bound_only"
+        assert res.row()["progress_category"] is None
+        assert res.to_dict()["progress_reason"] == "bound_only"
+
+
+def test_shipped_rank_bound_is_not_assessed(observations, targets):
+    res = assess(observations, targets, "public_service_rank")
+    assert res.history["qualifier"].iloc[-1] == "lower_bound"
+    assert res.progress is None and res.progress_reason == "bound_only"
+    assert res.required_path == {}
 
 
 def test_a_growing_cap_met_today_is_judged_on_the_target_year():
@@ -470,3 +555,46 @@ def test_reconciliation_accelerated_and_agreement():
     assert_allclose(got["required_growth"], (200 / 145) ** (1 / 3) - 1)  # 11.3 % still needed
     assert reconcile(progress, 0.3, s, target=200, currently_meets=False, median=180.0) is None
     assert reconcile(None, 0.7, s, target=200, currently_meets=False, median=1.0) is None
+
+
+@pytest.mark.parametrize(
+    ("values", "unit", "target", "year"),
+    [
+        ([10.0, 12, 13, 15, 16], "count", 40, 2035),  # review item 3: straight line ~44 in 2035
+        ([1520.0, 1650, 1710, 1850, 1930], "yuan", 2000, 2022),
+    ],
+)
+def test_linear_is_the_ols_line_with_t_intervals_on_the_original_scale(values, unit, target, year):
+    # review item 3: far from the bound 0, model="linear" is statsmodels' OLS prediction
+    # (t with n - 2 df), median a straight line, and P(met) its t tail, censoring aside
+    series = pd.Series(values, index=range(2016, 2021))
+    res = assess_series(series, target=target, comparison=">=", target_year=year, unit=unit,
+                        model="linear", levels=(0.9,))  # fmt: skip
+    x = sm.add_constant(np.arange(-4.0, 1.0))
+    ols = sm.OLS(np.asarray(values), x).fit()
+    frame = ols.get_prediction(np.array([[1.0, year - 2020.0]])).summary_frame(alpha=0.1)
+    _, median, lower, upper = res.interval(0.9)
+    assert_allclose(
+        [median, lower, upper],
+        frame[["mean", "obs_ci_lower", "obs_ci_upper"]].to_numpy()[0],
+        rtol=1e-9,
+    )
+    scale = (frame["obs_ci_upper"].iloc[0] - frame["mean"].iloc[0]) / stats.t.ppf(0.95, 3)
+    edge = target - 0.5 if unit == "count" else target
+    expected = stats.t.sf((edge - frame["mean"].iloc[0]) / scale, 3)
+    assert_allclose(res.probability, expected, rtol=1e-8)
+
+
+def test_rate_per_1000_forecasts_stay_non_negative():
+    # review item 9: a mortality rate falling fast; its unit alone gives the support [0, inf)
+    targets = brandstats.validate_targets(pd.DataFrame([{
+        "indicator": "u5mr", "unit": "deaths per 1,000 live births", "comparison": "<=",
+        "target": "20", "target_year": "2030", "region": "A"}]))  # fmt: skip
+    obs = brandstats.validate_observations(pd.DataFrame({
+        "indicator": "u5mr", "region": "A", "year": [str(y) for y in range(2014, 2021)],
+        "value": ["120", "100", "85", "66", "50", "42", "30"],
+        "unit": "deaths per 1,000 live births"}), targets)  # fmt: skip
+    res = assess(obs, targets, "u5mr", model="linear")
+    assert res.support == (0.0, math.inf)
+    assert (res.forecast.filter(like="lower_") >= 0).all().all()
+    assert res.forecast.filter(like="lower_").min().min() == 0  # the straight line reaches 0

@@ -23,6 +23,7 @@ from brandstats.models import (
     Truncated,
     fit_model,
     from_unbounded,
+    resolution,
     to_unbounded,
 )
 
@@ -137,21 +138,58 @@ def test_holt_is_seeded_and_quiet_on_a_flat_series():
     assert "converged" in fit_model(series, "holt").params
 
 
+# Changed (review item 5): a zero residual spread used to be floored at 1e-9 of the values,
+# giving a zero-width interval and P(met) of exactly 0 or 1; it is now floored at the rounding
+# error of whole-number figures, 1 / sqrt(12) (Sheppard), checked here by hand.
+ROUNDING_SD = 1 / np.sqrt(12)
+# x = year - 2015 = -5..0: mean -2.5, Sxx = 17.5; one year ahead (x = 1), n = 6
+OLS_LEVERAGE = 1 + 1 / 6 + 3.5**2 / 17.5
+
+
 @pytest.mark.parametrize(
-    ("model", "values", "expected"),
+    ("model", "values", "expected", "half_width"),
     [
-        ("drift", np.arange(6) * 2.0 + 1, 13.0),
-        ("linear", np.arange(6) * 2.0 + 1, 13.0),
-        ("loglinear", 2.0 ** np.arange(6), 64.0),
+        # drift: sigma * sqrt(h + h^2 / span), h = 1, span = 5; normal
+        ("drift", np.arange(6) * 2.0 + 1, 13.0, stats.norm.ppf(0.95) * ROUNDING_SD * 1.2**0.5),
+        # linear: t with 4 df, scale sigma * sqrt(1 + 1/n + (x - mean)^2 / Sxx)
+        ("linear", np.arange(6) * 2.0 + 1, 13.0,
+         stats.t.ppf(0.95, 4) * ROUNDING_SD * OLS_LEVERAGE**0.5),
     ],
-)
-def test_exact_trend_gives_small_positive_spread(model, values, expected):
-    # A zero residual spread is floored (1e-9 relative) so the distribution stays valid.
+)  # fmt: skip
+def test_exact_trend_gets_the_rounding_spread(model, values, expected, half_width):
     predictive = fit_model(annual(values), model).predictive(2016)
     lower, median, upper = predictive.ppf([0.05, 0.5, 0.95])
     assert_allclose(median, expected, rtol=1e-8)
-    assert lower < median < upper
-    assert_allclose([lower, upper], expected, rtol=1e-6)
+    assert_allclose([lower, upper], [expected - half_width, expected + half_width], rtol=1e-8)
+
+
+def test_exact_growth_gets_the_rounding_spread_on_the_log_scale():
+    # 1, 2, ..., 32: on the log scale the rounding sd is (1 / sqrt(12)) / 32 at the last value
+    predictive = fit_model(annual(2.0 ** np.arange(6)), "loglinear").predictive(2016)
+    half = stats.t.ppf(0.95, 4) * ROUNDING_SD / 32 * OLS_LEVERAGE**0.5
+    assert_allclose(predictive.ppf([0.05, 0.95]), 64 * np.exp([-half, half]), rtol=1e-8)
+
+
+def test_flat_series_has_no_certain_probability():
+    # review item 5: 50 x5 and a target of 51 (edge 50.5 for counts): P(X > 50.5), by hand
+    flat = annual([50.0] * 5)
+    for model in ("drift", "linear"):
+        predictive = fit_model(flat, model).predictive(2016)
+        p = float(predictive.sf(50.5))
+        if model == "linear":  # x = -4..0, Sxx = 10, h = 2: leverage 1 + 1/5 + 16/10
+            expected = stats.t.sf(0.5 / (ROUNDING_SD * 2.8**0.5), 3)
+        else:  # h = 2, span 4: sqrt(2 + 4/4)
+            expected = stats.norm.sf(0.5 / (ROUNDING_SD * 3**0.5))
+        assert_allclose(p, expected, rtol=1e-8)
+        assert 0.1 < p < 0.4
+
+
+@pytest.mark.parametrize(
+    ("values", "step"),
+    [([50, 50, 51], 1.0), ([0.856, 86.4, 87.5], 0.001), ([4.256e7, 3e8], 1.0), ([1 / 3], 0.0)],
+)
+def test_resolution(values, step):
+    assert resolution(values) == step
 
 
 @pytest.mark.parametrize(

@@ -69,6 +69,28 @@ def test_continuous_unit_spellings():
     assert parse_unit("%").canonical == "percent"
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["deaths per 1,000 live births", "per 100,000 population", "‰", "‱", "per 10000",
+     "new infections per 1,000 uninfected population", "Deaths per 100 000", "每万人"],
+)  # fmt: skip
+def test_rates_per_n_are_continuous_and_non_negative(text):
+    # review item 9: rates per 1,000/10,000/100,000 (a count over a population) default to
+    # lower 0; other continuous units (index values, growth rates) stay unbounded
+    assert parse_unit(text) == ("continuous", 1.0, 0.0)
+    assert parse_unit("index").lower is None and parse_unit("growth rate") is None
+
+
+def test_validate_targets_gives_rates_a_floor_of_zero_unless_declared():
+    rate = _targets(unit="deaths per 1,000 live births", comparison="<=", target="25")
+    table = validate_targets(pd.concat([rate, _targets(indicator="y", unit="‰", lower="-10",
+                                                       target="-2")]))  # fmt: skip
+    assert list(table["lower"]) == [0.0, -10.0] and table["upper"].isna().all()
+    assert support("continuous", table["lower"].iloc[0]) == (0.0, math.inf)
+    with pytest.raises(DataError, match=r"no continuous value is < 0"):
+        validate_targets(_targets(unit="per 100,000", comparison="<", target="0"))
+
+
 def _targets(**columns) -> pd.DataFrame:
     base = {"indicator": "x", "unit": "%", "comparison": ">=", "target": "50",
             "target_year": "2025"}  # fmt: skip

@@ -153,11 +153,19 @@ class Progress:
     required_growth : float
         Compound annual growth needed from base to reach the target in the target year.
     ratio : float
-        R = observed / required; NaN when the base already met the target.
+        R = observed / required when the target needs progress from the base (required growth
+        in the favourable direction: up for ``>``/``>=``, down for ``<``/``<=``); NaN when the
+        base already meets the target (see ``category``).
     category : str
-        ``on track`` (R >= 0.95), ``moderate progress`` (0.6 <= R < 0.95),
-        ``insufficient progress`` (0 <= R < 0.6), ``moving away`` (R < 0); ``on track`` when
-        the last value already meets the target.
+        When progress is needed: ``on track`` (R >= 0.95), ``moderate progress``
+        (0.6 <= R < 0.95), ``insufficient progress`` (0 <= R < 0.6), ``moving away`` (R < 0);
+        ``on track`` when the last value already meets the target.
+        When the base already meets the target, the required growth is an allowance (a
+        ``>= 50`` target from 60 may fall by at most (50/60)^(1/years) - 1 a year; a ``<= 100``
+        cap from 80 may rise by at most (100/80)^(1/years) - 1): ``on track`` while the
+        observed growth stays within it (falls no faster, rises no faster) and the last value
+        meets the target, otherwise ``moving away``: at the observed pace the indicator
+        leaves the target before the target year.
     still_required_growth : float
         Annual growth still needed from the last value to reach the target (NaN when the
         target year is not after the last year).
@@ -243,13 +251,21 @@ def measure_progress(
     observed = _rate(base_value, last_value, last_year - base_year, kind)
     required = _rate(base_value, target, target_year - base_year, kind)
     still = _rate(last_value, target, target_year - last_year, kind)
-    if meets(last_value, target, comparison):
-        ratio, category = (observed / required if required else math.nan), "on track"
-    elif required == 0 or math.isnan(required) or meets(base_value, target, comparison):
-        ratio, category = math.nan, "moving away"  # met at the base, missed since
-    else:
+    favourable = 1.0 if comparison in (">", ">=") else -1.0
+    if math.isnan(required):
+        ratio, category = (
+            math.nan,
+            "on track" if meets(last_value, target, comparison) else ("moving away"),
+        )
+    elif required * favourable > 0:  # progress is needed: the Eurostat ratio
         ratio = observed / required
-        category = _category(ratio)
+        category = "on track" if meets(last_value, target, comparison) else _category(ratio)
+    else:  # an allowance: the base beats the target, a move the other way is allowed
+        ratio = math.nan
+        within = observed * favourable >= required * favourable
+        category = (
+            "on track" if within and meets(last_value, target, comparison) else ("moving away")
+        )
     return Progress(
         base_year, base_value, last_year, last_value, observed, required, ratio, category,
         still, kind,
@@ -287,7 +303,11 @@ class Assessment:
     cannot tell; "already met" is only for cumulative indicators), ``required_path`` (year ->
     value reaching the target at a constant pace, :func:`required_path`) and
     ``reconciliation`` (None, or why the official-style category and P(met) disagree: a
-    ``reason`` code and its numbers, see :func:`reconcile`).
+    ``reason`` code and its numbers, see :func:`reconcile`) and ``progress_reason`` (None, or
+    why there is no progress measure although there are observations: ``"bound_only"`` when
+    the base or latest observation is only a bound in the unfavourable direction, e.g. "rank
+    11 or lower" for a top-10 target or "at most 40" for a ``>= 50`` one; the required path is
+    then empty too when that bound is the latest observation).
     """
 
     indicator: str
@@ -323,6 +343,7 @@ class Assessment:
     required_path: Mapping[int, float] = field(default_factory=dict)
     reconciliation: Mapping[str, Any] | None = None
     pooling: Mapping[str, Any] | None = None  # see brandstats.pooling; None: not pooled
+    progress_reason: str | None = None
 
     def interval(self, level: float | None = None) -> tuple[float, float, float, float]:
         """(point, median, lower, upper) of the target-year forecast at ``level``.
@@ -362,6 +383,7 @@ class Assessment:
             "verdict": self.verdict,
             "progress_ratio": progress.ratio if progress else math.nan,
             "progress_category": progress.category if progress else None,
+            "progress_reason": self.progress_reason,
             "observed_growth": progress.observed_growth if progress else math.nan,
             "required_growth": progress.required_growth if progress else math.nan,
             "still_required_growth": progress.still_required_growth if progress else math.nan,
@@ -516,6 +538,10 @@ def assess_series(
         actual_qualifier = str(qualifiers.loc[target_year])
         met = _meets_observed(actual, actual_qualifier, target, comparison)
 
+    # a bound in the unfavourable direction ("rank 11 or lower" for a top-10 target) is no
+    # point to measure progress or a path from: the true value may be any worse one
+    unfavourable = "upper_bound" if comparison in (">", ">=") else "lower_bound"
+    progress_reason = None
     try:
         progress = measure_progress(
             seen, target=target, comparison=comparison, target_year=target_year,
@@ -524,6 +550,14 @@ def assess_series(
     except InsufficientDataError as exc:
         progress = None
         notes.append(f"no progress measure: {exc}")
+    if progress is not None and unfavourable in (
+        seen_q.loc[progress.base_year],
+        seen_q.loc[progress.last_year],
+    ):
+        progress, progress_reason = None, "bound_only"
+    path = required_path(last_year, last_value, target=target, target_year=target_year, unit=unit)
+    if seen_q.iloc[-1] == unfavourable:
+        path = {}
 
     cumulative = accumulation == "cumulative"
     outlook = _Outlook()
@@ -583,9 +617,8 @@ def assess_series(
         accumulation=accumulation,
         support=bounds,
         currently_meets=currently,
-        required_path=required_path(
-            last_year, last_value, target=target, target_year=target_year, unit=unit
-        ),
+        required_path=path,
+        progress_reason=progress_reason,
         reconciliation=reconcile(
             progress,
             probability,
@@ -593,6 +626,7 @@ def assess_series(
             target=target,
             currently_meets=currently,
             median=outlook.median,
+            comparison=comparison,
         ),
         pooling=outlook.pooling,
     )
@@ -855,11 +889,15 @@ def reconcile(
     target: float,
     currently_meets: bool | None,
     median: float | None,
+    comparison: str | None = None,
 ) -> dict[str, Any] | None:
     """Why the official-style category and P(met) point different ways, as a code and numbers.
 
     They disagree when the category is ``on track`` and P(met) < 0.5, or the category is
     another one and P(met) >= 0.5. Otherwise (or without both) the result is None.
+    ``comparison`` (the target's) tells a still-required growth that is an allowance (a
+    target the latest value beats by a margin) from one that is progress to be made; without
+    it, every still-required growth is read as progress to be made.
 
     Returns
     -------
@@ -902,7 +940,10 @@ def reconcile(
             float(series.loc[since]), progress.last_value, progress.last_year - since,
             progress.kind,
         )  # fmt: skip
-        enough = recent / still >= 0.95
+        if comparison is None or still * (1 if comparison in (">", ">=") else -1) > 0:
+            enough = recent / still >= 0.95
+        else:  # an allowance (see Progress.category): enough while within it
+            enough = (recent - still) * (1 if comparison in (">", ">=") else -1) >= 0
         if enough != on_track:
             return {
                 "reason": "accelerated" if enough else "slowed",

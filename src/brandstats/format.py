@@ -106,6 +106,7 @@ _WORDS: dict[str, dict[str, str]] = {
     "insufficient progress": {"zh": "进展不足"},
     "moving away": {"zh": "偏离目标"},
     "not assessed": {"zh": "未评估"},
+    "bound_only": {"en": "not assessed (bound only)", "zh": "未评估（仅有界值）"},
     # groups
     "product": {"en": "Product brands", "zh": "产品品牌"},
     "service": {"en": "Service brands", "zh": "服务品牌"},
@@ -353,9 +354,12 @@ def verdict(value: str | None, language: str = "en") -> str:
     return DASH if is_missing(value) else word(str(value), language)
 
 
-def category(value: str | None, language: str = "en") -> str:
-    """An official-style progress category in ``language``; ``not assessed`` when missing."""
-    return word("not assessed" if is_missing(value) else str(value), language)
+def category(value: str | None, language: str = "en", *, reason: str | None = None) -> str:
+    """An official-style progress category in ``language``; ``not assessed`` when missing,
+    or the words for ``reason`` (the engine's ``progress_reason`` code, e.g. ``bound_only``)."""
+    if is_missing(value):
+        return word("not assessed" if is_missing(reason) else str(reason), language)
+    return word(str(value), language)
 
 
 def outcome(met: bool | None, language: str = "en") -> str:

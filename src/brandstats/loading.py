@@ -35,6 +35,7 @@ from .config import ACCUMULATIONS, COMPARISONS, DATA_DIR, GROUPS, YEAR_RANGE, YE
 from .errors import BrandstatsError, DataError, Problem
 from .units import (
     CANONICAL_UNITS,
+    UnitInfo,
     can_meet,
     known_unit_spellings,
     parse_number,
@@ -848,10 +849,13 @@ def load_targets(
 
 
 def _parse_bounds(
-    rec: dict, unit_text: str, canonical: str, where: tuple[str, int]
+    rec: dict, unit_text: str, unit: UnitInfo, where: tuple[str, int]
 ) -> tuple[dict[str, float | None], tuple[float, float] | None, list[Problem]]:
     """The declared bounds of a target row (lower/upper cells, None when blank) and its
-    support (None when a bound is bad), with the problems found."""
+    support (None when a bound is bad), with the problems found. A blank lower bound of a
+    unit with a default one (a rate per 1,000: 0, see :class:`~brandstats.units.UnitInfo`)
+    is that default."""
+    canonical = unit.canonical
     given: dict[str, float | None] = {}
     problems: list[Problem] = []
     for col in ("lower", "upper"):
@@ -863,6 +867,9 @@ def _parse_bounds(
             given[col] = value
     if problems:
         return given, None, problems
+    default, upper = unit.lower, given["upper"]
+    if given["lower"] is None and default is not None and (upper is None or upper > default):
+        given["lower"] = default
     try:
         return given, support(canonical, given["lower"], given["upper"]), []
     except BrandstatsError as exc:
@@ -936,7 +943,7 @@ def validate_targets(table: pd.DataFrame, *, file: str = "<DataFrame>") -> pd.Da
         if accumulation not in ACCUMULATIONS:
             expected = "one of " + ", ".join(ACCUMULATIONS) + " (blank for level)"
             problems.append(Problem(file, row, "accumulation", accumulation, expected))
-        declared, bounds, found = _parse_bounds(rec, unit_text, unit.canonical, (file, row))
+        declared, bounds, found = _parse_bounds(rec, unit_text, unit, (file, row))
         problems += found
         possible = bounds is None or target is None or comparison not in COMPARISONS
         if not (possible or can_meet(target, comparison, unit.canonical, bounds)):

@@ -64,6 +64,7 @@ __all__ = [
     "check_series",
     "fit_model",
     "from_unbounded",
+    "resolution",
     "to_unbounded",
 ]
 
@@ -74,8 +75,12 @@ HOLT_REPETITIONS = 2000
 
 # A zero residual spread (e.g. an exactly straight series) would give a degenerate
 # distribution that scipy cannot represent; spreads are floored at this fraction of the
-# series' largest absolute value (or at this absolute value on the log scale).
+# series' largest absolute value (or at this absolute value on the log scale), and at the
+# rounding error of the published figures (see _spread_floor).
 _RELATIVE_SPREAD_FLOOR = 1e-9
+
+#: Published figures are rounded to at most this many decimals (see :func:`resolution`).
+MAX_DECIMALS = 6
 
 
 def _as_array(x: ArrayLike) -> np.ndarray:
@@ -585,6 +590,13 @@ def fit_model(series: pd.Series, model: str, *, seed: int = 0) -> ModelFit:
     error of a new observation, so its central intervals are statsmodels' ``obs_ci``. The
     ``loglinear`` point forecast is the median exp(loc): a log-t has no finite mean.
 
+    Spreads are floored at the rounding error of the figures (:func:`resolution` w,
+    sigma >= w / sqrt(12), Sheppard's correction; w / (sqrt(12) y_T) on the log scale), so a
+    flat or exactly straight series does not give a zero-width interval and a P(met) of
+    exactly 0 or 1; otherwise ``linear`` is exactly statsmodels' OLS prediction interval.
+    ``linear`` is fitted on the values as given: callers that keep forecasts inside a support
+    (:func:`brandstats.attainment.project_bounded`) may fit it on the logit or log scale.
+
     ``holt``: ``ETSModel(error="add", trend="add", damped_trend=True)`` fitted to the series
     divided by its largest absolute value (for numerical stability); the predictive is
     :data:`HOLT_REPETITIONS` simulated paths, seeded by ``seed``. Convergence warnings, expected
@@ -643,8 +655,31 @@ def check_levels(levels: Sequence[float]) -> tuple[float, ...]:
     return checked
 
 
+def resolution(values: ArrayLike) -> float:
+    """The rounding step of published figures: 10 ** -d for the fewest decimals d (0 to
+    :data:`MAX_DECIMALS`) that write every value exactly; 0 when none does (values that were
+    computed, not published, such as logits).
+
+    >>> resolution([50, 50, 51]), resolution([0.856, 86.4]), resolution([1 / 3])
+    (1.0, 0.001, 0.0)
+    """
+    values = _as_array(values)
+    for decimals in range(MAX_DECIMALS + 1):
+        scaled = values * 10.0**decimals
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, np.abs(scaled))):
+            return 10.0**-decimals
+    return 0.0
+
+
 def _spread_floor(values: np.ndarray) -> float:
-    return _RELATIVE_SPREAD_FLOOR * (float(np.max(np.abs(values))) or 1.0)
+    """The smallest residual spread claimed: the rounding error of the figures.
+
+    A figure rounded to a step w carries a rounding error of variance w^2 / 12 (Sheppard's
+    correction), so no fit is more precise than w / sqrt(12): a series flat at 50 (w = 1) gets
+    sigma >= 0.29 instead of 0, and P(met) for a target of 51 is not exactly 0.
+    """
+    relative = _RELATIVE_SPREAD_FLOOR * (float(np.max(np.abs(values))) or 1.0)
+    return max(relative, resolution(values) / np.sqrt(12.0))
 
 
 def _fit_drift(years: np.ndarray, values: np.ndarray) -> tuple[dict, Callable]:
@@ -653,7 +688,7 @@ def _fit_drift(years: np.ndarray, values: np.ndarray) -> tuple[dict, Callable]:
     gaps = np.diff(years).astype(float)
     residuals = np.diff(values) - drift * gaps
     sigma = np.sqrt(np.sum(residuals**2 / gaps) / (gaps.size - 1))
-    scale = max(sigma, _spread_floor(values))
+    scale = max(sigma, _spread_floor(values))  # sigma, or the figures' rounding error
     last = values[-1]
 
     def forecast(h: int) -> Predictive:
@@ -662,18 +697,21 @@ def _fit_drift(years: np.ndarray, values: np.ndarray) -> tuple[dict, Callable]:
     return {"drift": float(drift), "sigma": float(sigma)}, forecast
 
 
-def _fit_ols(years: np.ndarray, values: np.ndarray, *, log: bool) -> tuple[dict, Callable]:
-    """OLS of values on (year - last year); Student t predictive with the obs_ci scale."""
+def _fit_ols(
+    years: np.ndarray, values: np.ndarray, *, log: bool, floor: float
+) -> tuple[dict, Callable]:
+    """OLS of values on (year - last year); Student t predictive with the obs_ci scale, the
+    residual sigma floored at ``floor``."""
     x = sm.add_constant((years - years[-1]).astype(float))
     result = sm.OLS(values, x).fit()
-    cov = result.cov_params()
+    inverse = result.normalized_cov_params  # (X'X)^-1
     df = float(result.df_resid)
-    floor = _RELATIVE_SPREAD_FLOOR if log else _spread_floor(values)
+    sigma2 = max(float(result.scale), floor**2)
 
     def forecast(h: int) -> Predictive:
         row = np.array([1.0, float(h)])
-        scale = np.sqrt(result.scale + row @ cov @ row)
-        return Parametric(stats.t, float(row @ result.params), max(scale, floor), (df,), log)
+        scale = np.sqrt(sigma2 * (1.0 + row @ inverse @ row))
+        return Parametric(stats.t, float(row @ result.params), scale, (df,), log)
 
     intercept, slope = (float(p) for p in result.params)
     params = {"intercept": intercept, "slope": slope, "sigma": float(np.sqrt(result.scale))}
@@ -681,13 +719,15 @@ def _fit_ols(years: np.ndarray, values: np.ndarray, *, log: bool) -> tuple[dict,
 
 
 def _fit_linear(years: np.ndarray, values: np.ndarray) -> tuple[dict, Callable]:
-    return _fit_ols(years, values, log=False)
+    return _fit_ols(years, values, log=False, floor=_spread_floor(values))
 
 
 def _fit_loglinear(years: np.ndarray, values: np.ndarray) -> tuple[dict, Callable]:
     if np.any(values <= 0):
         raise InsufficientDataError("loglinear needs positive values")
-    params, forecast = _fit_ols(years, np.log(values), log=True)
+    # the rounding error on the log scale: d log y = dy / y, at the latest value
+    floor = max(_RELATIVE_SPREAD_FLOOR, _spread_floor(values) / float(values[-1]))
+    params, forecast = _fit_ols(years, np.log(values), log=True, floor=floor)
     return params | {"growth": float(np.expm1(params["slope"]))}, forecast
 
 

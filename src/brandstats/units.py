@@ -122,10 +122,13 @@ def can_meet(target: float, comparison: str, unit: str, bounds: tuple[float, flo
 
 
 class UnitInfo(NamedTuple):
-    """A recognised unit: its canonical unit and the factor that converts to it."""
+    """A recognised unit: its canonical unit, the factor that converts to it and, for a
+    ``continuous`` unit that cannot be negative (a rate per 1,000 people), its default lower
+    bound (None: none beyond the canonical unit's support)."""
 
     canonical: str
     factor: float
+    lower: float | None = None
 
 
 _ALIASES: dict[str, UnitInfo] = {}
@@ -156,11 +159,17 @@ _add(
     "bases", "base", "items",
 )  # fmt: skip
 _add("rank", 1.0, "rank", "ranking", "position", "位", "名", "第")
-_add(
-    "continuous", 1.0, "continuous", "value", "index", "指数", "rate", "ratio", "intensity",
-    "‰", "per 1,000", "per 1000", "per thousand", "‱", "per 10,000", "per 10000",
-    "per 100,000", "per 100000", "每千人", "每万人", "每十万人",
-)  # fmt: skip
+_add("continuous", 1.0, "continuous", "value", "index", "指数", "rate", "ratio", "intensity")
+for _name in ("‰", "per 1,000", "per 1000", "per thousand", "‱", "per 10,000", "per 10000",
+              "per 100,000", "per 100000", "每千人", "每万人", "每十万人"):  # fmt: skip
+    _ALIASES[normalize_unit_text(_name)] = UnitInfo("continuous", 1.0, 0.0)
+
+# A rate per N of something ("deaths per 1,000 live births", "per 100,000 population", "‰",
+# "每万人"): a count divided by a population, so it cannot be negative.
+_RATE = re.compile(
+    r"(?:^|\s)per\s+(?:\d[\d,]*|thousand|ten thousand|hundred thousand|million)(?:\s|$)"
+    r"|[‰‱]|每(?:千|万|十万|百万)"
+)
 
 
 def parse_unit(text: str) -> UnitInfo | None:
@@ -169,11 +178,17 @@ def parse_unit(text: str) -> UnitInfo | None:
     Examples
     --------
     >>> parse_unit("亿元")
-    UnitInfo(canonical='yuan', factor=100000000.0)
+    UnitInfo(canonical='yuan', factor=100000000.0, lower=None)
     >>> parse_unit("firms")
-    UnitInfo(canonical='count', factor=1.0)
+    UnitInfo(canonical='count', factor=1.0, lower=None)
+    >>> parse_unit("deaths per 1,000 live births")
+    UnitInfo(canonical='continuous', factor=1.0, lower=0.0)
     """
-    return _ALIASES.get(normalize_unit_text(text))
+    folded = normalize_unit_text(text)
+    found = _ALIASES.get(folded)
+    if found is None and _RATE.search(folded):
+        found = UnitInfo("continuous", 1.0, 0.0)
+    return found
 
 
 def known_unit_spellings(canonical: str) -> list[str]:
