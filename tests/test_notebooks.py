@@ -86,6 +86,22 @@ def test_bad_parameters_stop_in_the_first_cell(tmp_path, parameters, message):
     # the first cell after the parameters (1) and the injected parameters (2) stops the run
     assert info.value.exec_count == 3
     assert "check_parameters" in info.value.source
+    # ... before the heavy imports (matplotlib, plots), so a misspelt parameter fails in seconds
+    assert "matplotlib" not in info.value.source and "plots" not in info.value.source
+
+
+def test_parameters_are_checked_before_the_heavy_imports():
+    checks = {
+        TARGET: "bs.check_parameters(globals())",
+        NOTEBOOKS / "scorecard.ipynb": "bs.check_scorecard_parameters(globals())",
+    }
+    for path, check in checks.items():
+        nb = nbformat.read(path, as_version=4)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert "parameters" in code[0].metadata.get("tags", [])
+        first = code[1].source
+        assert check in first and "import brandstats as bs" in first, path.name
+        assert "matplotlib" not in first and "plots" not in first, path.name
 
 
 @pytest.mark.slow

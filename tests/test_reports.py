@@ -1,5 +1,5 @@
-"""The reports as a reader gets them: the notebooks run under papermill on the shipped data,
-exported with export_html, in English and Chinese, then read back as text.
+"""The reports as a reader gets them: one ``brandstats run`` batch (papermill, export_html) per
+language on the shipped data, then read back as text.
 
 Each page must have its title, a summary first, charts with alt text, and none of the
 defects of a debugging dump: no ``NaN``/``None``, no raw long floats, no pandas index, no
@@ -11,21 +11,19 @@ from __future__ import annotations
 import json
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 
-import nbformat
-import papermill as pm
 import pytest
 
-from brandstats.htmlreport import export_html
+from brandstats.batch import plan_jobs, run_report
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = ROOT / "notebooks"
-
-# one real series with a vintage, one illustrative (no assessment at all: tests/test_results.py)
+# a real series with a vintage and without (its target year observed), an illustrative one
+# (a reconciliation), a rank bound, a target with no observation up to its year
 RUNS = {
     "high_tech_2019": {"indicator": "high_tech_enterprises", "as_of": 2019},
+    "high_tech": {"indicator": "high_tech_enterprises"},
     "brand_value": {"indicator": "product_brand_value"},
+    "rank": {"indicator": "public_service_rank"},
+    "bases": {"indicator": "quality_product_bases"},
 }
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -71,17 +69,9 @@ class Page(HTMLParser):
                 store[-1] += data
 
 
-def _execute(notebook: str, out: Path, parameters: dict) -> nbformat.NotebookNode:
-    pm.execute_notebook(
-        str(NOTEBOOKS / notebook), str(out), parameters=parameters, kernel_name="python3",
-        progress_bar=False, cwd=str(NOTEBOOKS),
-    )  # fmt: skip
-    return nbformat.read(out, as_version=4)
-
-
 @pytest.fixture(scope="module", params=["en", "zh"])
-def reports(request, tmp_path_factory):
-    """Every run's page and the scorecard's, in one language (name -> Page)."""
+def reports(request, tmp_path_factory, observations, targets):
+    """Every run's page and the scorecard's, in one language (name -> Page), from one batch."""
     language = request.param
     folder = tmp_path_factory.mktemp(f"reports_{language}")
     # a stale result of an earlier run in the same folder must not reach the scorecard
@@ -89,16 +79,15 @@ def reports(request, tmp_path_factory):
         json.dumps({"indicator": "unicorn_firms", "run_name": "stale", "region": "Jinan"}),
         encoding="utf-8",
     )
+    runs = [{"name": n, "parameters": p, "where": "test"} for n, p in RUNS.items()]
+    jobs = plan_jobs(observations, targets, runs=runs, shared={"language": language})
+    outcome = run_report(jobs, folder, language=language, workers=2, progress=False)
+    assert outcome["report"].ok and outcome["scorecard"].ok
     pages = {}
-    for name, parameters in RUNS.items():
-        nb = _execute("project_target.ipynb", folder / f"{name}.ipynb", {
-            **parameters, "language": language, "output_dir": str(folder), "run_name": name,
-        })  # fmt: skip
-        pages[name] = Page(export_html(nb, title=f"{name} report"))
-    nb = _execute("scorecard.ipynb", folder / "scorecard.ipynb", {
-        "results_dir": str(folder), "language": language, "runs": list(RUNS),
-    })  # fmt: skip
-    pages["scorecard"] = Page(export_html(nb, title="scorecard"))
+    for job in jobs:
+        name = job.name.removeprefix(f"{job.parameters['indicator']}_Jinan_")
+        pages[name] = Page((folder / f"{job.name}.html").read_text(encoding="utf-8"))
+    pages["scorecard"] = Page((folder / "scorecard.html").read_text(encoding="utf-8"))
     return language, pages
 
 
@@ -108,10 +97,20 @@ RAW_FLOAT = re.compile(r"\d\.\d{5,}|\d(?:\.\d+)?e[+-]\d+", re.IGNORECASE)
 DEBRIS = re.compile(r"\b(?:NaN|nan|None|NaT|null|<NA>)\b|Traceback|findfont|Warning:")
 
 
+TITLES = {
+    "en": {"high_tech": "Valid high-tech enterprises, Jinan, high_tech",
+           "scorecard": "Scorecard"},
+    "zh": {"high_tech": "有效高新技术企业数量, 济南, high_tech", "scorecard": "计分卡"},
+}  # fmt: skip
+
+
 def test_every_page_has_its_title_and_no_debris(reports):
-    _, pages = reports
+    language, pages = reports
+    for name, expected in TITLES[language].items():
+        assert pages[name].title == expected
     for name, page in pages.items():
-        assert page.title == (f"{name} report" if name != "scorecard" else "scorecard")
+        if language == "zh":  # the title names the region in Chinese, as the heading does
+            assert "Jinan" not in page.title and "济南" in page.title + page.body, name
         assert not DEBRIS.findall(page.body), (name, DEBRIS.findall(page.body))
         assert not RAW_FLOAT.findall(page.body), (name, RAW_FLOAT.findall(page.body))
         assert "Unnamed" not in page.body and "dtype" not in page.body
@@ -166,7 +165,83 @@ def test_scorecard_shows_this_runs_results_with_links(reports):
     _, pages = reports
     card = pages["scorecard"]
     pages_linked = [link for link in card.links if not link.startswith("#")]  # not anchors
-    assert sorted(pages_linked) == sorted(f"{name}.html" for name in RUNS)
+    expected = [f"{p['indicator']}_Jinan_{name}.html" for name, p in RUNS.items()]
+    assert sorted(pages_linked) == sorted(expected)
     assert "unicorn" not in card.body.lower()  # the stale result is not shown
     kinds = {"real", "ILLUSTRATIVE", "真实数据", "示意数据"}
     assert any(kind in card.td for kind in kinds)
+
+
+def test_reconciliation_in_words_without_codes(reports):
+    language, pages = reports
+    body = pages["brand_value"].body
+    expected = {
+        "en": "The growth rates (13.3 %/yr observed, 13.3 %/yr required) suggest on track, but "
+        "the projection's median for the target year,",
+        "zh": "增长率（实际每年13.3%，所需每年13.3%）对应“进展顺利”，但目标年份的预测中位数",
+    }[language]
+    assert expected in body
+    for code in ("(forecast)", "（forecast）", "currently_meets", "reason: ", "kind: ",
+                 "compound", "reconciliation_reason", "p_unpooled"):  # fmt: skip
+        assert code not in body, code
+
+
+def test_crps_column_has_scores(reports):
+    language, pages = reports
+    td = pages["brand_value"].td
+    model = {"en": "linear trend", "zh": "线性趋势"}[language]
+    row = td[td.index(model) : td.index(model) + 4]
+    assert re.fullmatch(r"\d[\d,]*(\.\d+)?", row[3]), row  # a score, not a dash
+
+
+def test_used_means_assessed_and_drawn(reports):
+    language, pages = reports
+    yes, no = {"en": ("yes", "no"), "zh": ("是", "否")}[language]
+    td = pages["high_tech"].td  # target year 2022 observed: 2023 is neither used nor drawn
+    assert td[td.index("2022") + 3] == yes and td[td.index("2023") + 3] == no
+    td = pages["bases"].td  # no observation up to 2022: the 2024 figure is not used
+    assert td[td.index("2024") + 3] == no
+    data = {"en": "Data:real", "zh": "数据：真实数据"}[language]
+    assert data in re.sub(r"\s+", "", pages["bases"].body)
+
+
+def test_met_is_not_repeated_as_currently_meets(reports):
+    language, pages = reports
+    body = pages["high_tech"].body
+    summary = body[: body.index({"en": "Projection", "zh": "预测"}[language])]
+    assert {"en": "met", "zh": "已达成"}[language] in summary
+    assert {"en": "currently meets", "zh": "目前已达到目标"}[language] not in summary
+
+
+def test_rank_bound_labelled_as_a_rank(reports):
+    language, pages = reports
+    td = pages["rank"].td
+    i = td.index({"en": "rank 11 or lower", "zh": "第11位或更靠后"}[language])
+    assert (
+        td[i + 1]
+        == {"en": "rank bound (this or lower)", "zh": "名次界值（此名次或更靠后）"}[language]
+    )
+    assert {"en": "lower bound (at least)", "zh": "下限（至少）"}[language] not in td
+
+
+def test_backtest_reasons_in_words(reports):
+    language, pages = reports
+    body = pages["brand_value"].body
+    assert "common backtest case(s)" not in body and "only 0" not in body
+    assert {
+        "en": "only 1 backtest case in common with the other models (2 needed), so it gets no "
+        "weight",
+        "zh": "与其他模型共同的回测案例只有1个（需要2个），因此权重为0",
+    }[language] in body
+
+
+def test_chinese_pages_translate_models_terms_and_notes(reports):
+    language, pages = reports
+    if language != "zh":
+        pytest.skip("Chinese pages only")
+    body = pages["brand_value"].body
+    for english in ("drift", "loglinear", "holt", "auto", "CRPS", "ILLUSTRATIVE", "不可能（"):
+        assert english not in body, english
+    assert "漂移模型" in body and "连续分级概率评分" in body and "不太可能" in body
+    assert "示意数据：由 data/make_observations.py 生成" in body
+    assert "计分卡" in pages["scorecard"].body and "记分卡" not in pages["scorecard"].title

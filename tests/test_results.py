@@ -80,7 +80,8 @@ def test_a_target_without_data_up_to_its_year_is_explained(targets, observations
     zh = results.no_result_markdown(run, why, "zh")
     assert zh == (
         "# 山东省优质产品基地 — 济南\n\n- **目标**：2022年 ≥ 10个\n"
-        "- **判断**：**无数据**（2022年及以前没有观测值；最早的观测值来自2024年）"
+        "- **判断**：**无数据**（2022年及以前没有观测值；最早的观测值来自2024年）\n"
+        "- **数据**：真实数据"
     )
     record = results.no_result_record(run, why)
     assert set(SCORECARD_COLUMNS) <= set(record)
@@ -97,4 +98,4 @@ def test_backtest_scored_on_the_models_scale_says_so(targets, observations):
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", page)
     drift = cells[cells.index("drift") : cells.index("drift") + 4]
     assert re.fullmatch(r"0\.\d{1,5}", drift[3]), drift  # a logit-scale score, not a dash
-    assert "CRPS（模型的logit尺度，越低越好）" in results.backtest_html(result, "zh")
+    assert "连续分级概率评分（模型的对数几率尺度，越低越好）" in results.backtest_html(result, "zh")

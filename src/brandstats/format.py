@@ -14,8 +14,15 @@ Conventions
 - Probabilities in whole percents; ``<1 %`` and ``>99 %`` at the ends, so that nothing short
   of certainty reads as ``0 %`` or ``100 %``.
 - Verdicts on the IPCC AR5 likelihood scale (Mastrandrea et al. 2010) and, in Chinese, the
-  terms of the Chinese edition of the AR5 Summaries for Policymakers (几乎确定, 很可能, 可能,
-  或许可能, 不可能, 很不可能, 特别不可能; 极有可能 and 极不可能 for the 95 % / 5 % terms).
+  AR5 Chinese terms (Chinese edition of the AR5 Summaries for Policymakers): 几乎确定
+  (virtually certain), 极有可能 (extremely likely), 很可能 (very likely), 可能 (likely), 或许可能
+  (about as likely as not), 不太可能 (unlikely), 很不可能 (very unlikely), 极不可能 (extremely
+  unlikely), 几乎不可能 (exceptionally unlikely). "Unlikely" is 不太可能, not 不可能, so that it
+  is not read as "impossible".
+- Models by name in Chinese (漂移模型 for ``drift`` ...; :func:`model_name`), CRPS as
+  连续分级概率评分.
+- Annual rates with one decimal (``13.3 %/yr``), but never a nonzero rate shown as ``0``:
+  small rates keep one significant digit (``0.01 %/yr``).
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ __all__ = [
     "field",
     "growth",
     "is_missing",
+    "model_name",
     "note",
     "number",
     "outcome",
@@ -48,9 +56,11 @@ __all__ = [
     "qualifier",
     "quantity",
     "reconciliation",
+    "reconciliation_reason",
     "region",
     "scorecard_alt",
     "share",
+    "source",
     "target",
     "title",
     "unit_label",
@@ -89,10 +99,10 @@ _WORDS: dict[str, dict[str, str]] = {
     "very likely": {"zh": "很可能"},
     "likely": {"zh": "可能"},
     "about as likely as not": {"zh": "或许可能"},
-    "unlikely": {"zh": "不可能"},
+    "unlikely": {"zh": "不太可能"},
     "very unlikely": {"zh": "很不可能"},
     "extremely unlikely": {"zh": "极不可能"},
-    "exceptionally unlikely": {"zh": "特别不可能"},
+    "exceptionally unlikely": {"zh": "几乎不可能"},
     "met": {"zh": "已达成"},
     "not met": {"zh": "未达成"},
     "already met": {"zh": "已提前达成"},
@@ -124,7 +134,10 @@ _WORDS: dict[str, dict[str, str]] = {
     "estimate": {"en": "estimate", "zh": "估计值"},
     "lower_bound": {"en": "lower bound (at least)", "zh": "下限（至少）"},
     "upper_bound": {"en": "upper bound (at most)", "zh": "上限（至多）"},
+    "rank:lower_bound": {"en": "rank bound (this or lower)", "zh": "名次界值（此名次或更靠后）"},
+    "rank:upper_bound": {"en": "rank bound (this or better)", "zh": "名次界值（此名次或更靠前）"},
     "cumulative": {"zh": "累计值"},
+    "level": {"en": "level (a yearly value)", "zh": "水平值（年度数值）"},
     # report headings and labels
     "title": {"en": "Will the target be met?", "zh": "目标能否达成？"},
     "summary": {"en": "Summary", "zh": "摘要"},
@@ -150,13 +163,18 @@ _WORDS: dict[str, dict[str, str]] = {
     "no": {"en": "no", "zh": "否"},
     "model": {"en": "Model", "zh": "模型"},
     "status": {"en": "Status", "zh": "状态"},
-    "crps": {"en": "CRPS in {unit} (lower is better)", "zh": "CRPS（{unit}，越低越好）"},
+    "crps": {
+        "en": "CRPS in {unit} (lower is better)",
+        "zh": "连续分级概率评分（{unit}，越低越好）",
+    },
     "crps_scale": {
         "en": "CRPS on the models' {scale} scale (lower is better)",
-        "zh": "CRPS（模型的{scale}尺度，越低越好）",
+        "zh": "连续分级概率评分（模型的{scale}尺度，越低越好）",
     },
+    "scale:log": {"en": "log", "zh": "对数"},
+    "scale:logit": {"en": "logit", "zh": "对数几率"},
     "cases": {"en": "Cases", "zh": "回测次数"},
-    "weight": {"en": "Weight in auto", "zh": "auto 中的权重"},
+    "weight": {"en": "Weight in auto", "zh": "在自动组合中的权重"},
     "coverage": {"en": "{level} interval coverage", "zh": "{level}区间覆盖率"},
     "reason": {"en": "Reason", "zh": "原因"},
     "status:used": {"en": "used", "zh": "已使用"},
@@ -170,6 +188,7 @@ _WORDS: dict[str, dict[str, str]] = {
     "all data": {"en": "all data", "zh": "全部数据"},
     "report": {"en": "report", "zh": "报告"},
     "scorecard": {"en": "Scorecard: every target of the plan", "zh": "计分卡：行动计划的全部目标"},
+    "scorecard_title": {"en": "Scorecard", "zh": "计分卡"},
     "scorecard_intro": {
         "en": "One row per target; each links to its report. Results of the run that made "
         "this page only.",
@@ -190,8 +209,8 @@ _WORDS: dict[str, dict[str, str]] = {
         "distribution, in the scale its column names (lower is better); coverage is the share "
         "of past actuals inside the interval; auto weights the models by their skill.",
         "zh": "每个模型用截至过去某一年的数据重新拟合，再用之后几年的实际值打分（滚动起点回测）。"
-        "CRPS 衡量整个预测分布的误差，单位或尺度见列名（越低越好）；覆盖率为历史实际值落在区间内的"
-        "比例；auto 按各模型的表现加权。",
+        "连续分级概率评分衡量整个预测分布的误差，单位或尺度见列名（越低越好）；覆盖率为历史实际值"
+        "落在区间内的比例；自动组合按各模型的表现加权。",
     },
     "illustrative_banner": {
         "en": "ILLUSTRATIVE DATA: this result uses made-up figures; it is not a real assessment.",
@@ -308,7 +327,9 @@ _FIELDS = {
     "currently_meets": ("currently meets the target", "目前是否已达到目标"),
     "accumulation": ("level or cumulative", "水平值或累计值"),
     "required_path": ("required path", "达标所需路径"),
-    "reconciliation": ("reconciliation", "两者差异说明"),
+    "reconciliation": ("why the category and P(met) differ", "两者为何不同"),
+    "reconciliation_reason": ("reason the two differ", "两者差异原因"),
+    "p_unpooled": ("P(met) without pooling", "未合并估计的达成概率"),
     "pooling": ("pooling", "合并估计"),
 }
 
@@ -336,11 +357,17 @@ _MONTHS = (
 )
 
 
-def qualifier(value: str | None, language: str = "en") -> str:
-    """A figure's qualifier: ``lower bound (at least)``, ``as of August`` / ``截至8月`` ..."""
+def qualifier(value: str | None, language: str = "en", *, unit: str = "") -> str:
+    """A figure's qualifier: ``lower bound (at least)``, ``as of August`` / ``截至8月`` ...
+
+    A bound on a rank (``unit="rank"``) reads ``rank bound (this or lower)``, as its value
+    reads ``rank 11 or lower``: a rank "at least 11" is 11th or worse.
+    """
     check_language(language)
     if is_missing(value):
         return DASH
+    if unit == "rank" and value in ("lower_bound", "upper_bound"):
+        return word(f"rank:{value}", language)
     month = str(value).removeprefix("as_of_")
     if month in _MONTHS:
         if language == "zh":
@@ -360,6 +387,44 @@ def category(value: str | None, language: str = "en", *, reason: str | None = No
     if is_missing(value):
         return word("not assessed" if is_missing(reason) else str(reason), language)
     return word(str(value), language)
+
+
+_MODELS = {
+    "auto": ("auto (weighted by backtest skill)", "自动组合（按回测表现加权）"),
+    "drift": ("drift", "漂移模型"),
+    "linear": ("linear trend", "线性趋势"),
+    "loglinear": ("log-linear trend", "对数线性趋势"),
+    "holt": ("Holt's linear trend", "霍尔特线性趋势"),
+}
+
+
+def model_name(model: str | None, language: str = "en") -> str:
+    """A projection model by name: ``drift`` -> ``drift`` / ``漂移模型``; unknown ids as given."""
+    check_language(language)
+    if is_missing(model) or not str(model):
+        return DASH
+    en, zh = _MODELS.get(str(model), (str(model), str(model)))
+    return zh if language == "zh" else en
+
+
+_RECONCILIATION_REASONS = {
+    "currently_meets": ("the latest value meets the target, the projection does not",
+                        "最新值已达标，但预测未达标"),
+    "slowed": ("growth has slowed recently", "近期增长放缓"),
+    "accelerated": ("growth has picked up recently", "近期增长加快"),
+    "tolerance": ("on track only through the 5 % tolerance", "仅因5%容差而评为进展顺利"),
+    "forecast": ("the projection crosses the target the other way",
+                 "预测与增长率指向目标的不同一侧"),
+}  # fmt: skip
+
+
+def reconciliation_reason(code: str | None, language: str = "en") -> str:
+    """The engine's reconciliation code (``slowed`` ...) as a short phrase; a dash when none."""
+    check_language(language)
+    if is_missing(code) or not str(code):
+        return DASH
+    en, zh = _RECONCILIATION_REASONS.get(str(code), ("the two measures differ", "两种评价不一致"))
+    return zh if language == "zh" else en
 
 
 def outcome(met: bool | None, language: str = "en") -> str:
@@ -529,10 +594,21 @@ def growth(
     if is_missing(rate):
         return DASH
     if kind == "compound":
-        text = number(round(float(rate) * 100, 1))  # type: ignore[arg-type]
+        text = _rate_number(float(rate) * 100)  # type: ignore[arg-type]
         return f"每年{text}%" if language == "zh" else f"{text} %/yr"
+    if unit in ("count", "rank") and 0 < abs(float(rate)) < 1:  # type: ignore[arg-type]
+        amount = _rate_number(float(rate))  # type: ignore[arg-type]
+        amount = f"{amount}{_measure_word(indicator)}" if language == "zh" else amount
+        return f"每年{amount}" if language == "zh" else f"{amount} per year"
     amount = quantity(rate, unit, language, indicator=indicator) if unit else number(rate)
     return f"每年{amount}" if language == "zh" else f"{amount} per year"
+
+
+def _rate_number(x: float) -> str:
+    """One decimal (``13.3``), or one significant digit when that would show 0 (``0.01``)."""
+    if x == 0 or abs(x) >= 0.05:
+        return number(round(x, 1))
+    return number(x, digits=1)
 
 
 def target(
@@ -579,28 +655,64 @@ _NOTES_ZH = (
     ),
     (
         r"single model '(\w+)' as requested: weight 1, no widening",
-        "按要求只用模型 {0}：权重为1，不放宽区间",
+        "按要求只用{0}：权重为1，不放宽区间",
     ),
     (
         r"no backtest possible with (\d+) observations and horizon (\d+); "
         r"equal weights, no widening",
         "{0}个观测值、预测期{1}年，无法回测；各模型等权，不放宽区间",
     ),
-    (r"(\w+) needs at least (\d+) observations, got (\d+)", "{0} 至少需要{1}个观测值，现有{2}个"),
+    (r"(\w+) needs at least (\d+) observations, got (\d+)", "{0}至少需要{1}个观测值，现有{2}个"),
     (r"no model can be fitted: (.*)", "没有可拟合的模型：{0}"),
     (
-        r"only (\d+) common backtest case\(s\) with it \(needs (\d+)\).*",
-        "与其共同的回测次数只有{0}次（需要{1}次）",
+        r"only 0 common backtest case\(s\) with it \(needs (\d+)\); weight 0",
+        "与其他模型没有共同的回测案例（需要{0}个），因此权重为0",
     ),
-    (r"(\w+) not backtested: (.*)", "{0} 未回测：{1}"),
+    (
+        r"only (\d+) common backtest case\(s\) with it \(needs (\d+)\); weight 0",
+        "与其他模型共同的回测案例只有{0}个（需要{1}个），因此权重为0",
+    ),
+    (
+        r"only 0 common backtest case\(s\) with it \(needs (\d+)\).*",
+        "与其他模型没有共同的回测案例（需要{0}个），因此各模型等权",
+    ),
+    (
+        r"only (\d+) common backtest case\(s\) with it \(needs (\d+)\).*",
+        "与其他模型共同的回测案例只有{0}个（需要{1}个），因此各模型等权",
+    ),
+    (
+        r"ILLUSTRATIVE: generated by (\S+) \(seed (\d+)\); not a real figure.*",
+        "示意数据：由 {0} 生成（随机种子 {1}），并非真实数值，请替换为公布数据",
+    ),
+    (r"(\w+) not backtested: (.*)", "{0}未回测：{1}"),
     (r"weight 0", "权重为0"),
-    (r"(\w+) not backtested", "{0} 未回测"),
-    (r"holt needs consecutive years; missing (.*)", "holt 需要连续年份；缺少 {0}"),
-    (r"loglinear needs positive values", "loglinear 需要正值"),
+    (r"(\w+) not backtested", "{0}未回测"),
+    (r"holt needs consecutive years; missing (.*)", "霍尔特线性趋势需要连续年份；缺少{0}"),
+    (r"loglinear needs positive values", "对数线性趋势需要正值"),
     (
         r"models fitted on the (\w+) scale of the unit's range, so every forecast stays inside it",
         "模型在单位取值范围的{0}尺度上拟合，因此所有预测都落在该范围内",
     ),
+)
+
+
+_CONSEQUENCE = {"weight 0": "it gets no weight", "equal weights": "the models are weighted equally"}
+
+# Engine sentences reworded for English readers.
+_NOTES_EN = (
+    (
+        r"only 0 common backtest case\(s\) with it \(needs (\d+)\); (weight 0|equal weights)",
+        "no backtest case in common with the other models ({0} needed), so {1}",
+    ),
+    (
+        r"only 1 common backtest case\(s\) with it \(needs (\d+)\); (weight 0|equal weights)",
+        "only 1 backtest case in common with the other models ({0} needed), so {1}",
+    ),
+    (
+        r"only (\d+) common backtest case\(s\) with it \(needs (\d+)\); (weight 0|equal weights)",
+        "only {0} backtest cases in common with the other models ({1} needed), so {2}",
+    ),
+    (r"(\w+) not backtested: (.*)", "{0} not backtested: {1}"),
 )
 
 
@@ -614,6 +726,10 @@ def note(text: str | None, language: str = "en") -> str:
         return DASH
     text = str(text)
     if language == "en":
+        for pattern, en in _NOTES_EN:
+            m = re.fullmatch(pattern, text)
+            if m:
+                return en.format(*(_CONSEQUENCE.get(g) or note(g) for g in m.groups()))
         return text
     whole = _note_zh(text)
     if whole is not None:
@@ -622,11 +738,22 @@ def note(text: str | None, language: str = "en") -> str:
     return "；".join(_note_zh(p) or _marked_english(p) for p in parts)
 
 
+def source(text: str | None, language: str = "en") -> str:
+    """A figure's source as published; only the illustrative rows' note is translated."""
+    check_language(language)
+    if is_missing(text) or not str(text).strip():
+        return DASH
+    text = str(text)
+    return note(text, language) if text.startswith("ILLUSTRATIVE") else text
+
+
 def _note_zh(text: str) -> str | None:
     for pattern, zh in _NOTES_ZH:
         m = re.fullmatch(pattern, text)
         if m:
-            return zh.format(*(note(g, "zh") if " " in g else g for g in m.groups()))
+            return zh.format(
+                *(note(g, "zh") if " " in g else _MODELS.get(g, (g, g))[1] for g in m.groups())
+            )
     return None
 
 
@@ -674,10 +801,10 @@ _RECONCILIATION = {
     },
 }
 _RECONCILIATION_GENERIC = {
-    "en": "The official-style category ({category}) and P(met) ({p}) point different ways "
-    "({reason}); the category extrapolates the average growth since the base year, P(met) "
+    "en": "The official-style category ({category}) and P(met) ({p}) point different ways: "
+    "the category extrapolates the average growth since the base year, P(met) "
     "weighs the models' projections and their past errors.",
-    "zh": "官方口径的进展评价（{category}）与达成概率（{p}）方向不一致（{reason}）："
+    "zh": "官方口径的进展评价（{category}）与达成概率（{p}）方向不一致："
     "进展评价外推自基期以来的平均增长，达成概率则综合各模型的预测及其历史误差。",
 }
 

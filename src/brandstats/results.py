@@ -76,6 +76,7 @@ SCORECARD_COLUMNS = [
 """The fields of a result record the scorecard reads (every record has them)."""
 
 _BOUNDS = ("lower_bound", "upper_bound")
+_OUTCOMES = ("met", "not met", "already met")
 
 
 def data_kind(qualifiers: Iterable[Any]) -> str:
@@ -172,6 +173,10 @@ def no_result_markdown(run: Any, reason: str, language: str = "en") -> str:
     why = f"（{fmt.note(reason, language)}）" if zh else f" ({reason})"
     verdict = fmt.verdict("no data", language)
     items.append(f"**{fmt.word('verdict', language)}**{colon}**{verdict}**{why}")
+    obs = run.observations
+    rows = obs.loc[(obs["indicator"] == run.indicator) & (obs["region"] == run.region)]
+    kind = fmt.word(data_kind(rows["qualifier"]), language) if len(rows) else fmt.DASH
+    items.append(f"**{fmt.word('data', language)}**{colon}{kind}")
     heading = f"# {name} — {fmt.region(run.region, language)}"
     return heading + "\n\n" + "\n".join(f"- {item}" for item in items)
 
@@ -297,7 +302,9 @@ def summary_markdown(result: Assessment, language: str = "en") -> str:
     latest = (
         f"{result.last_year}年 {latest}" if language == "zh" else f"{latest} ({result.last_year})"
     )
-    if getattr(result, "currently_meets", None):
+    # "currently meets" is news only while the target year is ahead; once it is observed the
+    # verdict (met / not met) says it
+    if getattr(result, "currently_meets", None) and result.verdict not in _OUTCOMES:
         latest += f"，{w('currently meets')}" if language == "zh" else f": {w('currently meets')}"
     items = []
     if result.illustrative:
@@ -353,18 +360,26 @@ def provenance(
     region: str,
     *,
     as_of: int | None = None,
+    used: Iterable[int] | None = None,
     language: str = "en",
 ) -> pd.DataFrame:
     """The observed series with each figure's qualifier and source, as display text.
 
-    ``used`` says whether the figure is within the vintage (``as_of``); later figures are
-    shown for the record but never reach a model.
+    The ``used`` column says whether the figure entered the assessment: its year is in
+    ``used`` (the assessment's history: the vintage up to the target year) when given, else
+    within the vintage (``as_of``). Other figures are shown for the record but never reach a
+    model or the chart.
     """
     fmt.check_language(language)
     rows = observations.loc[
         (observations["indicator"] == indicator) & (observations["region"] == region)
     ]
     w = lambda key: fmt.word(key, language)  # noqa: E731
+    years = (
+        {int(y) for y in used}
+        if used is not None
+        else {int(y) for y in rows["year"] if as_of is None or y <= as_of}
+    )
     return pd.DataFrame(
         {
             w("year"): rows["year"].astype(int).astype(str),
@@ -372,11 +387,12 @@ def provenance(
                 fmt.quantity(v, u, language, indicator=indicator, qualifier=q)
                 for v, u, q in zip(rows["value"], rows["unit"], rows["qualifier"], strict=True)
             ],
-            w("qualifier"): [fmt.qualifier(q, language) for q in rows["qualifier"]],
-            w("in_vintage"): [
-                w("yes") if as_of is None or y <= as_of else w("no") for y in rows["year"]
+            w("qualifier"): [
+                fmt.qualifier(q, language, unit=u)
+                for q, u in zip(rows["qualifier"], rows["unit"], strict=True)
             ],
-            w("source"): rows["source"].fillna(fmt.DASH),
+            w("in_vintage"): [w("yes") if y in years else w("no") for y in rows["year"]],
+            w("source"): [fmt.source(s, language) for s in rows["source"].fillna(fmt.DASH)],
         }
     ).reset_index(drop=True)
 
@@ -387,10 +403,11 @@ def provenance_html(
     region: str,
     *,
     as_of: int | None = None,
+    used: Iterable[int] | None = None,
     language: str = "en",
 ) -> str:
     """:func:`provenance` as an HTML table (no index)."""
-    table = provenance(observations, indicator, region, as_of=as_of, language=language)
+    table = provenance(observations, indicator, region, as_of=as_of, used=used, language=language)
     return _table_html(list(table.columns), table.itertuples(index=False))
 
 
@@ -410,7 +427,8 @@ def backtest_html(result: Assessment, language: str = "en") -> str:
     model_scale = "crps_model_scale" in bt.columns and bt["crps"].isna().all()
     if model_scale:
         scale = "logit" if any("logit scale" in n for n in result.notes) else "log"
-        crps_header, crps_values = w("crps_scale", scale=scale), bt["crps_model_scale"]
+        crps_header = w("crps_scale", scale=w(f"scale:{scale}"))
+        crps_values = bt["crps_model_scale"]
     else:
         unit = fmt.unit_label(result.unit, language)
         crps_header = w("crps", unit=unit)
@@ -422,7 +440,7 @@ def backtest_html(result: Assessment, language: str = "en") -> str:
     for r, crps in zip(bt.to_dict("records"), crps_values, strict=True):
         rows.append(
             [
-                r["model"],
+                fmt.model_name(r["model"], language),
                 fmt.word(f"status:{r.get('status', '')}", language),
                 fmt.number(r.get("n_cases")),
                 fmt.number(crps),
@@ -442,10 +460,25 @@ def _record_value(field: str, value: Any, result: Assessment, language: str) -> 
         return fmt.DASH
     if isinstance(value, bool):
         return fmt.word("yes" if value else "no", language)
-    if field in ("last_value", "target", "actual") or field.startswith("forecast_"):
+    if field == "last_value":
+        last_q = result.history["qualifier"].iloc[-1] if len(result.history) else None
+        return fmt.quantity(
+            value, unit, language, indicator=ind, qualifier=last_q if last_q in _BOUNDS else None
+        )
+    if field in ("target", "actual") or field.startswith("forecast_"):
         return fmt.quantity(value, unit, language, indicator=ind)
-    if field == "probability":
+    if field in ("probability", "p_unpooled"):
         return fmt.probability(value, language)
+    if field == "model":
+        return fmt.model_name(value, language)
+    if field == "reconciliation_reason":
+        return fmt.reconciliation_reason(value, language)
+    if field == "reconciliation":
+        category = result.progress.category if result.progress else None
+        return fmt.reconciliation(
+            value, language, category_name=category, p=result.probability, unit=unit,
+            indicator=ind,
+        ) or fmt.DASH  # fmt: skip
     if field in ("level",):
         return fmt.share(value, language)
     if field.endswith("_growth"):
@@ -464,13 +497,17 @@ def _record_value(field: str, value: Any, result: Assessment, language: str) -> 
     if field == "comparison":
         return fmt.comparison_symbol(value)
     if field == "actual_qualifier":
-        return fmt.qualifier(value, language)
+        return fmt.qualifier(value, language, unit=unit)
     if field in ("group", "accumulation"):
         return fmt.word(value, language)
     if isinstance(value, float):
         return fmt.number(value)
     if isinstance(value, dict):
-        return ", ".join(f"{k}: {_record_value(k, v, result, language)}" for k, v in value.items())
+        colon = "：" if language == "zh" else ": "
+        return ("；" if language == "zh" else ", ").join(
+            f"{fmt.field(k, language)}{colon}{_record_value(k, v, result, language)}"
+            for k, v in value.items()
+        )
     return str(value)
 
 
@@ -482,7 +519,9 @@ def record_html(result: Assessment, language: str = "en") -> str:
             row[extra] = getattr(result, extra)
     if isinstance(row.get("required_path"), dict):
         row["required_path"] = {
-            str(y): fmt.quantity(v, result.unit, language, indicator=result.indicator)
+            (f"{y}年" if language == "zh" else str(y)): fmt.quantity(
+                v, result.unit, language, indicator=result.indicator
+            )
             for y, v in row["required_path"].items()
         }
     rows = [(fmt.field(k, language), _record_value(k, v, result, language)) for k, v in row.items()]

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import format as fmt
 from ..config import NOTEBOOKS_DIR
 from ..errors import BrandstatsError
 from .jobs import Job, check_declared, declared_parameters
@@ -119,7 +120,8 @@ def plan_runs(
 
     nb = Path(notebook) if notebook else NOTEBOOKS_DIR / TARGET_NOTEBOOK
     pairs = assessable_pairs(observations, targets, indicators=indicators)
-    names = _target_names(targets, (parameters or {}).get("language", "en"))
+    language = "zh" if str((parameters or {}).get("language", "en")).startswith("zh") else "en"
+    names = _target_names(targets, language)
     jobs, seen = [], set()
     for variation in variations:
         params = dict(variation.get("parameters", {}))
@@ -135,7 +137,8 @@ def plan_runs(
                 raise BrandstatsError(f"two runs would both be named {name!r}")
             seen.add(name)
             merged = {**(parameters or {}), **params, "indicator": indicator, "region": region}
-            title = ", ".join(p for p in (names.get(indicator, indicator), region, suffix) if p)
+            place = fmt.region(region, language) if region else ""
+            title = ", ".join(p for p in (names.get(indicator, indicator), place, suffix) if p)
             jobs.append(Job(name, nb, merged, title=title))
     if not jobs:
         raise BrandstatsError("nothing to run: no indicator has both a target and observations")
@@ -192,7 +195,7 @@ def run_report(
             "scorecard",
             NOTEBOOKS_DIR / SCORECARD_NOTEBOOK,
             {"results_dir": str(out), "language": language, "runs": [j.name for j in jobs]},
-            title="记分卡" if language.startswith("zh") else "Scorecard",
+            title=fmt.word("scorecard_title", "zh" if language.startswith("zh") else "en"),
         )
         outcome["scorecard"] = run_batch(
             [scorecard], output_dir=out, workers=1, timeout=timeout, progress=False,
