@@ -184,3 +184,62 @@ def test_assess_region_by_alias_or_refused_with_the_closest(capsys):
     code, out, err = _assess(capsys, "--region", "Jnan")
     assert code == 1 and out == ""
     assert "region 'Jnan' has no observations (did you mean Jinan?)" in err
+
+
+def shipped_targets(root) -> dict[str, dict[str, str]]:
+    """data/targets.csv read with the csv module, by indicator."""
+    with (root / "data" / "targets.csv").open(encoding="utf-8") as f:
+        return {row["indicator"]: row for row in csv.DictReader(f)}
+
+
+def test_assess_gives_last_value_unit_and_target_in_every_format(capsys, root):
+    args = ["--indicator", "product_brand_value", "service_satisfaction"]
+    _, table, _ = _assess(capsys, *args)
+    _, as_csv, _ = _assess(capsys, *args, "--format", "csv")
+    _, as_json, _ = _assess(capsys, *args, "--format", "json")
+    rows, records = list(csv.DictReader(io.StringIO(as_csv))), json.loads(as_json)
+    # data/observations.csv: product_brand_value 2021 = 5300 亿元, service_satisfaction 87.5 %
+    assert [(r["last_year"], r["last_value"], r["unit"]) for r in records] == [
+        (2021, 5300e8, "yuan"), (2021, 87.5, "percent")
+    ]  # fmt: skip
+    assert [(r["last_year"], float(r["last_value"]), r["target_year"]) for r in rows] == [
+        ("2021", 5300e8, "2022"), ("2021", 87.5, "2022")
+    ]  # fmt: skip
+    value = next(line for line in table.splitlines() if "product_brand_value" in line)
+    assert "5,300 亿元" in value and "> 6,000 亿元 by 2022" in value
+    satisfaction = next(line for line in table.splitlines() if "service_satisfaction" in line)
+    assert "87.5 %" in satisfaction and "≥ 88 % by 2022" in satisfaction
+
+
+def test_assess_before_any_data_keeps_the_target(capsys, root):
+    catalogue = shipped_targets(root)
+    code, out, _ = _assess(capsys, "--as-of", "2010", "--format", "json")
+    assert code == 0
+    for record in json.loads(out):
+        stated = catalogue[record["indicator"]]
+        assert record["target"] == float(stated["target"])
+        assert record["comparison"] == stated["comparison"]
+        assert record["target_year"] == int(stated["target_year"])
+        assert record["last_year"] is None and record["last_value"] is None
+    _, as_csv, _ = _assess(capsys, "--as-of", "2010", "--format", "csv")
+    for row in csv.DictReader(io.StringIO(as_csv)):  # 2022, not 2022.0 nor blank
+        assert row["target_year"] == catalogue[row["indicator"]]["target_year"]
+
+
+def test_assess_table_shows_the_base_year_note_beside_the_reason(capsys):
+    _, table, _ = _assess(capsys, "--indicator", "taishan_quality_brands", "--base-year", "2016")
+    line = next(line for line in table.splitlines() if "taishan_quality_brands" in line)
+    assert "no model can be fitted" in line  # one observation (2019)
+    assert "base year 2016 is not observed (observed: 2019)" in line
+
+
+def test_run_refuses_an_unknown_indicator_and_zero_workers_before_anything(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["run", "--indicator", "food_pass_rat", "--output", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "did you mean food_pass_rate" in err and "[" not in err
+    with pytest.raises(SystemExit) as stop:
+        main(["run", "--workers", "0", "--output", str(out)])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and "--workers" in err and "running" not in err
+    assert not out.exists()

@@ -101,13 +101,16 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 ASSESS_COLUMNS = [
-    "indicator", "region", "as_of", "last_year", "target", "comparison", "target_year",
+    "indicator", "region", "as_of", "last_year", "last_value", "unit", "target", "comparison",
+    "target_year",
     "model", "probability", "verdict", "progress_ratio", "progress_category",
     "required_growth", "still_required_growth", "forecast_mean", "forecast_median",
     "forecast_lower", "forecast_upper", "level", "actual", "met", "illustrative", "reason",
 ]  # fmt: skip
 """The columns of ``brandstats assess --format csv|json`` (and ``progress_note``: why there
-is no progress measure from ``--base-year``)."""
+is no progress measure from ``--base-year``). Values (``last_value``, ``target``, forecasts)
+are in the canonical ``unit`` (yuan, count, percent, rank); the table format shows them in
+display units (亿元)."""
 
 
 def _print_untargeted(
@@ -181,6 +184,29 @@ def _without_base_year(
     return pd.Series(notes, index=table.index, dtype=object)
 
 
+def _with_target_and_last(
+    table: pd.DataFrame, observations: pd.DataFrame, targets: pd.DataFrame
+) -> pd.DataFrame:
+    """Fill ``unit``, ``last_value`` (the observation of ``last_year``) and, where the engine
+    left them blank (no data up to ``--as-of``), the target as the catalogue states it;
+    years as integers (2021, not 2021.0)."""
+    table = table.copy()
+    catalogue = targets.drop_duplicates(["indicator", "region"]).set_index(["indicator", "region"])
+    observed = observations.set_index(["indicator", "region", "year"])["value"]
+    keys = list(zip(table["indicator"], table["region"], strict=True))
+    for column in ("unit", "target", "comparison", "target_year"):
+        known = [catalogue[column].get(k) if k in catalogue.index else None for k in keys]
+        table[column] = table[column].where(table[column].notna(), pd.Series(known, table.index))
+    table["last_value"] = [
+        observed.get((i, r, int(y))) if pd.notna(y) else None
+        for (i, r), y in zip(keys, table["last_year"], strict=True)
+    ]
+    table["last_value"] = pd.to_numeric(table["last_value"])
+    for column in ("as_of", "last_year", "target_year"):
+        table[column] = pd.to_numeric(table[column]).astype("Int64")
+    return table
+
+
 def _text(value: object) -> str:
     return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
 
@@ -189,11 +215,21 @@ def _table_view(table: pd.DataFrame) -> pd.DataFrame:
     """The assessment as text cells: no NaN or None, a reason where nothing was assessed."""
     from . import format as fmt
 
+    rows = list(table.itertuples())
     shown = pd.DataFrame(
         {
             "indicator": table["indicator"],
             "region": table["region"],
             "last_year": table["last_year"].map(lambda y: fmt.DASH if pd.isna(y) else str(int(y))),
+            "last_value": [fmt.quantity(r.last_value, r.unit, indicator=r.indicator) for r in rows],
+            "target": [
+                fmt.DASH
+                if pd.isna(r.target)
+                else fmt.target(
+                    r.comparison, r.target, r.unit, r.target_year, indicator=r.indicator
+                )
+                for r in rows
+            ],
             "probability": table["probability"].map(fmt.probability),
             "verdict": table["verdict"].map(fmt.verdict),
             "progress_category": table["progress_category"].map(fmt.category),
@@ -233,7 +269,7 @@ def _cmd_assess(args: argparse.Namespace) -> int:
         print("nothing to assess: no indicator has both a target and observations")
         _print_untargeted(observations, targets, args.indicator)
         return 1
-    table = table.reindex(columns=ASSESS_COLUMNS)
+    table = _with_target_and_last(table.reindex(columns=ASSESS_COLUMNS), observations, targets)
     table["progress_note"] = _without_base_year(table, observations, args.base_year, args.as_of)
     if args.format == "table":
         _print_frame(_table_view(table), "table")
@@ -256,6 +292,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     # Validate the inputs here, once, before any kernel starts.
     targets = load_targets(args.targets)
     observations = load_observations(args.data, targets=targets)
+    if args.indicator:
+        _check_indicators(args.indicator, targets)
     given = {
         "language": args.language,
         "data_path": str(Path(args.data).resolve()) if args.data else None,
@@ -305,6 +343,17 @@ def _seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(
             f"expected a positive, finite number of seconds, got {text!r}"
         )
+    return value
+
+
+def _positive_int(text: str) -> int:
+    """A whole number of at least 1 (argparse type), refused before anything runs."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
     return value
 
 
@@ -395,7 +444,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", choices=MODEL_CHOICES)
     p.add_argument("--language", choices=["en", "zh"], help="en (default) or zh")
     p.add_argument("--output", metavar="DIR", help="output folder (default: reports/<time>)")
-    p.add_argument("--workers", type=int, metavar="N", help="notebooks at once (default: cores)")
+    p.add_argument(
+        "--workers", type=_positive_int, metavar="N", help="notebooks at once (default: cores)"
+    )
     p.add_argument("--resume", action="store_true", help="run only what did not finish")
     p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, tcp://HOST:PORT")
     p.add_argument("--timeout", type=_seconds, metavar="SECONDS", help="per-cell time limit")
