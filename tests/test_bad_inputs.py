@@ -282,6 +282,17 @@ ADDED: dict[str, Parsed | Fails] = {
     "wide_years_annual.csv": Parsed(2, {(T, J, 2019): 2231, (T, J, 2020): 3000}),
     # targets
     "targets_region_alias.csv": Parsed(1, {("x_count", J, 2022): 3}),  # 济南市 -> Jinan
+    # one series, two units: refused once, naming the probable cause; fast growth loads
+    "unit_jump_wan_yi.csv": Fails(2, "value", "10,000 times smaller, probably a unit error "
+                                  "(万元 and 亿元 mixed up)"),
+    "unit_jump_fraction_percent.csv": Fails(2, "value", "0.856 % looks like a fraction: 85.6 %?"),
+    "unit_jump_thousands.csv": Fails(3, "value", "1,000 times larger, probably a unit error"),
+    "unit_jump_two_years.csv": Fails(3, "value", "(2019: 4256 亿元)"),
+    "growth_doubling.csv": Parsed(11, {(T, J, 2012): 1, (T, J, 2022): 1024}),
+    "growth_from_zero.csv": Parsed(4, {("unicorn_firms", J, 2017): 0,
+                                       ("unicorn_firms", J, 2020): 12}),
+    "growth_small_percent.csv": Parsed(3, {("service_satisfaction", J, 2020): 0.6}),
+    "growth_small_counts.csv": Parsed(4, {("taishan_quality_brands", J, 2022): 12}),
 }  # fmt: skip
 assert not set(ADDED) & set(CASES)
 CASES.update(ADDED)

@@ -256,8 +256,8 @@ def test_percent_formatted_cells_are_read_as_excel_shows_them(tmp_path):
     sheet = book.active
     sheet.append(["indicator", "region", "year", "value", "unit"])
     formats = ["0.0%", "[Red]0.00%", '0.0"%"', "General"]  # '"%"' is a literal sign, not x100
-    for i, number_format in enumerate(formats):
-        sheet.append(["service_satisfaction", "Jinan", 2018 + i, 0.852, "%"])
+    for i, number_format in enumerate(formats):  # a region each: mixed in one series, the
+        sheet.append(["service_satisfaction", f"R{i}", 2018, 0.852, "%"])  # x100 jump is refused
         sheet.cell(row=i + 2, column=4).number_format = number_format
     book.save(tmp_path / "p.xlsx")
     got = load_observations(tmp_path / "p.xlsx")["value"].tolist()

@@ -230,6 +230,14 @@ YEARS = {"2019": 2019, "2020年": 2020, "2021.0": 2021, "２０２２": 2022, "2
 SHIPPED = {k: v for k, v in VALID.items() if k != "x_count"}
 
 
+def _near(draw: st.DrawFn, first: float, indicator: str) -> float:
+    """Another year of a series: up to 30 % above its first value (never a unit jump)."""
+    number = first * (1 + draw(st.integers(0, 3)) / 10)
+    if isinstance(first, int):
+        number = round(number)
+    return min(number, 100.0) if indicator == "service_satisfaction" else number
+
+
 @st.composite
 def valid_tables(draw: st.DrawFn) -> tuple[list[list[str]], dict[tuple, float]]:
     """A tidy table of valid rows (unique keys) and the canonical value each must load as."""
@@ -241,10 +249,15 @@ def valid_tables(draw: st.DrawFn) -> tuple[list[list[str]], dict[tuple, float]]:
             min_size=1, max_size=6, unique_by=lambda k: (k[0], k[1], YEARS[k[2]]),
         )
     )  # fmt: skip
-    rows, expected = [], {}
+    rows, expected, series = [], {}, {}
     for indicator, region, year in keys:
         units, values = SHIPPED[indicator]
-        unit, number = draw(st.sampled_from(units)), draw(values)
+        if (indicator, region) in series:  # one scale per series: a x10,000 jump is refused
+            unit, first = series[indicator, region]
+            number = _near(draw, first, indicator)
+        else:
+            unit, number = draw(st.sampled_from(units)), draw(values)
+            series[indicator, region] = unit, number
         cells = {
             "indicator": draw(st.sampled_from([indicator, indicator.upper(), f" {indicator} "])),
             "region": draw(st.sampled_from([region, f" {region}", f"{region}\u200b"])),
@@ -275,8 +288,12 @@ def valid_wide_tables(draw: st.DrawFn) -> tuple[list[list[str]], dict[tuple, flo
         units, values = SHIPPED[indicator]
         unit = draw(st.sampled_from(units))
         cells = {"indicator": indicator, "region": region, "unit": unit}
+        first = None
         for year in years:
             number = draw(st.one_of(st.none(), values))
+            if number is not None and first is not None:  # one scale per series (row)
+                number = _near(draw, first, indicator)
+            first = number if first is None else first
             cells[year] = "" if number is None else draw(_spell(number))
             if number is not None:  # 济南 is Jinan (data/regions.csv)
                 expected[(indicator, "Jinan", WIDE_YEARS[year])] = float(number) * FACTORS[unit]

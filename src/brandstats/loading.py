@@ -21,12 +21,14 @@ import datetime
 import decimal
 import difflib
 import io
+import math
 import os
 import re
 import unicodedata
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -1089,6 +1091,79 @@ def _unit_from_header(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+_JUMP_RATIO = 30.0
+"""A value this many times larger or smaller than its neighbours' median is a unit mistake
+when a unit factor (:data:`_UNIT_FACTORS`) explains the ratio to within a factor of 3."""
+
+_UNIT_FACTORS = {
+    "percent": {100.0: "a fraction typed as a percent"},
+    "count": {1e3: "a count in thousands (千) beside single units (个)",
+              1e4: "a count in 万 beside single units"},
+    "yuan": {1e4: "万元 and 亿元 mixed up", 1e8: "元 and 亿元 mixed up",
+             1e3: "千元 and 元 mixed up"},
+    "continuous": {100.0: "a fraction and a percent mixed up", 1e3: "a unit 1,000 times off",
+                   1e4: "万 and 亿 mixed up"},
+}  # fmt: skip
+"""Per canonical unit: the unit factors a typing or labelling mistake gives, and its cause."""
+
+
+def _with_unit(text: str, unit: str) -> str:
+    """A cell as written with its unit cell: ``4256 万元`` (``85.2%`` when the unit is in it)."""
+    return text if not unit or unit in text else f"{text} {unit}"
+
+
+def _unit_jumps(
+    rows: list[dict[str, Any]], cells: list[tuple[int, str, str, str]], file: str
+) -> list[Problem]:
+    """A value :data:`_JUMP_RATIO` or more times off the median of its neighbourhood (itself
+    and up to two observed years on each side; in a series of two, the other value), by a
+    ratio a unit factor explains: a probable unit error.
+
+    Genuine fast growth (doubling every year, 1, 2, 5, 12) stays well under the threshold;
+    zeros and negative values are never compared. In a series of two the later row is named.
+    """
+    series: dict[tuple[str, str], list[int]] = {}
+    for i, rec in enumerate(rows):
+        value = rec["value"]
+        if rec["year"] is not None and value is not None and value > 0 and rec["region"]:
+            series.setdefault((rec["indicator"], rec["region"]), []).append(i)
+    problems = []
+    for members in series.values():
+        unit = rows[members[0]]["unit"]
+        factors = _UNIT_FACTORS.get(unit, {})
+        if len(members) < 2 or not factors:
+            continue
+        members.sort(key=lambda i: rows[i]["year"])
+        flagged = []
+        for k, i in enumerate(members):
+            around = members[max(k - 2, 0) : k] + members[k + 1 : k + 3]
+            window = around if len(around) == 1 else [i, *around]  # a robust median of 3+
+            median = float(np.median([rows[j]["value"] for j in window]))
+            ratio = rows[i]["value"] / median
+            size = max(ratio, 1 / ratio)
+            factor = min(factors, key=lambda f: abs(math.log(size / f)))
+            fraction = unit != "percent" or min(rows[i]["value"], median) <= 1  # 0.856 for 85.6
+            if fraction and size >= _JUMP_RATIO and abs(math.log(size / factor)) <= math.log(3):
+                flagged.append((k, i, ratio, factor, around))
+        if len(members) == 2 and len(flagged) == 2:
+            smaller = min(flagged, key=lambda f: rows[f[1]]["value"])
+            flagged = [smaller if unit == "percent" else flagged[1]]
+        for _, i, ratio, factor, around in flagged:
+            row, column, text, written = cells[i]
+            others = ", ".join(f"{rows[j]['year']}: {_with_unit(*cells[j][2:])}" for j in around)
+            how = "smaller" if ratio < 1 else "larger"
+            cause = factors[factor]
+            if unit == "percent" and ratio < 1:
+                percent = rows[i]["value"] * 100
+                cause = f"{_with_unit(text, written)} looks like a fraction: {percent:g} %?"
+            expected = (
+                f"a value on the scale of its neighbours ({others}); it is about "
+                f"{factor:,.0f} times {how}, probably a unit error ({cause})"
+            )
+            problems.append(Problem(file, row, column, _with_unit(text, written), expected))
+    return problems
+
+
 def validate_observations(
     table: pd.DataFrame, targets: pd.DataFrame, *, file: str = "<DataFrame>"
 ) -> pd.DataFrame:
@@ -1120,6 +1195,7 @@ def validate_observations(
     }  # fmt: skip
     problems: list[Problem] = []
     rows, seen, skipped, renamed = [], {}, [], {}
+    cells: list[tuple[int, str, str, str]] = []  # per row: spreadsheet row, column, value, unit
     for rec in table.to_dict("records"):
         row = int(rec["_row"])
         value_col = str(rec.get("_col", "value"))
@@ -1185,6 +1261,8 @@ def validate_observations(
                 "source": source,
             }
         )
+        cells.append((row, value_col, _as_text(rec["value"]), _as_text(rec["unit"])))
+    problems += _unit_jumps(rows, cells, file)
     if problems:
         raise DataError(problems)
     if not rows:

@@ -372,6 +372,50 @@ def _added() -> dict[str, bytes]:
         "targets_region_alias.csv": _lines(
             "indicator,unit,comparison,target,target_year,region", "x_count,count,>=,3,2022,济南市"
         ),
+        # --- one series, two units: a jump a unit factor explains (review items 1, 2)
+        "unit_jump_wan_yi.csv": _lines(
+            short,
+            "product_brand_value,Jinan,2019,4256,万元",
+            "product_brand_value,Jinan,2020,4492,亿元",
+            "product_brand_value,Jinan,2021,5300,亿元",
+        ),
+        "unit_jump_fraction_percent.csv": _lines(
+            short,
+            "service_satisfaction,Jinan,2019,0.856,%",
+            "service_satisfaction,Jinan,2020,86.4,%",
+            "service_satisfaction,Jinan,2021,87.5,%",
+        ),
+        "unit_jump_thousands.csv": _lines(
+            short,
+            "high_tech_enterprises,Jinan,2019,2231,家",
+            "high_tech_enterprises,Jinan,2020,3499000,家",
+            "high_tech_enterprises,Jinan,2021,4397,家",
+        ),
+        "unit_jump_two_years.csv": _lines(
+            short,
+            "product_brand_value,Jinan,2019,4256,亿元",
+            "product_brand_value,Jinan,2020,4492,万元",
+        ),
+        "growth_doubling.csv": _lines(
+            short, *(f"high_tech_enterprises,Jinan,{2012 + i},{2**i},家" for i in range(11))
+        ),
+        "growth_from_zero.csv": _lines(
+            short, *(f"unicorn_firms,Jinan,{2017 + i},{n},家" for i, n in enumerate([0, 1, 5, 12]))
+        ),
+        "growth_small_percent.csv": _lines(  # 0.02 % to 2 %: early take-up, not a fraction
+            short,
+            *(
+                f"service_satisfaction,Jinan,{2019 + i},{n},%"
+                for i, n in enumerate(["0.02", "0.6", "2"])
+            ),
+        ),
+        "growth_small_counts.csv": _lines(
+            short,
+            *(
+                f"taishan_quality_brands,Jinan,{2019 + i},{n},个"
+                for i, n in enumerate([1, 2, 5, 12])
+            ),
+        ),
     }
 
 
