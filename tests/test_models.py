@@ -186,7 +186,14 @@ def test_flat_series_has_no_certain_probability():
 
 @pytest.mark.parametrize(
     ("values", "step"),
-    [([50, 50, 51], 1.0), ([0.856, 86.4, 87.5], 0.001), ([4.256e7, 3e8], 1.0), ([1 / 3], 0.0)],
+    [
+        ([50, 50, 51], 1.0),
+        ([0.856, 86.4, 87.5], 0.001),
+        ([4.256e7, 3e8], 1.0),
+        ([1 / 3], 0.0),
+        ([0.0, 0.0], 0.0),
+        ([0.0, 2.5], 0.1),
+    ],
 )
 def test_resolution(values, step):
     assert resolution(values) == step

@@ -657,13 +657,17 @@ def check_levels(levels: Sequence[float]) -> tuple[float, ...]:
 
 def resolution(values: ArrayLike) -> float:
     """The rounding step of published figures: 10 ** -d for the fewest decimals d (0 to
-    :data:`MAX_DECIMALS`) that write every value exactly; 0 when none does (values that were
-    computed, not published, such as logits).
+    :data:`MAX_DECIMALS`) that write every non-zero value exactly; 0 when none does (values
+    that were computed, not published, such as logits) or every value is 0 (a zero, such as
+    the logit of 50 %, says nothing about the rounding).
 
-    >>> resolution([50, 50, 51]), resolution([0.856, 86.4]), resolution([1 / 3])
-    (1.0, 0.001, 0.0)
+    >>> resolution([50, 50, 51]), resolution([0.856, 86.4]), resolution([1 / 3]), resolution([0])
+    (1.0, 0.001, 0.0, 0.0)
     """
     values = _as_array(values)
+    values = values[values != 0]
+    if values.size == 0:
+        return 0.0
     for decimals in range(MAX_DECIMALS + 1):
         scaled = values * 10.0**decimals
         if np.all(np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, np.abs(scaled))):
