@@ -225,6 +225,8 @@ def _unit_text(kind: str) -> str:
 
 def user_tables(cases: pd.DataFrame, corpus: pd.DataFrame) -> list[dict]:
     """One (observations, targets, as_of, case ids by region) bundle per indicator."""
+    from brandstats.units import parse_unit
+
     bundles = []
     keys = ["family", "as_of_year", "target_year", "unit_kind"]
     many = corpus.groupby("family")[keys[1:]].nunique().max(axis=1) > 1
@@ -235,6 +237,9 @@ def user_tables(cases: pd.DataFrame, corpus: pd.DataFrame) -> list[dict]:
         if regions.duplicated().any():
             regions = group["case_id"]
         unit = _unit_text(kind)
+        spelt = str(cases.loc[cases["case_id"] == group["case_id"].iloc[0], "unit"].iloc[0])
+        if unit == "continuous" and getattr(parse_unit(spelt), "canonical", "") == unit:
+            unit = spelt  # as users write it: a rate per 1,000 gets brandstats' floor of 0
         targets = pd.DataFrame(
             {
                 "indicator": indicator,
