@@ -111,7 +111,8 @@ def crps(predictive: Predictive, y: float, *, n_quantiles: int = CRPS_QUANTILES)
     Gneiting & Raftery (2007); Laio & Tamea (2007); see the module docstring.
     """
     tau = np.arange(1, n_quantiles + 1) / (n_quantiles + 1)
-    error = y - np.asarray(predictive.ppf(tau), dtype=float)
+    with np.errstate(over="ignore"):  # a log-t's outer quantiles may overflow to inf
+        error = y - np.asarray(predictive.ppf(tau), dtype=float)
     pinball = np.maximum(tau * error, (tau - 1) * error)
     return float(2 * pinball.sum() / n_quantiles)
 
