@@ -373,3 +373,8 @@ def test_reconciliation_of_the_engines_codes():
         "仅因官方规则5%的容差，进展评价才为“进展顺利”（实际每年9.6%，所需每年10%），"
         "因此达成概率为45%。"
     )
+
+
+def test_scorecard_alt_counts_targets():
+    assert fmt.scorecard_alt(1).startswith("Bar chart: P(met) of 1 target, grouped")
+    assert fmt.scorecard_alt(14).startswith("Bar chart: P(met) of 14 targets, grouped")

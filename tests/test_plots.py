@@ -731,3 +731,18 @@ def test_scorecard_names_a_lone_vintage(ax, scorecard):
     labels = ytick_texts(ax)
     assert "National rank in public-service quality monitoring (as of 2019)" in labels
     assert "Valid high-tech enterprises" in labels  # the others carry no vintage
+
+
+def test_fan_title_lines_do_not_touch(ax, money_history, money_forecast):
+    # Chinese glyphs fill their line: at matplotlib's default 1.2 line spacing the indicator
+    # line and the P(met) line touch; the two-line title must be at least 2.4 lines tall
+    fan(money_history, money_forecast, ax=ax, title="高端产品品牌价值总额", probability=0.2)
+    text = ax.get_title(loc="left")
+    title = next(
+        t for t in ax.get_children() if getattr(t, "get_text", None) and t.get_text() == text
+    )
+    one_line = ax.text(0, 0, text.splitlines()[0], fontsize=title.get_fontsize(),
+                       fontfamily=title.get_fontfamily())  # fmt: skip
+    renderer = ax.figure.canvas.get_renderer()
+    two = title.get_window_extent(renderer).height
+    assert two >= 2.4 * one_line.get_window_extent(renderer).height

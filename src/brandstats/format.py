@@ -904,7 +904,8 @@ def scorecard_alt(rows: int, language: str = "en") -> str:
     if language == "zh":
         return f"条形图：{rows}个目标的达成概率，按目标类别分组，颜色表示进展评价。"
     return (
-        f"Bar chart: P(met) of {rows} targets, grouped by the plan's goals, coloured by "
+        f"Bar chart: P(met) of {rows} target{'s' if rows != 1 else ''}, grouped by the plan's "
+        "goals, coloured by "
         "official-style progress."
     )
 

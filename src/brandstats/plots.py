@@ -657,7 +657,7 @@ def _title_lines(
 def _label_fan(ax: Axes, fan: _Fan, handles: list[Any], title: str, typeset: _Typeset) -> None:
     """Title, axis labels, the illustrative note and the legend."""
     font = typeset.font
-    ax.set_title(title, loc="left", **font)
+    ax.set_title(title, loc="left", linespacing=1.6, **font)  # CJK lines must not touch
     ax.set_xlabel(typeset.word("year"), **font)
     ax.set_ylabel(typeset.clean(fmt.unit_label(fan.unit, typeset.language)), **font)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
