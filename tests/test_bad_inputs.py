@@ -247,7 +247,7 @@ ADDED: dict[str, Parsed | Fails] = {
     ),
     "region_alias_duplicate.csv": Fails(3, "year", "region and year (also on row 2)"),
     "totals_row_region.csv": Fails(4, "region", "got '合计'; expected a region, not a totals row"),
-    "totals_row_indicator.csv": Fails(4, "indicator", "not a totals row", problems=2),
+    "totals_row_indicator.csv": Fails(4, "indicator", "not a totals row"),  # once per row
     "notes_rows.csv": Parsed(4, BASE.expected, skipped=(6, 7)),
     "homoglyph_indicator.csv": Fails(2, "indicator", "non-ASCII characters: 'е' (U+0435)"),
     # cells: units, separators, markers, placeholders
@@ -291,6 +291,9 @@ ADDED: dict[str, Parsed | Fails] = {
     "growth_doubling.csv": Parsed(11, {(T, J, 2012): 1, (T, J, 2022): 1024}),
     "growth_from_zero.csv": Parsed(4, {("unicorn_firms", J, 2017): 0,
                                        ("unicorn_firms", J, 2020): 12}),
+    "notes_sheet_then_data.xlsx": Fails(1, None, "sheet '数据' has one: choose it with --sheet "
+                                        "数据, sheet='数据' or notes_sheet_then_data.xlsx#数据"),
+    "wide_totals_row.csv": Fails(4, "region", "not a totals row"),  # once, not per year
     "growth_small_percent.csv": Parsed(3, {("service_satisfaction", J, 2020): 0.6}),
     "growth_small_counts.csv": Parsed(4, {("taishan_quality_brands", J, 2022): 12}),
 }  # fmt: skip

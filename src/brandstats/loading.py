@@ -16,6 +16,7 @@ not filled from the row above, and ``1,5`` is an error, not 15. Input files are 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime
 import decimal
@@ -566,7 +567,45 @@ def read_table(
         When the file cannot be read or has no such header row.
     """
     src, sheet = _source_path(path, sheet)
-    return _table(_read_grid(src, sheet), src.name, key)
+    return _sheet_table(src, sheet, key)
+
+
+def _sheet_table(src: Path, sheet: str | int | None, key: str) -> pd.DataFrame:
+    """:func:`_table` of ``src``; when the first sheet (chosen by default) has no table, the
+    error names the other sheets that have one and how to choose them."""
+    try:
+        return _table(_read_grid(src, sheet), src.name, key)
+    except DataError as exc:
+        if (
+            sheet is not None
+            or src.suffix.lower() != ".xlsx"
+            or "sheet" in exc.problems[0].expected
+        ):
+            raise
+        import openpyxl
+
+        try:
+            with warnings.catch_warnings():  # as in _read_xlsx: parts openpyxl cannot read
+                warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
+                book = openpyxl.load_workbook(src, read_only=True)
+                names = [ws.title for ws in book.worksheets][1:]
+                book.close()
+        except Exception:  # the first error says what is wrong
+            raise exc from None
+        found = []
+        for name in names:
+            with contextlib.suppress(DataError):
+                _table(_read_grid(src, name), src.name, key)
+                found.append(name)
+        if not found:
+            raise
+        first = exc.problems[0]
+        hint = (
+            f"; the first sheet has no table, but sheet {', '.join(map(repr, found))} has one: "
+            f"choose it with --sheet {found[0]}, sheet={found[0]!r} or {src.name}#{found[0]}"
+        )
+        problem = Problem(first.file, first.row, first.column, first.value, first.expected + hint)
+        raise DataError([problem]) from None
 
 
 def _table(grid: pd.DataFrame, name: str, key: str) -> pd.DataFrame:
@@ -1037,11 +1076,17 @@ def load_observations(
     ------
     DataError
         Listing every problem, each with file, row, column, value and what was expected.
+        A totals row (合计, 总计, total in the region or indicator column) is refused, once
+        per row even in a wide table, rather than skipped: 全市 or a lone 合计 may be the only
+        figure for the city, so dropping it could silently change the answer. A value about
+        100 (percent), 1,000 or 10,000 times off its neighbours is refused as a probable unit
+        error. When the first sheet of a workbook has no table, the error names the sheets
+        that have one.
     """
     src, sheet = _source_path(path, sheet, "observations.csv")
     if not isinstance(targets, pd.DataFrame):
         targets = load_targets(targets)
-    table = _table(_read_grid(src, sheet), src.name, "indicator")
+    table = _sheet_table(src, sheet, "indicator")
     return validate_observations(table, targets, file=src.name)
 
 
@@ -1196,6 +1241,7 @@ def validate_observations(
     problems: list[Problem] = []
     rows, seen, skipped, renamed = [], {}, [], {}
     cells: list[tuple[int, str, str, str]] = []  # per row: spreadsheet row, column, value, unit
+    totals: set[int] = set()  # totals rows (合计) reported
     for rec in table.to_dict("records"):
         row = int(rec["_row"])
         value_col = str(rec.get("_col", "value"))
@@ -1216,6 +1262,9 @@ def validate_observations(
                 expected = "an indicator id (blank cell: unmerge merged cells and fill every row)"
             elif ind in _TOTALS:
                 expected = "an indicator id, not a totals row (delete the row)"
+                if row in totals:  # a wide table: once per row, not once per year column
+                    continue
+                totals.add(row)
             elif not ind.isascii():
                 odd = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in dict.fromkeys(ind)
                                 if not c.isascii())  # fmt: skip
@@ -1226,7 +1275,9 @@ def validate_observations(
             expected = (
                 "a region, not a totals row (delete the row; each region's own rows are kept)"
             )
-            problems.append(Problem(file, row, "region", region, expected))
+            if row not in totals:  # a wide table: once per row, not once per year column
+                problems.append(Problem(file, row, "region", region, expected))
+            totals.add(row)
             continue
         if not region:
             expected = "a region name such as Jinan (if blank from merged cells: unmerge, fill)"

@@ -402,6 +402,16 @@ def _added() -> dict[str, bytes]:
         "growth_from_zero.csv": _lines(
             short, *(f"unicorn_firms,Jinan,{2017 + i},{n},家" for i, n in enumerate([0, 1, 5, 12]))
         ),
+        # --- review item 19: notes on the first sheet; a totals row in a wide table
+        "notes_sheet_then_data.xlsx": _xlsx(
+            ("说明", [["本表为济南市品牌指标"], ["数据来源：济南市统计局"]]), ("数据", _table(BASE))
+        ),
+        "wide_totals_row.csv": _lines(
+            "indicator,region,unit,2019,2020,2021",
+            "high_tech_enterprises,Jinan,家,2231,3499,4397",
+            "high_tech_enterprises,Qingdao,家,1000,1100,1200",
+            "high_tech_enterprises,合计,家,3231,4599,5597",
+        ),
         "growth_small_percent.csv": _lines(  # 0.02 % to 2 %: early take-up, not a fraction
             short,
             *(
