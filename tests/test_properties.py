@@ -441,6 +441,13 @@ REPORTED = ["reported"] * 6
     years=[2000, 2001, 2002, 2003, 2004, 2005], values=[0.0, 1e-308, 0.0, 0.0, 0.0, 0.0],
     target=0.0, comparison=">", target_year=2006, unit="yuan", as_of=None, qualifiers=REPORTED,
 )  # fmt: skip
+@example(  # a log-t with scale 5,000 on the log scale: RuntimeWarning overflow in exp (ppf)
+    years=[2026, 2025, 2029, 2014, 2000, 2019],
+    values=[2295.0, 354.0, 4549.0, 362879.0, 3489.0, 2.0451961487457824e16, 427.0],
+    target=2.2513299055242816e16, comparison="<", target_year=2036, unit="yuan", as_of=None,
+    qualifiers=["lower_bound", "lower_bound", "illustrative", "reported", "lower_bound",
+                "lower_bound", "illustrative"],
+)  # fmt: skip
 @given(
     years=st.lists(st.integers(2000, 2030), max_size=7, unique=True),
     values=st.lists(series_values, min_size=7, max_size=7),

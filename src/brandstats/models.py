@@ -181,7 +181,10 @@ class Parametric:
 
     def ppf(self, q: ArrayLike) -> Any:
         value = np.asarray(self.frozen.ppf(_as_array(q)))
-        return _unwrap(np.exp(value) if self.log else value)
+        if not self.log:
+            return _unwrap(value)
+        with np.errstate(over="ignore"):  # a quantile past ~1e308 is +inf, as the limit says
+            return _unwrap(np.exp(value))
 
     def widen(self, factor: float) -> Parametric:
         """Multiply the scale by ``factor`` (on the log scale for a log distribution)."""
