@@ -243,3 +243,13 @@ def test_run_refuses_an_unknown_indicator_and_zero_workers_before_anything(tmp_p
     err = capsys.readouterr().err
     assert stop.value.code == 2 and "--workers" in err and "running" not in err
     assert not out.exists()
+
+
+def test_assess_says_why_a_rank_bound_has_no_progress(capsys):
+    # review item 6 (engine, a few lines): the shipped 2020 rank is "11 or lower"
+    code, out, _ = _assess(capsys, "--indicator", "public_service_rank", "--format", "json")
+    assert code == 0
+    (row,) = json.loads(out)
+    assert row["progress_category"] is None and row["progress_reason"] == "bound_only"
+    code, out, _ = _assess(capsys, "--indicator", "public_service_rank")
+    assert "not assessed (bound only)" in out

@@ -104,8 +104,9 @@ ASSESS_COLUMNS = [
     "indicator", "region", "as_of", "last_year", "last_value", "unit", "target", "comparison",
     "target_year",
     "model", "probability", "verdict", "progress_ratio", "progress_category",
-    "required_growth", "still_required_growth", "forecast_mean", "forecast_median",
-    "forecast_lower", "forecast_upper", "level", "actual", "met", "illustrative", "reason",
+    "progress_reason", "required_growth", "still_required_growth", "forecast_mean",
+    "forecast_median", "forecast_lower", "forecast_upper", "level", "actual", "met",
+    "illustrative", "reason",
 ]  # fmt: skip
 """The columns of ``brandstats assess --format csv|json`` (and ``progress_note``: why there
 is no progress measure from ``--base-year``). Values (``last_value``, ``target``, forecasts)
@@ -232,7 +233,10 @@ def _table_view(table: pd.DataFrame) -> pd.DataFrame:
             ],
             "probability": table["probability"].map(fmt.probability),
             "verdict": table["verdict"].map(fmt.verdict),
-            "progress_category": table["progress_category"].map(fmt.category),
+            "progress_category": [
+                fmt.category(r.progress_category, reason=getattr(r, "progress_reason", None))
+                for r in rows
+            ],
             "illustrative": table["illustrative"].map(lambda x: "ILLUSTRATIVE" * (x is True)),
         }
     )
