@@ -580,6 +580,7 @@ def _sheet_table(src: Path, sheet: str | int | None, key: str) -> pd.DataFrame:
             sheet is not None
             or src.suffix.lower() != ".xlsx"
             or "sheet" in exc.problems[0].expected
+            or "damaged" in exc.problems[0].expected
         ):
             raise
         import openpyxl
@@ -587,7 +588,7 @@ def _sheet_table(src: Path, sheet: str | int | None, key: str) -> pd.DataFrame:
         try:
             with warnings.catch_warnings():  # as in _read_xlsx: parts openpyxl cannot read
                 warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
-                book = openpyxl.load_workbook(src, read_only=True)
+                book = openpyxl.load_workbook(io.BytesIO(src.read_bytes()), read_only=True)
                 names = [ws.title for ws in book.worksheets][1:]
                 book.close()
         except Exception:  # the first error says what is wrong
