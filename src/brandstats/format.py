@@ -32,8 +32,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import pandas as pd
-
 from .errors import BrandstatsError
 
 __all__ = [
@@ -84,6 +82,8 @@ def check_language(language: str) -> str:
 
 def is_missing(value: object) -> bool:
     """Whether ``value`` is missing: None, NaN or ``pd.NA``."""
+    import pandas as pd  # here, not at the top: the batch imports this module and stays light
+
     try:
         return bool(pd.isna(value))
     except (TypeError, ValueError):  # lists, dicts and other non-scalars are not missing
