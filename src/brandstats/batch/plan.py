@@ -15,7 +15,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import format as fmt
 from ..config import NOTEBOOKS_DIR
 from ..errors import BrandstatsError
 from .jobs import Job, check_declared, declared_parameters
@@ -116,6 +115,7 @@ def plan_runs(
     notebook : path-like, optional
         The target notebook; ``notebooks/project_target.ipynb`` by default.
     """
+    from .. import format as fmt  # imports pandas: not when brandstats.batch is imported
     from ..attainment import assessable_pairs
 
     nb = Path(notebook) if notebook else NOTEBOOKS_DIR / TARGET_NOTEBOOK
@@ -178,6 +178,7 @@ def run_report(
     scorecard is rebuilt on every call (also with ``resume``) from whatever results exist.
     The folder stays locked against other batches throughout.
     """
+    from .. import format as fmt
     from . import outputs
     from .local import run_batch
 
