@@ -198,6 +198,13 @@ parameter_sets:
 """
 
 
+def _as_in_a_terminal() -> None:
+    """Ctrl-C reaches a foreground job with SIGINT at its default; a shell's background job
+    (pytest started with `&`, as some CI runners do) inherits SIGINT ignored, which Python
+    keeps, so the child is given the terminal's disposition back."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_a_stopped_run_prints_its_summary_locks_its_folder_and_resumes(tmp_path, signum):
     """SIGTERM (or Ctrl-C, to the process group) stops `brandstats run` gracefully; while it
@@ -208,6 +215,7 @@ def test_a_stopped_run_prints_its_summary_locks_its_folder_and_resumes(tmp_path,
         [sys.executable, "-m", "brandstats.cli", "run", "--config", str(config),
          "--output", str(out), "--workers", "2"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        preexec_fn=_as_in_a_terminal,
     )  # fmt: skip
     deadline = time.monotonic() + 120
     while not (out / "quick.ipynb").exists() or not (out / ".stuck.staging").exists():
