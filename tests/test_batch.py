@@ -345,7 +345,7 @@ def test_report_summary_and_dict():
 
 
 def test_counts_are_singular_for_one():
-    from brandstats.batch.report import count
+    from brandstats.format import count
 
     assert (count(1, "notebook"), count(0, "notebook"), count(2, "job")) == (
         "1 notebook", "0 notebooks", "2 jobs",

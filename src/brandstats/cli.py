@@ -13,6 +13,7 @@ import pandas as pd
 
 from .config import MODEL_CHOICES
 from .errors import BrandstatsError, DataError
+from .format import count
 
 __all__ = ["main"]
 
@@ -26,11 +27,6 @@ def _print_frame(frame: pd.DataFrame, fmt: str) -> None:
     else:
         with pd.option_context("display.max_rows", None, "display.width", 200):
             print(frame.to_string(index=False))
-
-
-def _count(n: int, noun: str, plural: str = "") -> str:
-    """``1 indicator``, ``2 indicators``."""
-    return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
 def _shown(row: object) -> str:
@@ -77,14 +73,14 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             if _is_targets_file(Path(path), args.sheet):
                 frame = load_targets(path, sheet=args.sheet)
                 with_target = int(frame["target"].notna().sum())
-                counted = _count(len(frame), "indicator")
+                counted = count(len(frame), "indicator")
                 print(f"ok   {path}: {counted}, {with_target} with a target")
             else:
                 frame = load_observations(path, targets=targets, sheet=args.sheet)
                 illustrative = int((frame["qualifier"] == "illustrative").sum())
                 print(
-                    f"ok   {path}: {_count(len(frame), 'observation')} of "
-                    f"{_count(frame['indicator'].nunique(), 'indicator')}, "
+                    f"ok   {path}: {count(len(frame), 'observation')} of "
+                    f"{count(frame['indicator'].nunique(), 'indicator')}, "
                     f"{frame['year'].min()}-{frame['year'].max()}"
                     + (f", {illustrative} ILLUSTRATIVE" if illustrative else "")
                 )
@@ -127,7 +123,7 @@ def _print_untargeted(
         if indicators and indicator not in indicators:
             continue
         named = ", ".join(map(repr, regions))
-        counted = _count(len(regions), "observed region")
+        counted = count(len(regions), "observed region")
         print(f"     {indicator}: {counted} that no target names, not assessed: {named}",
               file=file or sys.stdout)  # fmt: skip
 
@@ -290,7 +286,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
     import time
 
     from .batch import BatchInterrupted, load_batch_config, plan_jobs, run_report
-    from .batch.report import count
     from .loading import load_observations, load_targets
 
     # Validate the inputs here, once, before any kernel starts.

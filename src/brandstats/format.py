@@ -40,6 +40,7 @@ __all__ = [
     "category",
     "check_language",
     "comparison_symbol",
+    "count",
     "describe",
     "display_value",
     "fan_alt",
@@ -71,6 +72,11 @@ LANGUAGES = ("en", "zh")
 
 DASH = "–"
 """What a missing value is shown as."""
+
+
+def count(n: int, noun: str, plural: str = "") -> str:
+    """``"1 notebook"``, ``"2 notebooks"`` (``plural`` where adding an s is wrong)."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
 def check_language(language: str) -> str:

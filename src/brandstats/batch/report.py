@@ -6,15 +6,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["BatchInterrupted", "BatchReport", "JobResult", "count"]
+from ..format import count
+
+__all__ = ["BatchInterrupted", "BatchReport", "JobResult"]
 
 Status = Literal["ok", "failed", "skipped"]
 STATUSES: tuple[Status, ...] = ("ok", "failed", "skipped")
-
-
-def count(n: int, noun: str) -> str:
-    """``"1 notebook"``, ``"2 notebooks"``."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 @dataclass(frozen=True)
