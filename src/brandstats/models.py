@@ -392,7 +392,21 @@ class Transformed:
 
 
 @dataclass(frozen=True, eq=False)
-class Truncated:
+class _Bounded:
+    """A ``base`` distribution held within [lower, upper]; :class:`Truncated` and
+    :class:`Censored` differ only in where the base's mass beyond a bound goes."""
+
+    base: Predictive
+    lower: float = -np.inf
+    upper: float = np.inf
+
+    def __post_init__(self) -> None:
+        if not self.lower < self.upper:
+            raise BrandstatsError(f"empty support [{self.lower}, {self.upper}]")
+
+
+@dataclass(frozen=True, eq=False)
+class Truncated(_Bounded):
     """``base`` restricted to [lower, upper] and renormalised (a truncated distribution).
 
     Parameters
@@ -408,14 +422,6 @@ class Truncated:
     ppf(q) = F^-1(a + q m). ``point`` is the median ppf(0.5). When the base puts (almost) no
     mass inside (m < 1e-12) the distribution is a point mass at the bound nearer that mass.
     """
-
-    base: Predictive
-    lower: float = -np.inf
-    upper: float = np.inf
-
-    def __post_init__(self) -> None:
-        if not self.lower < self.upper:
-            raise BrandstatsError(f"empty support [{self.lower}, {self.upper}]")
 
     @functools.cached_property
     def _edges(self) -> tuple[float, float, float | None]:
@@ -466,7 +472,7 @@ class Truncated:
 
 
 @dataclass(frozen=True, eq=False)
-class Censored:
+class Censored(_Bounded):
     """The distribution of Y = clip(X, lower, upper) for X ~ ``base`` (a censored distribution).
 
     The base's mass beyond a bound sits on that bound: cdf(x) = 0 below ``lower``, F(x) from
@@ -481,14 +487,6 @@ class Censored:
     lower, upper : float
         The bounds (either may be infinite).
     """
-
-    base: Predictive
-    lower: float = -np.inf
-    upper: float = np.inf
-
-    def __post_init__(self) -> None:
-        if not self.lower < self.upper:
-            raise BrandstatsError(f"empty support [{self.lower}, {self.upper}]")
 
     @property
     def point(self) -> float:
