@@ -26,6 +26,7 @@ import pandas as pd
 
 from .config import ACCUMULATIONS, COMPARISONS, MODELS
 from .errors import BrandstatsError, InsufficientDataError
+from .loading import assessable_pairs
 from .models import Censored, Transformed, Truncated, check_levels, to_unbounded
 from .units import DISCRETE_UNITS, can_meet, support
 
@@ -1134,35 +1135,3 @@ def assess_all(
             rows.append({"indicator": pair[0], "region": pair[1], "verdict": "no data",
                          "reason": str(exc), "as_of": as_of})  # fmt: skip
     return pd.DataFrame(rows)
-
-
-def assessable_pairs(
-    observations: pd.DataFrame,
-    targets: pd.DataFrame,
-    *,
-    indicators: Sequence[str] | None = None,
-    region: str | None = None,
-) -> list[tuple[str, str]]:
-    """(indicator, region) pairs with a target and observations, in catalogue order."""
-    with_target = targets.loc[targets["target"].notna()]
-    if indicators:
-        unknown = sorted(set(indicators) - set(with_target["indicator"]))
-        if unknown:
-            raise BrandstatsError(
-                f"no target for {unknown}; indicators with targets: "
-                + ", ".join(with_target["indicator"])
-            )
-        with_target = with_target.loc[with_target["indicator"].isin(indicators)]
-    observed = observations[["indicator", "region"]].drop_duplicates()
-    specific = set(zip(with_target["indicator"], with_target["region"], strict=True))
-    pairs = []
-    for t in with_target.itertuples():
-        regions = observed.loc[observed["indicator"] == t.indicator, "region"]
-        if t.region:
-            candidates = [t.region]
-        else:  # a blank region: every observed region without a target of its own
-            candidates = [r for r in sorted(regions) if (t.indicator, r) not in specific]
-        for r in candidates:
-            if r in set(regions) and (region is None or r == region):
-                pairs.append((t.indicator, r))
-    return pairs

@@ -286,6 +286,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     import time
 
     from .batch import BatchInterrupted, load_batch_config, plan_jobs, run_report
+    from .batch.runner import skip_unused_imports
+
+    skip_unused_imports()  # this process reads notebooks (nbformat), nothing more
     from .loading import load_observations, load_targets
 
     # Validate the inputs here, once, before any kernel starts.

@@ -27,7 +27,7 @@ import os
 import re
 import unicodedata
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,7 @@ __all__ = [
     "OBSERVATION_COLUMNS",
     "QUALIFIERS",
     "TARGET_COLUMNS",
+    "assessable_pairs",
     "canonical_region",
     "load_observations",
     "load_targets",
@@ -528,6 +529,38 @@ def untargeted_regions(observations: pd.DataFrame, targets: pd.DataFrame) -> dic
         if extra:
             out[str(indicator)] = extra
     return out
+
+
+def assessable_pairs(
+    observations: pd.DataFrame,
+    targets: pd.DataFrame,
+    *,
+    indicators: Sequence[str] | None = None,
+    region: str | None = None,
+) -> list[tuple[str, str]]:
+    """(indicator, region) pairs with a target and observations, in catalogue order."""
+    with_target = targets.loc[targets["target"].notna()]
+    if indicators:
+        unknown = sorted(set(indicators) - set(with_target["indicator"]))
+        if unknown:
+            raise BrandstatsError(
+                f"no target for {unknown}; indicators with targets: "
+                + ", ".join(with_target["indicator"])
+            )
+        with_target = with_target.loc[with_target["indicator"].isin(indicators)]
+    observed = observations[["indicator", "region"]].drop_duplicates()
+    specific = set(zip(with_target["indicator"], with_target["region"], strict=True))
+    pairs = []
+    for t in with_target.itertuples():
+        regions = observed.loc[observed["indicator"] == t.indicator, "region"]
+        if t.region:
+            candidates = [t.region]
+        else:  # a blank region: every observed region without a target of its own
+            candidates = [r for r in sorted(regions) if (t.indicator, r) not in specific]
+        for r in candidates:
+            if r in set(regions) and (region is None or r == region):
+                pairs.append((t.indicator, r))
+    return pairs
 
 
 def _letter(j: int) -> str:

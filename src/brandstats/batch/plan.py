@@ -116,7 +116,7 @@ def plan_runs(
         The target notebook; ``notebooks/project_target.ipynb`` by default.
     """
     from .. import format as fmt  # imports pandas: not when brandstats.batch is imported
-    from ..attainment import assessable_pairs
+    from ..loading import assessable_pairs
 
     nb = Path(notebook) if notebook else NOTEBOOKS_DIR / TARGET_NOTEBOOK
     pairs = assessable_pairs(observations, targets, indicators=indicators)

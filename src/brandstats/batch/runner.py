@@ -52,10 +52,7 @@ def _runner_main() -> None:
     global _REQUESTS, _KERNEL_NAME
     if sys.path and sys.path[0] == "":  # `python -c` adds the cwd
         del sys.path[0]
-    # jsonschema, under nbformat, imports the optional rfc3987_syntax for draft-7 "iri" format
-    # checks, which compiles a grammar for over a second; nbformat validates notebooks against
-    # draft-4 schemas without format checks, so runners do without it.
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    skip_unused_imports()
     answers = os.fdopen(os.dup(1), "w", encoding="utf-8")  # not inherited by kernels
     os.dup2(2, 1)  # anything else printed, by libraries or kernels, goes to the log
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
@@ -106,6 +103,17 @@ def _runner_main() -> None:
         if runner_kernels is not None:
             runner_kernels.close()
         shutil.rmtree(specs, ignore_errors=True)
+
+
+def skip_unused_imports() -> None:
+    """Keep this process from importing what the batch never uses (call it first thing).
+
+    jsonschema, under nbformat, imports the optional rfc3987_syntax for draft-7 "iri" format
+    checks, which compiles a grammar for about a second; nbformat validates notebooks against
+    draft-4 schemas without format checks. Only for processes of brandstats' own (the runners,
+    ``brandstats run``): elsewhere jsonschema would silently lose a format check.
+    """
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
 def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
