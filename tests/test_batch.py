@@ -367,6 +367,42 @@ def test_importing_batch_is_cheap():
     assert result.stdout.strip() == "[]"
 
 
+def test_planning_a_run_leaves_the_engine_unimported():
+    # The batch process plans and validates; statsmodels and scipy are for the kernels.
+    code = (
+        "import sys; from brandstats import load_observations, load_targets; "
+        "from brandstats.batch import plan_jobs; t = load_targets(); "
+        "jobs = plan_jobs(load_observations(targets=t), t); "
+        "print(len(jobs), sorted(m for m in ('statsmodels', 'scipy', 'matplotlib')"
+        " if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split(maxsplit=1)[1].strip() == "[]"
+
+
+def test_a_template_preloads_what_notebooks_import_not_the_batch_machinery(tmp_path):
+    # Starting the template imports brandstats.batch, whose functions import nbconvert (the
+    # HTML pages, in the runner); kernels never need it, so the template must not load it.
+    code = (
+        "import sys, json; from pathlib import Path; "
+        "from brandstats.batch import template; "
+        "from brandstats.config import NOTEBOOKS_DIR; "
+        "entries = template.preload_entries(NOTEBOOKS_DIR / 'project_target.ipynb'); "
+        "skipped = template._preload([list(e) for e in entries]); "
+        "print(json.dumps([skipped, [m in sys.modules for m in"
+        " ('brandstats.attainment', 'brandstats.pooling', 'nbformat', 'nbconvert')]]))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        env={**os.environ, "MPLBACKEND": "Agg"}, cwd=tmp_path,  # a notebook folder's place
+    )  # fmt: skip
+    skipped, loaded = json.loads(result.stdout.splitlines()[-1])
+    assert skipped == []
+    assert loaded == [True, True, False, False]
+
+
 # --------------------------------------------------------------------------- real runs
 
 

@@ -22,6 +22,7 @@ from typing import Any
 __all__ = ["preload_entries"]
 
 _FORK_SAFE_THREADS = frozenset({"jemalloc_bg_thd"})  # see _threads
+_BATCH = __name__.rpartition(".")[0]  # brandstats.batch
 
 
 def preload_entries(notebook: Path, extra: Sequence[str] = ()) -> list[tuple[str, ...]] | None:
@@ -288,7 +289,9 @@ def _first_party(module: Any) -> bool:
 
 def _import_package(top: str, here: str) -> list[str]:
     """Import the modules of package ``top`` that its imported modules import, also inside
-    functions (lazily), until there are no more; return those that failed.
+    functions (lazily), until there are no more; return those that failed. The batch's own
+    modules (this subpackage, imported to run the template) are not followed: what they
+    import lazily (nbconvert for the HTML pages, Dask) is for the batch, not for notebooks.
 
     A project that imports heavy dependencies only when a function needs them (to keep its
     command line quick) gets them imported here, once, rather than in every kernel.
@@ -297,7 +300,7 @@ def _import_package(top: str, here: str) -> list[str]:
     import importlib
 
     failed: list[str] = []
-    seen: set[str] = set()
+    seen = {name for name in sys.modules if name.startswith(f"{_BATCH}.")}
     while True:
         wanted = []
         for name, module in list(sys.modules.items()):
