@@ -32,6 +32,7 @@ FAIL = NOTEBOOKS / "fail.ipynb"  # raises if fail (cell 3) or fail_after (cell 5
 DIE = NOTEBOOKS / "die.ipynb"  # os._exit(1) if die
 SLEEP = NOTEBOOKS / "sleep.ipynb"  # time.sleep(seconds)
 STATE = NOTEBOOKS / "state.ipynb"  # writes facts about its kernel; leaves state behind if leak
+BARRIER = NOTEBOOKS / "barrier.ipynb"  # waits until `count` runs of it have started
 KILL_RUNNER = NOTEBOOKS / "kill_runner.ipynb"  # SIGKILLs the runner process running it if kill
 # In the executed notebooks: 0 imports, 1 parameters, 2 injected parameters, 3 the acting cell.
 ACTING_CELL = 3
@@ -429,6 +430,47 @@ def test_three_jobs_in_parallel(tmp_path):
         ["batch.json"] + [f"{n}{ext}" for n in values for ext in (".ipynb", ".html", ".json")]
     )
     assert sorted(p.name for p in NOTEBOOKS.iterdir()) == FIXTURES  # nothing written there
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("no_leftover_processes")
+def test_one_runner_runs_the_workers_jobs_at_once_each_in_its_own_kernel(tmp_path):
+    meet = tmp_path / "meet"
+    meet.mkdir()
+    jobs = [Job(f"run-{i}", BARRIER, {"folder": str(meet), "count": 3}) for i in range(3)]
+    report = run_batch(jobs, output_dir=tmp_path / "out", workers=3, progress=False)
+
+    assert [r.status for r in report.results] == ["ok"] * 3, report.summary()
+    facts = [read_json(tmp_path / "out" / f"run-{i}.json") for i in range(3)]
+    assert len({f["kernel"] for f in facts}) == 3
+    assert len({f["runner"] for f in facts}) == 1  # papermill and the template, once
+
+
+@pytest.mark.slow
+def test_the_batch_kernel_client_is_ready_with_iopub_drained():
+    # ReadyClient returns at the kernel_info request's idle status instead of after 0.2 s of
+    # silence: IOPub must then be connected and hold nothing from before.
+    import asyncio
+
+    from brandstats.batch.kernels import BatchKernelManager, ReadyClient
+
+    async def first_iopub_parent() -> tuple[str, str]:
+        km = BatchKernelManager(kernel_name="python3")
+        await km.start_kernel(stderr=subprocess.DEVNULL)
+        kc = km.client()
+        try:
+            assert isinstance(kc, ReadyClient)
+            kc.start_channels()
+            await kc.wait_for_ready(timeout=60)
+            request = kc.execute("1 + 1")
+            msg = await kc.iopub_channel.get_msg(timeout=10)
+            return request, msg["parent_header"].get("msg_id")
+        finally:
+            kc.stop_channels()
+            await km.shutdown_kernel(now=True)
+
+    request, parent = asyncio.run(first_iopub_parent())
+    assert parent == request
 
 
 @pytest.mark.slow

@@ -447,7 +447,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--language", choices=["en", "zh"], help="en (default) or zh")
     p.add_argument("--output", metavar="DIR", help="output folder (default: reports/<time>)")
     p.add_argument(
-        "--workers", type=_positive_int, metavar="N", help="notebooks at once (default: cores)"
+        "--workers", type=_positive_int, metavar="N", help="notebooks at once (default: 2 per core)"
     )
     p.add_argument("--resume", action="store_true", help="run only what did not finish")
     p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, tcp://HOST:PORT")

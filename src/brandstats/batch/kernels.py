@@ -31,9 +31,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from jupyter_client import AsyncKernelClient, AsyncKernelManager, protocol_version_info
 from jupyter_client.provisioning import LocalProvisioner
+from traitlets import DottedObjectName, Type
 
-__all__ = ["WARM_KERNEL", "Kernels", "WarmProvisioner", "warm_kernelspec"]
+__all__ = ["WARM_KERNEL", "BatchKernelManager", "Kernels", "WarmProvisioner", "warm_kernelspec"]
 
 WARM_KERNEL = "brandstats-python3"
 """The runner's kernelspec: ``python3``, with kernels started by :class:`WarmProvisioner`."""
@@ -99,6 +101,9 @@ class WarmProvisioner(LocalProvisioner):  # type: ignore[misc]
         if self.forked is None:
             return await super().kill(restart)
         self.forked.kill()
+        # jupyter_client then polls every 0.1 s until the kernel has gone; SIGKILL takes
+        # a few milliseconds, so wait here and its first poll finds it gone.
+        self.forked.wait(0.5)
 
     async def terminate(self, restart: bool = False) -> None:
         if self.forked is None:
@@ -119,6 +124,65 @@ class WarmProvisioner(LocalProvisioner):  # type: ignore[misc]
                 os.killpg(pid, signal.SIGKILL)
         if self.forked is not None:
             self.forked.kill()
+
+
+class ReadyClient(AsyncKernelClient):  # type: ignore[misc]
+    """A kernel client whose :meth:`wait_for_ready` returns as soon as the kernel is ready.
+
+    jupyter_client's waits, after the kernel's ``kernel_info_reply``, until its IOPub channel
+    has been silent for 0.2 s: a fifth of a second for every notebook of a batch. This one
+    waits for the ``idle`` status that the kernel publishes on IOPub after that very request:
+    IOPub is then connected and drained up to it. Written here because jupyter_client has no
+    setting for it; everything it uses is jupyter_client's public client API.
+    """
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        import math
+        from queue import Empty
+
+        deadline = time.monotonic() + (math.inf if timeout is None else timeout)
+        while True:
+            request = self.kernel_info()
+            try:
+                reply = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                reply = None
+            answered = reply is not None and reply["parent_header"].get("msg_id") == request
+            if answered and await self._idle_after(request, timeout=0.5):
+                version = int(reply["content"]["protocol_version"].split(".")[0])
+                if version != protocol_version_info[0]:  # as jupyter_client does
+                    self.session.adapt_version = version
+                return
+            if not await self.is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+
+    async def _idle_after(self, request: str, timeout: float) -> bool:
+        """Whether the kernel's idle status for ``request`` arrives on IOPub in time (not if
+        IOPub connected too late to see it: the caller asks again)."""
+        from queue import Empty
+
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                msg = await self.iopub_channel.get_msg(timeout=left)
+            except Empty:
+                return False
+            state = msg["content"].get("execution_state") if msg["msg_type"] == "status" else None
+            if state == "idle" and msg["parent_header"].get("msg_id") == request:
+                return True
+        return False
+
+
+class BatchKernelManager(AsyncKernelManager):  # type: ignore[misc]
+    """nbclient's default kernel manager with :class:`ReadyClient` as its client class.
+
+    Passed to papermill (hence to nbclient's ``kernel_manager_class``) by the runner.
+    """
+
+    client_class = DottedObjectName(f"{__name__}.ReadyClient")
+    client_factory = Type(ReadyClient, klass=AsyncKernelClient)  # what client() makes
 
 
 def note(text: str) -> None:
@@ -201,7 +265,8 @@ class Kernels:
         self.templates: dict[str, KernelTemplate] = {}  # notebook folder -> its template
         self.cold: set[str] = set()  # folders whose template could not serve
         self.running: set[WarmProvisioner] = set()
-        self.job_preload: list[list[str]] | None = None  # the current job's entries, or cold
+        # Per job thread: ``.entries``, the job's preload entries (None: a cold kernel).
+        self.job_preload = threading.local()
         self.lock = threading.Lock()
 
     def warm(self, cwd: str, preload: list[list[str]]) -> KernelTemplate | None:
@@ -212,13 +277,13 @@ class Kernels:
             template = self.templates.get(cwd)
             if template is None and len(self.templates) < _MAX_TEMPLATES:
                 template = self.templates[cwd] = KernelTemplate(self.prefix, cwd)
-            if template is not None:
-                template.preload(preload)
-            return template
+        if template is not None:  # not holding the lock: another job may be forking from it
+            template.preload(preload)
+        return template
 
     def fork(self, cmd: list[str], kwargs: dict[str, Any]) -> ForkedKernel | None:
         """Fork the kernel ``cmd`` would start; None if it must start the usual way."""
-        prefix, preload = self.prefix, self.job_preload
+        prefix, preload = self.prefix, getattr(self.job_preload, "entries", None)
         if prefix is None or preload is None:
             return None
         if cmd[: len(prefix) + 2] != [*prefix, "-m", "ipykernel_launcher"]:
@@ -289,6 +354,14 @@ class ForkedKernel:
             os.close(self._fd)
             self._fd, self.returncode = None, 0
         return self.returncode
+
+    def wait(self, timeout: float) -> int | None:
+        """Wait up to ``timeout`` seconds for the kernel to exit; then :meth:`poll`."""
+        import select
+
+        if self.returncode is None and self._fd is not None:
+            select.select([self._fd], [], [], timeout)
+        return self.poll()
 
     def _signal(self, signum: int) -> None:
         if self.poll() is None and self._fd is not None:

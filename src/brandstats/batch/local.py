@@ -34,6 +34,10 @@ from .runners import RunnerConfig, result, run_job
 __all__ = ["run_batch"]
 
 _BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+JOBS_PER_CORE = 2
+"""Default jobs at once per core: a notebook's job waits for about half its time (kernel start,
+messages, the runner's bookkeeping), so one per core leaves the cores idle that much
+(``benchmarks/bench_batch.py --workers N`` compares)."""
 
 
 def run_batch(
@@ -65,8 +69,8 @@ def run_batch(
     output_dir : path-like
         Folder for all outputs (created if needed). Nothing is written anywhere else.
     workers : int, optional
-        Jobs run at once on this machine; default ``os.cpu_count()``. Ignored with
-        ``scheduler``.
+        Jobs run at once on this machine; default :data:`JOBS_PER_CORE` per core. Ignored
+        with ``scheduler``.
     resume : bool, default False
         Skip jobs already done: their notebook, report and result exist and are valid (see
         :func:`.outputs.is_done`). Without it every job runs.
@@ -107,7 +111,11 @@ def run_batch(
     Notes
     -----
     Kernels get ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` and ``MKL_NUM_THREADS`` set to 1
-    unless one of them is already set: notebooks run in parallel, one per core.
+    unless one of them is already set: notebooks run in parallel, several per core.
+
+    One runner process runs all of this process's jobs, each in a thread with a kernel of
+    its own: if the runner dies (killed), the jobs it was running fail and the next ones get
+    a new runner; a job that kills its kernel fails alone.
 
     A preloaded kernel differs from a cold one only in what happened before its notebook
     started: the modules were imported by its template (what they print while being imported
@@ -182,7 +190,7 @@ def _run(
     try:
         if specs:
             if scheduler is None:
-                workers = min(workers or os.cpu_count() or 1, len(specs))
+                workers = min(workers or JOBS_PER_CORE * (os.cpu_count() or 1), len(specs))
                 executor: Executor = LocalExecutor(workers, out, config, hints)
             else:
                 from .cluster import DaskExecutor
@@ -280,7 +288,8 @@ class Executor:
 
 
 class LocalExecutor(Executor):
-    """A thread per worker on this machine, each supervising one runner process."""
+    """A thread per worker on this machine, each supervising one job on this process's
+    runner."""
 
     def __init__(
         self, workers: int, out: Path, config: RunnerConfig, hints: dict[str, Any]
@@ -303,7 +312,7 @@ class LocalExecutor(Executor):
     def wait(self, futures: list[Any]) -> None:
         from concurrent.futures import wait
 
-        wait(futures)  # bounded: each supervisor kills its runner after STOP_GRACE
+        wait(futures)  # bounded: the supervisors kill the runner after STOP_GRACE
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)

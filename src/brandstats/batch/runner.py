@@ -1,18 +1,19 @@
-"""A runner process: imports papermill once, then runs one notebook after another.
+"""A runner process: imports papermill once, then runs notebooks, several at a time.
 
 A runner (``python -c`` :data:`RUNNER_COMMAND`) reads JSON lines on stdin: first hints (the
 notebook folders and their imports, so that kernel templates import while papermill does), then
-one job per line; it answers one line per job on its stdout. Each job runs with
-:func:`papermill.execute_notebook` in a thread of its own, into the job's staging folder,
-on the ``brandstats-python3`` kernel (see :mod:`.kernels`), in the notebook's folder (nbclient's
+one job per line; it answers one line per job on its stdout, with the job's ``name``, as each
+finishes. Each job runs with :func:`papermill.execute_notebook` in a thread of its own (one
+runner per machine serves all the batch's workers: it imports papermill, and starts each
+folder's kernel template, once), into the job's staging folder, on the ``brandstats-python3``
+kernel (see :mod:`.kernels`), in the notebook's folder (nbclient's
 ``resources={"metadata": {"path": ...}}``: no process-wide ``chdir``). The main thread reads
 requests and handles SIGTERM: the runner then kills its kernels, removes the unfinished
-attempt and exits with code 130.
+attempts and exits with code 130.
 """
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import functools
 import json
@@ -23,7 +24,6 @@ import signal
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -33,23 +33,23 @@ from .template import LineReader
 RUNNER_COMMAND = "from brandstats.batch.runner import _runner_main; _runner_main()"
 INTERRUPTED = "interrupted"  # status of a job stopped with the batch; never reported
 STOP_GRACE = 20.0  # seconds a runner gets to stop its job before it is killed
+_MAX_JOBS = 256  # threads for jobs; the batch decides how many run at once
 
 _STOPPING = threading.Event()  # this runner has been told to stop
-_REQUESTS: LineReader | None = None  # its input
 _KERNEL_NAME = "python3"  # or kernels.WARM_KERNEL, set by _runner_main
 
 
 def _runner_main() -> None:
     """Entry point of a runner process (see the module's docstring).
 
-    The end of its input between jobs makes it exit normally; during a job, it means that the
-    batch is gone, and the runner stops as on SIGTERM.
+    The end of its input when no job is running makes it exit normally; during a job, it
+    means that the batch is gone, and the runner stops as on SIGTERM.
     """
     from concurrent.futures import ThreadPoolExecutor
 
     from . import kernels
 
-    global _REQUESTS, _KERNEL_NAME
+    global _KERNEL_NAME
     if sys.path and sys.path[0] == "":  # `python -c` adds the cwd
         del sys.path[0]
     skip_unused_imports()
@@ -58,9 +58,18 @@ def _runner_main() -> None:
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     specs = tempfile.mkdtemp(prefix="brandstats-kernels-")
     runner_kernels = None
-    request = future = None
-    _REQUESTS = LineReader(0)  # not sys.stdin: _wait looks for the end of the input
-    requests = iter(_REQUESTS)
+    running: dict[Any, dict[str, Any]] = {}  # future -> its request
+    lock = threading.Lock()  # for answers and running
+
+    def run(request: dict[str, Any]) -> None:
+        answer = {"name": request["name"], **_execute(**request)}
+        with lock:
+            answer["notes"], kernels.NOTES[:] = list(kernels.NOTES), []
+            if answer["status"] != INTERRUPTED:  # the batch knows: it is stopping
+                answers.write(json.dumps(answer) + "\n")
+                answers.flush()
+
+    requests = iter(LineReader(0))  # not sys.stdin: unbuffered, signals get through
     try:
         hints = json.loads(next(requests, "{}"))
         prefix = kernels.template_prefix()
@@ -75,34 +84,41 @@ def _runner_main() -> None:
         )
         for folder in hints.get("folders", []):  # templates import while papermill does
             runner_kernels.warm(folder, hints.get("preload") or [])
-        executor = ThreadPoolExecutor(1, thread_name_prefix="brandstats-job")
+        executor = ThreadPoolExecutor(_MAX_JOBS, thread_name_prefix="brandstats-job")
         executor.submit(_warm_up)
         for line in requests:
             request = json.loads(line)
-            future = executor.submit(_execute, **request)
-            answer = _wait(future, None)
-            answer["notes"], kernels.NOTES[:] = list(kernels.NOTES), []
-            answers.write(json.dumps(answer) + "\n")
-            answers.flush()
-            request = None
+            future = executor.submit(run, request)
+            with lock:
+                running[future] = request
+            future.add_done_callback(lambda done: _forget(running, lock, done))
+        with lock:
+            busy = bool(running)
+        if busy:  # the batch is gone (killed) while jobs run: stop as on SIGTERM
+            raise KeyboardInterrupt
     except KeyboardInterrupt:
         _STOPPING.set()
         if runner_kernels is not None:
             runner_kernels.kill()
-        if request is not None:
-            answer = _wait(future, STOP_GRACE / 2, watch=False)
-            if answer is not None and answer["status"] != INTERRUPTED:  # it had finished
-                with contextlib.suppress(OSError):
-                    answers.write(json.dumps(answer) + "\n")
-                    answers.flush()
-            else:  # also done by the supervisor; here in case the batch was killed
+        with lock:
+            left = dict(running)
+        from concurrent.futures import wait
+
+        wait(left, timeout=STOP_GRACE / 2)  # finished jobs have answered; the others left
+        for future, request in left.items():
+            if not future.done():  # also done by the supervisor; here in case it was killed
                 shutil.rmtree(request["staging"], ignore_errors=True)
         shutil.rmtree(specs, ignore_errors=True)
-        os._exit(130)  # not sys.exit: the job's thread may be stuck in a dead kernel's client
+        os._exit(130)  # not sys.exit: a job's thread may be stuck in a dead kernel's client
     finally:
         if runner_kernels is not None:
             runner_kernels.close()
         shutil.rmtree(specs, ignore_errors=True)
+
+
+def _forget(running: dict[Any, Any], lock: threading.Lock, future: Any) -> None:
+    with lock:
+        running.pop(future, None)
 
 
 def skip_unused_imports() -> None:
@@ -118,24 +134,6 @@ def skip_unused_imports() -> None:
 
 def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
-
-
-def _wait(future: Any, timeout: float | None, *, watch: bool = True) -> Any:
-    """The future's result (None after ``timeout``), waiting in steps that let signals through.
-
-    With ``watch``, the end of the runner's input while it waits means that the batch that
-    sent the job is gone (killed): the runner stops as on SIGTERM.
-    """
-    from concurrent.futures import TimeoutError as Timeout
-
-    deadline = None if timeout is None else time.monotonic() + timeout
-    while deadline is None or time.monotonic() < deadline:
-        try:
-            return future.result(timeout=0.2)
-        except Timeout:
-            if watch and _REQUESTS is not None and _REQUESTS.ready(0) and _REQUESTS.ended:
-                raise KeyboardInterrupt from None
-    return None
 
 
 def _warm_up() -> None:
@@ -169,7 +167,7 @@ def _execute(
     folder = Path(staging)
     executed = folder / f"{name}.ipynb"
     assert kernels.RUNNER_KERNELS is not None
-    kernels.RUNNER_KERNELS.job_preload = preload
+    kernels.RUNNER_KERNELS.job_preload.entries = preload
     try:
         folder.mkdir(exist_ok=True)
         nb = papermill.execute_notebook(
@@ -181,6 +179,7 @@ def _execute(
             execution_timeout=math.ceil(timeout) if timeout else None,  # nbclient wants an int
             engine_name=_engine(),
             resources={"metadata": {"path": str(Path(notebook).parent)}},
+            kernel_manager_class=kernels.BatchKernelManager,  # nbclient's, with ReadyClient
             shutdown_kernel="immediate",  # its work is done: no need to wait for it to exit
         )
         if result:

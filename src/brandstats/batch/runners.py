@@ -1,16 +1,19 @@
-"""Supervising jobs: each job goes to an idle runner process, and its outputs are committed.
+"""Supervising jobs: each job goes to this process's runner, and its outputs are committed.
 
-:func:`run_job` is what a local thread, or a Dask task, runs for one job: take an idle runner
-from this process's pool, send it the job, wait for its one-line answer (stopping it if the
-batch stops), then commit the outputs from the job's staging folder (see :mod:`.outputs`). A
-runner that dies fails its job only; the next job gets a new runner. Idle runners stay up for
-a few seconds, so that a following batch (``brandstats run``'s scorecard) finds them ready.
+:func:`run_job` is what a local thread, or a Dask task, runs for one job: send it to the runner
+process of this process's pool (started if need be), wait for its one-line answer (stopping
+the runner if the batch stops), then commit the outputs from the job's staging folder (see
+:mod:`.outputs`). One runner serves every job of the process at once, each in a thread of its
+own with a kernel of its own: it imports papermill, and starts each notebook folder's kernel
+template, once for all. A runner that dies fails the jobs it was running only; the next job
+gets a new runner. An idle runner stays up for a few seconds, so that a following batch
+(``brandstats run``'s scorecard) finds it ready.
 
-Why runner processes rather than papermill in threads of the batch, or a process pool: a
-crash of a runner or of its kernel must touch one job only (a crashed worker of a
-``ProcessPoolExecutor`` breaks the pool), and each runner has a core's worth of Python for
-papermill's bookkeeping. Runners start in their own session, so a terminal's Ctrl-C reaches
-only the batch, which then stops them (SIGTERM) through their supervisors.
+Why a runner process rather than papermill in threads of the batch: a crash of the runner
+must not take the batch with it, kernel templates must be forked from a process without
+threads, and the batch's own process stays free for supervising (and for a user's notebook,
+when the batch is called from one). The runner starts in its own session, so a terminal's
+Ctrl-C reaches only the batch, which then stops it (SIGTERM) through its supervisors.
 """
 
 from __future__ import annotations
@@ -65,7 +68,7 @@ def run_job(
     config: RunnerConfig,
     hints: dict[str, Any],
 ) -> dict[str, Any]:
-    """Run one job on an idle runner, commit its outputs into ``out``; return its result.
+    """Run one job on this process's runner, commit its outputs into ``out``; return its result.
 
     ``spec`` is the runner's request without its staging folder (see
     :func:`.runner._execute`); ``hints`` tell a new runner which notebook folders and
@@ -95,8 +98,12 @@ def run_job(
         last = one_line(log.strip().splitlines()[-1]) if log.strip() else ""
         error = f"the runner process exited with code {runner.popen.returncode}: {last}"
         return result(name, "failed", seconds, error=error, disk_full=False)
+    answer.pop("name")
     for text in answer.pop("notes", []):
         _note(text)
+    if stop.is_set():  # the batch stopped meanwhile (a full disk, Ctrl-C): nothing more lands
+        outputs.discard(out, name)
+        return result(name, INTERRUPTED, seconds)
     if answer["status"] == "ok":
         try:
             outputs.commit(out, name, outputs.staged_files(folder))
@@ -123,7 +130,7 @@ def _note(text: str) -> None:
 
 
 class Runner:
-    """The supervisor's handle on one runner process (see :mod:`.runner`)."""
+    """The supervisors' handle on one runner process (see :mod:`.runner`), shared by them."""
 
     def __init__(self, config: RunnerConfig, hints: dict[str, Any]) -> None:
         # Its stderr (and its kernels') goes to an unnamed file: a pipe could be held open by an
@@ -139,25 +146,39 @@ class Runner:
             self.log.close()
             raise
         self.stopped = False  # it was sent SIGTERM because the batch is stopping
+        self.active = 0  # jobs taken by supervisors and not given back (see RunnerPool)
         self.idle_since = time.monotonic()
-        self._answers: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()  # for _waiting, _ended, stdin
+        self._waiting: dict[str, queue.SimpleQueue[dict[str, Any] | None]] = {}
+        self._ended = False  # its output ended: it exited
+        self._kill_at: float | None = None
         threading.Thread(target=self._read, name="brandstats-runner", daemon=True).start()
         self._send(hints)
 
     def _read(self) -> None:
+        """Hand each answer to the supervisor waiting for that job; at the end, None to all."""
         stdout = self.popen.stdout
         assert stdout is not None
         with stdout:
             for line in stdout:
-                self._answers.put(line)
-        self._answers.put(None)
+                answer = json.loads(line)
+                with self._lock:
+                    waiting = self._waiting.pop(answer["name"], None)
+                if waiting is not None:
+                    waiting.put(answer)
+        with self._lock:
+            self._ended = True
+            waiting_all, self._waiting = list(self._waiting.values()), {}
+        for waiting in waiting_all:
+            waiting.put(None)
 
     def _send(self, message: object) -> None:
         stdin = self.popen.stdin
         assert stdin is not None
         try:
-            stdin.write(json.dumps(message).encode("utf-8") + b"\n")
-            stdin.flush()
+            with self._lock:
+                stdin.write(json.dumps(message).encode("utf-8") + b"\n")
+                stdin.flush()
         except (OSError, ValueError):  # it died (the reader sees the end of its output)
             pass
 
@@ -166,32 +187,48 @@ class Runner:
         return self.popen.poll() is None and not self.stopped
 
     def run(self, request: dict[str, Any], stop: Stop) -> tuple[dict[str, Any] | None, str]:
-        """Send one job and wait for the answer; if the batch stops, stop the runner.
+        """Send one job and wait for its answer; if the batch stops, stop the runner.
 
         Returns the answer (None if the runner exited without one) and what the runner wrote
         to its log meanwhile.
         """
         log_start = os.fstat(self.log.fileno()).st_size
-        self._send(request)
-        deadline = None
-        while True:
+        answers: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
+        with self._lock:
+            ended = self._ended
+            if not ended:
+                self._waiting[request["name"]] = answers
+        if not ended:
+            self._send(request)
+        while not ended:
             try:
-                line = self._answers.get(timeout=_POLL)
+                answer = answers.get(timeout=_POLL)
             except queue.Empty:
-                if deadline is None and stop.is_set():
-                    self.stopped = True
-                    with contextlib.suppress(ProcessLookupError):
-                        self.popen.terminate()
-                    deadline = time.monotonic() + STOP_GRACE
-                elif deadline is not None and time.monotonic() > deadline:
-                    self.popen.kill()  # its templates and kernels die with it
+                if stop.is_set():
+                    self.stop()
                 continue
-            if line is not None:
-                self.idle_since = time.monotonic()
-                return json.loads(line), ""
-            self.popen.wait()
-            self.log.seek(log_start)
-            return None, self.log.read().decode("utf-8", "replace")
+            if answer is not None:
+                return answer, ""
+            break
+        self.popen.wait()
+        self.log.seek(log_start)
+        return None, self.log.read().decode("utf-8", "replace")
+
+    def stop(self) -> None:
+        """SIGTERM now, SIGKILL after STOP_GRACE seconds (called again and again while
+        supervisors wait); its templates and kernels die with it."""
+        now = time.monotonic()
+        with self._lock:
+            first, self.stopped = not self.stopped, True
+            if first:
+                self._kill_at = now + STOP_GRACE
+            kill = self._kill_at is not None and now > self._kill_at
+        if first:
+            with contextlib.suppress(ProcessLookupError):
+                self.popen.terminate()
+        elif kill:
+            with contextlib.suppress(ProcessLookupError):
+                self.popen.kill()
 
     def close(self, *, wait: bool = True) -> None:
         """Ask the runner to exit (end of its input), kill it if it will not; free the log."""
@@ -208,60 +245,66 @@ class Runner:
 
 
 class RunnerPool:
-    """Idle runners, handed to one supervisor at a time; a runner that died is replaced.
-
-    A runner left idle for ``_IDLE`` seconds exits.
-    """
+    """This process's runner for one configuration, shared by every supervisor; a runner that
+    died is replaced (and closed once no supervisor uses it). It exits after ``_IDLE`` seconds
+    without a job."""
 
     def __init__(self, config: RunnerConfig) -> None:
         self.config = config
-        self._idle: list[Runner] = []
+        self.runner: Runner | None = None
         self._lock = threading.Lock()
         self._reaper: threading.Thread | None = None
 
     def take(self, hints: dict[str, Any]) -> Runner:
+        retired = None
         with self._lock:
-            while self._idle:
-                runner = self._idle.pop()
-                if runner.alive:
-                    return runner
-                runner.close()
-        return Runner(self.config, hints)
+            runner = self.runner
+            if runner is None or not runner.alive:
+                if runner is not None and runner.active == 0:
+                    retired = runner
+                runner = self.runner = Runner(self.config, hints)
+            runner.active += 1
+        if retired is not None:
+            retired.close()
+        return runner
 
     def give_back(self, runner: Runner) -> None:
-        if not runner.alive:
-            runner.close()
-            return
         with self._lock:
-            self._idle.append(runner)
-            if self._reaper is None:
+            runner.active -= 1
+            runner.idle_since = time.monotonic()
+            retired = runner.active == 0 and (runner is not self.runner or not runner.alive)
+            if retired and runner is self.runner:
+                self.runner = None
+            if self.runner is not None and self._reaper is None:
                 self._reaper = threading.Thread(
-                    target=self._retire_idle, name="brandstats-idle-runners", daemon=True
+                    target=self._retire_idle, name="brandstats-idle-runner", daemon=True
                 )
                 self._reaper.start()
+        if retired:
+            runner.close()
 
     def _retire_idle(self) -> None:
-        """Close runners idle for _IDLE seconds; end when none is left idle."""
+        """Close the runner once idle for _IDLE seconds; end when there is none."""
         while True:
             time.sleep(1.0)
-            now = time.monotonic()
             with self._lock:
-                old = [r for r in self._idle if now - r.idle_since >= _IDLE]
-                self._idle = [r for r in self._idle if r not in old]
-                done = not self._idle
+                runner = self.runner
+                expired = runner is not None and runner.active == 0
+                expired = expired and time.monotonic() - runner.idle_since >= _IDLE
+                if expired:
+                    self.runner = None
+                done = self.runner is None
                 if done:
                     self._reaper = None
-            for runner in old:
+            if expired:
                 runner.close()
             if done:
                 return
 
     def close(self) -> None:
         with self._lock:
-            idle, self._idle = self._idle, []
-        for runner in idle:  # end every runner's input first: they exit in parallel
-            runner.close(wait=False)
-        for runner in idle:
+            runner, self.runner = self.runner, None
+        if runner is not None:
             runner.close()
 
 
@@ -288,5 +331,8 @@ def close_pools() -> None:
     """Stop every idle runner of this process now."""
     with _POOLS_LOCK:
         pools = list(_POOLS.values())
+    for pool in pools:  # end every runner's input first: they exit in parallel
+        if pool.runner is not None:
+            pool.runner.close(wait=False)
     for pool in pools:
         pool.close()
