@@ -114,6 +114,8 @@ def _runner_main() -> None:
         if runner_kernels is not None:
             runner_kernels.close()
         shutil.rmtree(specs, ignore_errors=True)
+    sys.stderr.flush()
+    os._exit(0)  # done: no need to tear down papermill and the job threads' event loops
 
 
 def _forget(running: dict[Any, Any], lock: threading.Lock, future: Any) -> None:

@@ -174,6 +174,11 @@ def _template_main() -> None:
             _become_kernel(request["args"], {**request["env"], **imported_env})
             return
         _reply(replies, {"pid": pid})
+    # The end of its input: its runner is done with it. Exit at once: tearing down the
+    # imported stack would take a few tenths of a second.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 class _KernelShell:
