@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -444,6 +445,26 @@ def test_one_runner_runs_the_workers_jobs_at_once_each_in_its_own_kernel(tmp_pat
     facts = [read_json(tmp_path / "out" / f"run-{i}.json") for i in range(3)]
     assert len({f["kernel"] for f in facts}) == 3
     assert len({f["runner"] for f in facts}) == 1  # papermill and the template, once
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("no_leftover_processes")
+def test_a_runner_answers_a_request_it_cannot_run_instead_of_hanging():
+    from brandstats.batch.runners import Runner, RunnerConfig
+
+    runner = Runner(RunnerConfig(()), {})
+    give_up = threading.Event()  # a runner that never answers is stopped, and the test fails
+    timer = threading.Timer(30, give_up.set)
+    timer.start()
+    try:
+        answer, _ = runner.run({"name": "odd", "notebook": str(ECHO)}, give_up)
+        assert answer is not None, "no answer"
+        assert answer["name"] == "odd" and answer["status"] == "failed"
+        assert "staging" in answer["error"]  # the missing field, named
+        assert runner.alive  # and it goes on serving
+    finally:
+        timer.cancel()
+        runner.close()
 
 
 @pytest.mark.slow

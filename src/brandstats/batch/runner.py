@@ -62,7 +62,12 @@ def _runner_main() -> None:
     lock = threading.Lock()  # for answers and running
 
     def run(request: dict[str, Any]) -> None:
-        answer = {"name": request["name"], **_execute(**request)}
+        try:
+            outcome = _execute(**request)
+        except Exception as exc:  # a bad request: its supervisor must still get an answer
+            outcome = {"status": "failed", "cell_index": None, "error": one_line(exc),
+                       "disk_full": False}  # fmt: skip
+        answer = {"name": request["name"], **outcome}
         with lock:
             answer["notes"], kernels.NOTES[:] = list(kernels.NOTES), []
             if answer["status"] != INTERRUPTED:  # the batch knows: it is stopping
