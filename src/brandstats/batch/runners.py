@@ -148,7 +148,8 @@ class Runner:
         self.stopped = False  # it was sent SIGTERM because the batch is stopping
         self.active = 0  # jobs taken by supervisors and not given back (see RunnerPool)
         self.idle_since = time.monotonic()
-        self._lock = threading.Lock()  # for _waiting, _ended, stdin
+        self._lock = threading.Lock()  # for _waiting, _ended, stopped
+        self._send_lock = threading.Lock()  # one request at a time on its stdin
         self._waiting: dict[str, queue.SimpleQueue[dict[str, Any] | None]] = {}
         self._ended = False  # its output ended: it exited
         self._kill_at: float | None = None
@@ -176,7 +177,7 @@ class Runner:
         stdin = self.popen.stdin
         assert stdin is not None
         try:
-            with self._lock:
+            with self._send_lock:
                 stdin.write(json.dumps(message).encode("utf-8") + b"\n")
                 stdin.flush()
         except (OSError, ValueError):  # it died (the reader sees the end of its output)
@@ -211,8 +212,9 @@ class Runner:
                 return answer, ""
             break
         self.popen.wait()
-        self.log.seek(log_start)
-        return None, self.log.read().decode("utf-8", "replace")
+        fd = self.log.fileno()  # read with pread: other supervisors may be reading it too
+        log = os.pread(fd, max(os.fstat(fd).st_size - log_start, 0), log_start)
+        return None, log.decode("utf-8", "replace")
 
     def stop(self) -> None:
         """SIGTERM now, SIGKILL after STOP_GRACE seconds (called again and again while
