@@ -303,11 +303,15 @@ class RunnerPool:
             if done:
                 return
 
-    def close(self) -> None:
+    def close(self, *, wait: bool = True) -> None:
+        """Close the runner now if it is idle (with ``wait=False``, only end its input)."""
         with self._lock:
-            runner, self.runner = self.runner, None
-        if runner is not None:
-            runner.close()
+            runner = self.runner
+            if runner is None or runner.active:
+                return
+            if wait:
+                self.runner = None
+        runner.close(wait=wait)
 
 
 _POOLS: dict[tuple[RunnerConfig, tuple[tuple[str, str], ...]], RunnerPool] = {}
@@ -333,8 +337,7 @@ def close_pools() -> None:
     """Stop every idle runner of this process now."""
     with _POOLS_LOCK:
         pools = list(_POOLS.values())
-    for pool in pools:  # end every runner's input first: they exit in parallel
-        if pool.runner is not None:
-            pool.runner.close(wait=False)
+    for pool in pools:  # end every idle runner's input first: they exit in parallel
+        pool.close(wait=False)
     for pool in pools:
         pool.close()
