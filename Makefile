@@ -24,7 +24,10 @@ $(UV):
 
 $(STAMP): pyproject.toml uv.lock | $(UV)
 	@echo "installing the locked dependencies (uv.lock) into $(VENV)/: a minute or two the first time"
-	$(UV) sync --locked --extra dev
+	@# --compile-bytecode: every runner, template and kernel imports the scientific stack;
+	@# without .pyc files (PYTHONDONTWRITEBYTECODE=1 is common) each import compiles it anew
+	$(UV) sync --locked --extra dev --compile-bytecode
+	$(BIN)/python -m compileall -q src
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	@# nbstripout strips outputs on commit; --keep-id keeps the cell ids committed (its --install drops it)
 	@if git rev-parse --git-dir >/dev/null 2>&1; then $(BIN)/nbstripout --install && \
