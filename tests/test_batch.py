@@ -468,30 +468,49 @@ def test_a_runner_answers_a_request_it_cannot_run_instead_of_hanging():
 
 
 @pytest.mark.slow
-def test_the_batch_kernel_client_is_ready_with_iopub_drained():
-    # ReadyClient returns at the kernel_info request's idle status instead of after 0.2 s of
-    # silence: IOPub must then be connected and hold nothing from before.
+@pytest.mark.parametrize("delay", [0.0, 2.5])
+def test_the_batch_kernel_client_is_ready_with_iopub_drained(tmp_path, delay):
+    # ReadyClient returns at a kernel_info request's idle status instead of after 0.2 s of
+    # silence: IOPub must then be connected and hold nothing from before. A kernel that starts
+    # late answers the requests sent meanwhile in order: the first answer must do.
     import asyncio
+
+    from jupyter_client.kernelspec import KernelSpecManager
 
     from brandstats.batch.kernels import BatchKernelManager, ReadyClient
 
-    async def first_iopub_parent() -> tuple[str, str]:
-        km = BatchKernelManager(kernel_name="python3")
+    spec = tmp_path / "kernels" / "late"
+    spec.mkdir(parents=True)
+    start = f"import time, runpy; time.sleep({delay}); runpy.run_module('ipykernel_launcher', run_name='__main__')"  # noqa: E501
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-c", start, "-f", "{connection_file}"],
+        "display_name": "late", "language": "python",
+    }), encoding="utf-8")  # fmt: skip
+
+    async def execute() -> tuple[str, list]:
+        specs = KernelSpecManager(kernel_dirs=[str(spec.parent)])
+        km = BatchKernelManager(kernel_name="late", kernel_spec_manager=specs)
         await km.start_kernel(stderr=subprocess.DEVNULL)
         kc = km.client()
         try:
             assert isinstance(kc, ReadyClient)
             kc.start_channels()
-            await kc.wait_for_ready(timeout=60)
-            request = kc.execute("1 + 1")
-            msg = await kc.iopub_channel.get_msg(timeout=10)
-            return request, msg["parent_header"].get("msg_id")
+            await kc.wait_for_ready(timeout=30)
+            request, seen = kc.execute("1 + 1"), []
+            while True:
+                msg = await kc.iopub_channel.get_msg(timeout=10)
+                seen.append((msg["parent_header"].get("msg_id"), msg["msg_type"], msg["content"]))
+                if seen[-1][0] == request and msg["content"].get("execution_state") == "idle":
+                    return request, seen
         finally:
             kc.stop_channels()
             await km.shutdown_kernel(now=True)
 
-    request, parent = asyncio.run(first_iopub_parent())
-    assert parent == request
+    request, seen = asyncio.run(execute())
+    ours = [(kind, content) for parent, kind, content in seen if parent == request]
+    assert ("execute_result", "2") in [(k, c.get("data", {}).get("text/plain")) for k, c in ours]
+    if not delay:  # nothing was left over from before
+        assert all(parent == request for parent, _, _ in seen)
 
 
 @pytest.mark.slow

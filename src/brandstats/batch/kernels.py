@@ -138,18 +138,25 @@ class ReadyClient(AsyncKernelClient):  # type: ignore[misc]
 
     async def wait_for_ready(self, timeout: float | None = None) -> None:
         import math
-        from queue import Empty
 
         deadline = time.monotonic() + (math.inf if timeout is None else timeout)
+        # A kernel that starts late answers every request sent meanwhile, in order, and the
+        # idle statuses of the first ones may be lost (IOPub not yet subscribed): ready once
+        # some request has both its reply and its idle status.
+        sent: set[str] = set()
+        replied: dict[str, dict[str, Any]] = {}
+        idle: set[str] = set()
         while True:
-            request = self.kernel_info()
-            try:
-                reply = await self.shell_channel.get_msg(timeout=1)
-            except Empty:
-                reply = None
-            answered = reply is not None and reply["parent_header"].get("msg_id") == request
-            if answered and await self._idle_after(request, timeout=0.5):
-                version = int(reply["content"]["protocol_version"].split(".")[0])
+            sent.add(self.kernel_info())
+            for wait in (1.0, *[0.0] * len(sent)):  # the next reply, then any already there
+                reply = await self._next(self.shell_channel, wait)
+                if reply is None:
+                    break
+                if reply["parent_header"].get("msg_id") in sent:
+                    replied[reply["parent_header"]["msg_id"]] = reply
+            ready = await self._idle_status(replied, idle, timeout=0.5) if replied else None
+            if ready is not None:
+                version = int(replied[ready]["content"]["protocol_version"].split(".")[0])
                 if version != protocol_version_info[0]:  # as jupyter_client does
                     self.session.adapt_version = version
                 return
@@ -158,21 +165,28 @@ class ReadyClient(AsyncKernelClient):  # type: ignore[misc]
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
 
-    async def _idle_after(self, request: str, timeout: float) -> bool:
-        """Whether the kernel's idle status for ``request`` arrives on IOPub in time (not if
-        IOPub connected too late to see it: the caller asks again)."""
+    @staticmethod
+    async def _next(channel: Any, timeout: float) -> dict[str, Any] | None:
         from queue import Empty
 
+        try:
+            return await channel.get_msg(timeout=timeout)
+        except Empty:
+            return None
+
+    async def _idle_status(
+        self, replied: dict[str, Any], idle: set[str], timeout: float
+    ) -> str | None:
+        """A replied request whose idle status has come on IOPub (waiting up to ``timeout``
+        seconds for one, noting every idle status seen in ``idle``); None if none came."""
         deadline = time.monotonic() + timeout
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                msg = await self.iopub_channel.get_msg(timeout=left)
-            except Empty:
-                return False
-            state = msg["content"].get("execution_state") if msg["msg_type"] == "status" else None
-            if state == "idle" and msg["parent_header"].get("msg_id") == request:
-                return True
-        return False
+        while not (done := idle & replied.keys()):
+            msg = await self._next(self.iopub_channel, max(deadline - time.monotonic(), 0))
+            if msg is None:
+                return None
+            if msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle":
+                idle.add(msg["parent_header"].get("msg_id"))
+        return next(iter(done))
 
 
 class BatchKernelManager(AsyncKernelManager):  # type: ignore[misc]
