@@ -728,7 +728,7 @@ def test_a_runner_that_dies_fails_its_job_only(tmp_path):
     assert [(r.name, r.status) for r in report.results] == [
         ("before", "ok"), ("killer", "failed"), ("after", "ok"),
     ]  # fmt: skip
-    assert report.results[1].error.startswith("the runner process exited with code -9")
+    assert report.results[1].error == "the runner process was killed (SIGKILL)"
     assert read_json(out / "after.json")["value"] == 2  # a new runner took over
     assert outputs(out, "killer") == {
         ".ipynb": False, ".html": False, ".json": False, ".failed.ipynb": True,
@@ -919,6 +919,67 @@ def test_a_template_whose_modules_change_is_replaced(tmp_path, monkeypatch):
 
     assert read_json(tmp_path / "out" / "one.json")["value"] == 1
     assert read_json(tmp_path / "out" / "two.json")["value"] == 2
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("no_leftover_processes")
+def test_a_module_changed_mid_batch_leaves_running_kernels_alone(tmp_path, monkeypatch):
+    # "waiter" runs on while "changer" edits the module and a later job ("later") finds the
+    # template out of date; that job gets a new template, and the waiter's kernel lives on.
+    package = tmp_path / "lib" / "stampmod"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("STAMP = 1\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path / "lib"))
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "lib"))
+    go, module = tmp_path / "go", package / "__init__.py"
+    sources = [
+        "import os, time\nfrom pathlib import Path\nimport stampmod\n"
+        "from brandstats.atomic import write_json_atomic",
+        'output_dir = "."\nrun_name = "x"\nrole = "waiter"',
+        f"if role == 'waiter':\n    deadline = time.monotonic() + 60\n"
+        f"    while not Path({str(go)!r}).exists():\n"
+        "        assert time.monotonic() < deadline\n        time.sleep(0.05)\n"
+        f"if role == 'changer':\n    Path({str(module)!r}).write_text('STAMP = 2\\n')\n"
+        f"    os.utime({str(module)!r}, (time.time() + 5, time.time() + 5))\n"
+        f"if role == 'later':\n    Path({str(go)!r}).touch()",
+        "write_json_atomic(Path(output_dir) / f'{run_name}.json', {'stamp': stampmod.STAMP})",
+    ]
+    cells = [{"cell_type": "code", "metadata": {"tags": ["parameters"]} if i == 1 else {},
+              "source": src, "outputs": [], "execution_count": None, "id": str(i)}
+             for i, src in enumerate(sources)]  # fmt: skip
+    notebook = tmp_path / "nb" / "stamp.ipynb"
+    notebook.parent.mkdir()
+    notebook.write_text(json.dumps({"cells": cells, "nbformat": 4, "nbformat_minor": 5,
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                    "language": "python"}}}), encoding="utf-8")  # fmt: skip
+    jobs = [Job(role, notebook, {"role": role}) for role in ("waiter", "changer", "later")]
+    report = run_batch(jobs, output_dir=tmp_path / "out", workers=2, progress=False)
+
+    assert [r.status for r in report.results] == ["ok"] * 3, report.summary()
+    stamps = {role: read_json(tmp_path / "out" / f"{role}.json")["stamp"] for role in
+              ("waiter", "changer", "later")}  # fmt: skip
+    assert stamps == {"waiter": 1, "changer": 1, "later": 2}
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("no_leftover_processes")
+def test_two_batches_at_once_in_one_process_with_the_same_job_name(tmp_path):
+    # They share the process's runner: each must get its own job's answer.
+    reports = {}
+
+    def batch(i: int) -> None:
+        job = Job("same", ECHO, {"value": i})
+        reports[i] = run_batch([job], output_dir=tmp_path / str(i), progress=False)
+
+    threads = [threading.Thread(target=batch, args=(i,), daemon=True) for i in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(reports) == [1, 2], "a batch did not finish"
+    for i in (1, 2):
+        assert [r.status for r in reports[i].results] == ["ok"]
+        assert read_json(tmp_path / str(i) / "same.json")["value"] == i
 
 
 @pytest.mark.slow

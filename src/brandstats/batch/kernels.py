@@ -277,6 +277,7 @@ class Kernels:
         self.prefix = prefix
         self.stopping = stopping
         self.templates: dict[str, KernelTemplate] = {}  # notebook folder -> its template
+        self.retired: list[KernelTemplate] = []  # out of date, closed once their kernels end
         self.cold: set[str] = set()  # folders whose template could not serve
         self.running: set[WarmProvisioner] = set()
         # Per job thread: ``.entries``, the job's preload entries (None: a cold kernel).
@@ -296,7 +297,11 @@ class Kernels:
         return template
 
     def fork(self, cmd: list[str], kwargs: dict[str, Any]) -> ForkedKernel | None:
-        """Fork the kernel ``cmd`` would start; None if it must start the usual way."""
+        """Fork the kernel ``cmd`` would start; None if it must start the usual way.
+
+        Raises RuntimeError when the runner is stopping: no kernel starts then, warm or cold.
+        """
+        self._refuse_if_stopping()
         prefix, preload = self.prefix, getattr(self.job_preload, "entries", None)
         if prefix is None or preload is None:
             return None
@@ -313,12 +318,30 @@ class Kernels:
             child = template.fork(cmd[len(prefix) + 2 :], env)
             if child is not None:
                 return child
+            self._refuse_if_stopping()  # it was killed to stop the runner
             with self.lock:
-                self.templates.pop(cwd, None)
-                if not template.stale:
-                    self.cold.add(cwd)
-            template.close()
+                if self.templates.get(cwd) is template:  # not one another job made since
+                    del self.templates[cwd]
+                    if not template.stale:
+                        self.cold.add(cwd)
+                if template.stale:  # its kernels run on: it goes when they have ended
+                    self.retired.append(template)
+            self._close_retired()
+            if not template.stale:
+                template.close()
         return None
+
+    def _refuse_if_stopping(self) -> None:
+        if self.stopping.is_set():
+            raise RuntimeError("the batch is stopping: no new kernel")
+
+    def _close_retired(self) -> None:
+        """Close the retired templates none of whose kernels is running."""
+        with self.lock:
+            done = [t for t in self.retired if not t.live_children()]
+            self.retired = [t for t in self.retired if t not in done]
+        for template in done:
+            template.close()
 
     def started(self, provisioner: WarmProvisioner) -> None:
         with self.lock:
@@ -327,19 +350,27 @@ class Kernels:
     def stopped(self, provisioner: WarmProvisioner) -> None:
         with self.lock:
             self.running.discard(provisioner)
+            retired = bool(self.retired)
+        if retired:
+            self._close_retired()
 
     def kill(self) -> None:
-        """Kill every kernel now (process groups: what a kernel started dies too)."""
+        """Kill every kernel and template now (process groups: what a kernel started dies
+        too); a job waiting for a template's imports then fails at once."""
         with self.lock:
-            running, templates = list(self.running), list(self.templates.values())
+            running = list(self.running)
+            templates = [*self.templates.values(), *self.retired]
         for provisioner in running:
             provisioner.kill_now()
         for template in templates:
             template.kill_children()
+            with contextlib.suppress(OSError):
+                template.popen.kill()
 
     def close(self) -> None:
         with self.lock:
-            templates, self.templates = list(self.templates.values()), {}
+            templates = [*self.templates.values(), *self.retired]
+            self.templates, self.retired = {}, []
         for template in templates:
             template.close()
 
@@ -355,32 +386,31 @@ class ForkedKernel:
         self.kernel_pid = pid
         self.cwd = cwd
         self.returncode: int | None = None
+        self._lock = threading.RLock()  # job threads and the stopping runner share it
         try:
             self._fd: int | None = os.pidfd_open(pid)
         except ProcessLookupError:  # already gone
             self._fd, self.returncode = None, 0
 
     def poll(self) -> int | None:
-        import select
-
-        ready = self.returncode is None and self._fd is not None
-        if ready and select.select([self._fd], [], [], 0)[0]:
-            os.close(self._fd)
-            self._fd, self.returncode = None, 0
-        return self.returncode
+        return self.wait(0)
 
     def wait(self, timeout: float) -> int | None:
-        """Wait up to ``timeout`` seconds for the kernel to exit; then :meth:`poll`."""
+        """Wait up to ``timeout`` seconds for the kernel to exit; its return code, or None."""
         import select
 
-        if self.returncode is None and self._fd is not None:
-            select.select([self._fd], [], [], timeout)
-        return self.poll()
+        with self._lock:
+            ready = self.returncode is None and self._fd is not None
+            if ready and select.select([self._fd], [], [], timeout)[0]:
+                os.close(self._fd)  # type: ignore[arg-type]
+                self._fd, self.returncode = None, 0
+            return self.returncode
 
     def _signal(self, signum: int) -> None:
-        if self.poll() is None and self._fd is not None:
-            with contextlib.suppress(ProcessLookupError):
-                signal.pidfd_send_signal(self._fd, signum)
+        with self._lock:
+            if self.poll() is None and self._fd is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    signal.pidfd_send_signal(self._fd, signum)
 
     def terminate(self) -> None:
         self._signal(signal.SIGTERM)
@@ -470,6 +500,11 @@ class KernelTemplate:
             child = ForkedKernel(answer["pid"], self.cwd)
             self.children.append(child)
             return child
+
+    def live_children(self) -> list[ForkedKernel]:
+        with self._lock:
+            self.children = [child for child in self.children if child.poll() is None]
+            return list(self.children)
 
     def kill_children(self) -> None:
         for child in list(self.children):

@@ -181,6 +181,7 @@ def run_report(
     from .. import format as fmt
     from . import outputs
     from .local import run_batch
+    from .report import BatchInterrupted
 
     out = Path(output_dir).resolve()
     outputs.prepare_output_dir(out)
@@ -198,10 +199,13 @@ def run_report(
             {"results_dir": str(out), "language": language, "runs": [j.name for j in jobs]},
             title=fmt.word("scorecard_title", "zh" if language.startswith("zh") else "en"),
         )
-        outcome["scorecard"] = run_batch(
-            [scorecard], output_dir=out, workers=1, timeout=timeout, progress=False,
-            report_name="batch-scorecard.json",
-        )  # fmt: skip
+        try:
+            outcome["scorecard"] = run_batch(
+                [scorecard], output_dir=out, workers=1, timeout=timeout, progress=False,
+                report_name="batch-scorecard.json",
+            )  # fmt: skip
+        except BatchInterrupted:  # the targets' batch is what the user needs to hear about
+            raise BatchInterrupted(report) from None
     csv = out / "scorecard.csv"
     outcome["scorecard_csv"] = csv if csv.exists() else None
     return outcome

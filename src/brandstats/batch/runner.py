@@ -56,18 +56,19 @@ def _runner_main() -> None:
     answers = os.fdopen(os.dup(1), "w", encoding="utf-8")  # not inherited by kernels
     os.dup2(2, 1)  # anything else printed, by libraries or kernels, goes to the log
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-    specs = tempfile.mkdtemp(prefix="brandstats-kernels-")
+    specs = ""  # the folder for its kernelspecs (its supervisor's, who removes it)
     runner_kernels = None
     running: dict[Any, dict[str, Any]] = {}  # future -> its request
     lock = threading.Lock()  # for answers and running
 
     def run(request: dict[str, Any]) -> None:
+        ticket = request.pop("ticket", None)
         try:
             outcome = _execute(**request)
         except Exception as exc:  # a bad request: its supervisor must still get an answer
             outcome = {"status": "failed", "cell_index": None, "error": one_line(exc),
                        "disk_full": False}  # fmt: skip
-        answer = {"name": request["name"], **outcome}
+        answer = {"ticket": ticket, "name": request["name"], **outcome}
         with lock:
             answer["notes"], kernels.NOTES[:] = list(kernels.NOTES), []
             if answer["status"] != INTERRUPTED:  # the batch knows: it is stopping
@@ -77,6 +78,7 @@ def _runner_main() -> None:
     requests = iter(LineReader(0))  # not sys.stdin: unbuffered, signals get through
     try:
         hints = json.loads(next(requests, "{}"))
+        specs = hints.get("kernelspecs") or tempfile.mkdtemp(prefix="brandstats-kernels-")
         prefix = kernels.template_prefix()
         warm = kernels.warm_kernelspec(Path(specs), prefix)
         if warm is not None:  # jupyter_client finds kernelspecs on JUPYTER_PATH first

@@ -23,11 +23,14 @@ import contextlib
 import json
 import os
 import queue
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -95,8 +98,7 @@ def run_job(
         outputs.discard(out, name, failed_notebook=None if runner.stopped else executed)
         if runner.stopped:
             return result(name, INTERRUPTED, seconds)
-        last = one_line(log.strip().splitlines()[-1]) if log.strip() else ""
-        error = f"the runner process exited with code {runner.popen.returncode}: {last}"
+        error = _runner_died(runner.popen.returncode, log)
         return result(name, "failed", seconds, error=error, disk_full=False)
     answer.pop("name")
     for text in answer.pop("notes", []):
@@ -119,6 +121,15 @@ def run_job(
     return result(name, answer.pop("status"), seconds, **answer)
 
 
+def _runner_died(code: int, log: str) -> str:
+    """Why a job failed when its runner exited without answering."""
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"the runner process was killed ({signal.Signals(-code).name})"
+    last = one_line(log.strip().splitlines()[-1]) if log.strip() else "no message"
+    return f"the runner process exited with code {code}: {last}"
+
+
 _NOTED: set[str] = set()
 
 
@@ -136,6 +147,9 @@ class Runner:
         # Its stderr (and its kernels') goes to an unnamed file: a pipe could be held open by an
         # orphaned kernel; the file is kept only to explain a crash.
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
+        # Its kernelspecs: made and removed here, so that a killed runner leaves none behind.
+        self.specs = tempfile.mkdtemp(prefix="brandstats-kernels-")
+        hints = {**hints, "kernelspecs": self.specs}
         try:
             self.popen = subprocess.Popen(
                 [sys.executable, "-c", RUNNER_COMMAND],
@@ -144,13 +158,14 @@ class Runner:
             )  # fmt: skip
         except BaseException:
             self.log.close()
+            shutil.rmtree(self.specs, ignore_errors=True)
             raise
         self.stopped = False  # it was sent SIGTERM because the batch is stopping
         self.active = 0  # jobs taken by supervisors and not given back (see RunnerPool)
         self.idle_since = time.monotonic()
         self._lock = threading.Lock()  # for _waiting, _ended, stopped
         self._send_lock = threading.Lock()  # one request at a time on its stdin
-        self._waiting: dict[str, queue.SimpleQueue[dict[str, Any] | None]] = {}
+        self._waiting: dict[str, queue.SimpleQueue[dict[str, Any] | None]] = {}  # by ticket
         self._ended = False  # its output ended: it exited
         self._kill_at: float | None = None
         threading.Thread(target=self._read, name="brandstats-runner", daemon=True).start()
@@ -164,7 +179,7 @@ class Runner:
             for line in stdout:
                 answer = json.loads(line)
                 with self._lock:
-                    waiting = self._waiting.pop(answer["name"], None)
+                    waiting = self._waiting.pop(answer.pop("ticket"), None)
                 if waiting is not None:
                     waiting.put(answer)
         with self._lock:
@@ -195,12 +210,13 @@ class Runner:
         """
         log_start = os.fstat(self.log.fileno()).st_size
         answers: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
+        ticket = uuid.uuid4().hex  # not the job's name: two batches may share a runner
         with self._lock:
             ended = self._ended
             if not ended:
-                self._waiting[request["name"]] = answers
+                self._waiting[ticket] = answers
         if not ended:
-            self._send(request)
+            self._send({**request, "ticket": ticket})
         while not ended:
             try:
                 answer = answers.get(timeout=_POLL)
@@ -244,6 +260,7 @@ class Runner:
             self.popen.kill()
             self.popen.wait()
         self.log.close()
+        shutil.rmtree(self.specs, ignore_errors=True)
 
 
 class RunnerPool:

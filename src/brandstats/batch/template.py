@@ -118,7 +118,7 @@ def _template_main() -> None:
     - ``{"args": [...], "env": {...}}``: fork a child that becomes ``python -m
       ipykernel_launcher <args>`` with that environment (and what the imports set in it), and
       answer ``{"pid": n}``; or, if the file of a module imported here has changed since,
-      answer ``{"stale": true}`` and exit.
+      answer ``{"stale": true}`` (and fork no more: the runner replaces it).
 
     The template never runs notebook code, so nothing passes from one notebook to another. It
     exits at the end of its input (its runner exited) or with its parent.
@@ -163,8 +163,8 @@ def _template_main() -> None:
         if now != files:
             changed = [path for path in files if now.get(path) != files[path]]
             print(f"brandstats: kernel template out of date: {changed[0]} changed", file=sys.stderr)
-            _reply(replies, {"stale": True})
-            return
+            _reply(replies, {"stale": True})  # its kernels run on until the runner closes it
+            continue
         sys.stdout.flush()  # or each child would write what is buffered again
         sys.stderr.flush()
         pid = os.fork()
