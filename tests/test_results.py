@@ -68,6 +68,7 @@ def test_write_scorecard_writes_csv_and_summary(folder):
     summary = json.loads((folder / "out" / "card.json").read_text("utf-8"))
     assert summary["runs"] == ["a", "b"]  # high_tech before unicorn, same goal
     assert summary["results"] == 2
+    assert summary["scorecard"] == path.name  # beside it: a batch moves both from staging
 
 
 def test_a_target_without_data_up_to_its_year_is_explained(targets, observations):

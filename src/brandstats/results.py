@@ -241,7 +241,8 @@ def write_scorecard(
 ) -> Path:
     """Write ``scorecard.csv`` (UTF-8 with BOM, so Excel shows Chinese) into ``output_dir``.
 
-    With ``run_name``, a short JSON summary goes to ``<output_dir>/<run_name>.json`` too.
+    With ``run_name``, a short JSON summary goes to ``<output_dir>/<run_name>.json`` too; it
+    names the CSV by its file name, as the two stay together.
     Both are written atomically; the folder is created when missing. Returns the CSV's path.
     """
     if table.empty:
@@ -253,7 +254,7 @@ def write_scorecard(
     )
     if run_name:
         summary = {
-            "scorecard": str(path),
+            "scorecard": path.name,  # beside this JSON (a batch writes both in a staging folder)
             "results": len(table),
             "runs": table["run_name"].tolist(),
             "illustrative": int((table["data"] == "illustrative").sum()),
