@@ -58,6 +58,24 @@ def test_validate_counts_are_grammatical(tmp_path, capsys):
     assert "2 observations of 2 indicators" in capsys.readouterr().out
 
 
+def test_validate_checks_observations_against_a_targets_file_among_the_paths(
+    tmp_path, capsys, root
+):
+    catalogue = (root / "data" / "targets.csv").read_text(encoding="utf-8").splitlines()
+    header, *rows = catalogue
+    own = [r for r in rows if r.startswith("product_brand_value,")]
+    targets = tmp_path / "targets.csv"
+    targets.write_text("\n".join([header, own[0].replace(",Jinan,", ",Alpha,")]) + "\n",
+                       encoding="utf-8")  # fmt: skip
+    data = tmp_path / "obs.csv"
+    data.write_text("indicator,region,year,value,unit\nproduct_brand_value,Alpha,2020,4492,亿元\n"
+                    "product_brand_value,Alpha,2021,5312,亿元\n", encoding="utf-8")  # fmt: skip
+    assert main(["validate", str(targets), str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "targets.csv: 1 indicator in 1 row, 1 with a target" in out
+    assert "not assessed" not in out  # Alpha has its target in the file given
+
+
 def test_validate_names_observed_regions_no_target_names(tmp_path, capsys):
     path = tmp_path / "regions.csv"
     path.write_text(

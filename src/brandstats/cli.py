@@ -62,19 +62,26 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from .loading import load_observations, load_targets
 
     failed = 0
-    targets = None
+    kinds = {}
+    for path in args.paths:  # a targets file among them is the catalogue, unless --targets
+        try:
+            kinds[path] = "targets" if _is_targets_file(Path(path), args.sheet) else "data"
+        except BrandstatsError:
+            kinds[path] = "data"  # its own check below says what is wrong
+    catalogue = args.targets or next((p for p, k in kinds.items() if k == "targets"), None)
     try:
-        targets = load_targets(args.targets)
+        targets = load_targets(catalogue, sheet=None if args.targets else args.sheet)
     except DataError as exc:
-        print(f"FAIL targets {args.targets or '(shipped)'}\n  {exc}", file=sys.stderr)
+        print(f"FAIL targets {catalogue or '(shipped)'}\n  {exc}", file=sys.stderr)
         return 1
     for path in args.paths:
         try:
-            if _is_targets_file(Path(path), args.sheet):
+            if kinds[path] == "targets":
                 frame = load_targets(path, sheet=args.sheet)
                 with_target = int(frame["target"].notna().sum())
-                counted = count(len(frame), "indicator")
-                print(f"ok   {path}: {counted}, {with_target} with a target")
+                indicators = count(frame["indicator"].nunique(), "indicator")
+                print(f"ok   {path}: {indicators} in {count(len(frame), 'row')},"
+                      f" {with_target} with a target")  # fmt: skip
             else:
                 frame = load_observations(path, targets=targets, sheet=args.sheet)
                 illustrative = int((frame["qualifier"] == "illustrative").sum())
