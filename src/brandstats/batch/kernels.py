@@ -94,8 +94,7 @@ class WarmProvisioner(LocalProvisioner):  # type: ignore[misc]
     async def send_signal(self, signum: int) -> None:
         if self.forked is None:
             return await super().send_signal(signum)
-        with contextlib.suppress(OSError):
-            os.killpg(self.forked.kernel_pid, signum)  # a forked kernel leads its own group
+        self.forked.signal_group(signum)
 
     async def kill(self, restart: bool = False) -> None:
         if self.forked is None:
@@ -118,12 +117,12 @@ class WarmProvisioner(LocalProvisioner):  # type: ignore[misc]
 
     def kill_now(self) -> None:
         """Kill the kernel and its process group at once (the batch is stopping)."""
-        pid = self.forked.kernel_pid if self.forked is not None else self.pid
-        if pid:
-            with contextlib.suppress(OSError):
-                os.killpg(pid, signal.SIGKILL)
         if self.forked is not None:
+            self.forked.signal_group(signal.SIGKILL)
             self.forked.kill()
+        elif self.pid:
+            with contextlib.suppress(OSError):
+                os.killpg(self.pid, signal.SIGKILL)
 
 
 class ReadyClient(AsyncKernelClient):  # type: ignore[misc]
@@ -412,6 +411,14 @@ class ForkedKernel:
                 with contextlib.suppress(ProcessLookupError):
                     signal.pidfd_send_signal(self._fd, signum)
 
+    def signal_group(self, signum: int) -> None:
+        """Signal the kernel's process group (it leads one), while it runs: an exited kernel's
+        pid may already belong to another process."""
+        with self._lock:
+            if self.poll() is None:
+                with contextlib.suppress(OSError):
+                    os.killpg(self.kernel_pid, signum)
+
     def terminate(self) -> None:
         self._signal(signal.SIGTERM)
 
@@ -508,8 +515,7 @@ class KernelTemplate:
 
     def kill_children(self) -> None:
         for child in list(self.children):
-            with contextlib.suppress(OSError):
-                os.killpg(child.kernel_pid, signal.SIGKILL)
+            child.signal_group(signal.SIGKILL)
             child.kill()
 
     def close(self) -> None:
