@@ -317,7 +317,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         shared={"language": "en", **given}, given=list(given),
     )  # fmt: skip
     output = Path(args.output or Path("reports") / time.strftime("%Y%m%d-%H%M%S"))
-    print(f"running {count(len(jobs), 'notebook')} into {output}/ ...", file=sys.stderr)
+    skip = " (--resume: those already done are skipped)" if args.resume else ""
+    print(f"running {count(len(jobs), 'notebook')} into {output}/{skip} ...", file=sys.stderr)
     try:
         outcome = run_report(
             jobs, output, language=args.language or "en", workers=args.workers,
