@@ -113,8 +113,8 @@ def _runner_main() -> None:
 
         wait(left, timeout=STOP_GRACE / 2)  # finished jobs have answered; the others left
         for future, request in left.items():
-            if not future.done():  # also done by the supervisor; here in case it was killed
-                shutil.rmtree(request["staging"], ignore_errors=True)
+            if not future.done() and "staging" in request:  # also done by the supervisor;
+                shutil.rmtree(request["staging"], ignore_errors=True)  # here if it was killed
         shutil.rmtree(specs, ignore_errors=True)
         os._exit(130)  # not sys.exit: a job's thread may be stuck in a dead kernel's client
     finally:
