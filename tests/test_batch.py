@@ -893,12 +893,7 @@ def test_warm_kernels_are_like_cold_ones(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("no_leftover_processes")
-def test_a_template_whose_modules_change_is_replaced(tmp_path, monkeypatch):
-    package = tmp_path / "lib" / "stampmod"
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text("STAMP = 1\n", encoding="utf-8")
-    monkeypatch.syspath_prepend(str(tmp_path / "lib"))
-    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "lib"))
+def test_a_template_whose_modules_change_is_replaced(tmp_path, stampmod):
     notebook = tmp_path / "nb" / "stamp.ipynb"
     notebook.parent.mkdir()
     text = (
@@ -912,9 +907,9 @@ def test_a_template_whose_modules_change_is_replaced(tmp_path, monkeypatch):
     notebook.write_text(text, encoding="utf-8")
 
     run_batch([Job("one", notebook)], output_dir=tmp_path / "out", workers=1, progress=False)
-    (package / "__init__.py").write_text("STAMP = 2\n", encoding="utf-8")
+    stampmod.write_text("STAMP = 2\n", encoding="utf-8")
     later = time.time() + 5
-    os.utime(package / "__init__.py", (later, later))  # whatever the clock's resolution
+    os.utime(stampmod, (later, later))  # whatever the clock's resolution
     run_batch([Job("two", notebook)], output_dir=tmp_path / "out", workers=1, progress=False)
 
     assert read_json(tmp_path / "out" / "one.json")["value"] == 1
@@ -923,15 +918,10 @@ def test_a_template_whose_modules_change_is_replaced(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("no_leftover_processes")
-def test_a_module_changed_mid_batch_leaves_running_kernels_alone(tmp_path, monkeypatch):
+def test_a_module_changed_mid_batch_leaves_running_kernels_alone(tmp_path, stampmod):
     # "waiter" runs on while "changer" edits the module and a later job ("later") finds the
     # template out of date; that job gets a new template, and the waiter's kernel lives on.
-    package = tmp_path / "lib" / "stampmod"
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text("STAMP = 1\n", encoding="utf-8")
-    monkeypatch.syspath_prepend(str(tmp_path / "lib"))
-    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "lib"))
-    go, module = tmp_path / "go", package / "__init__.py"
+    go, module = tmp_path / "go", stampmod
     sources = [
         "import os, time\nfrom pathlib import Path\nimport stampmod\n"
         "from brandstats.atomic import write_json_atomic",
@@ -944,14 +934,8 @@ def test_a_module_changed_mid_batch_leaves_running_kernels_alone(tmp_path, monke
         f"if role == 'later':\n    Path({str(go)!r}).touch()",
         "write_json_atomic(Path(output_dir) / f'{run_name}.json', {'stamp': stampmod.STAMP})",
     ]
-    cells = [{"cell_type": "code", "metadata": {"tags": ["parameters"]} if i == 1 else {},
-              "source": src, "outputs": [], "execution_count": None, "id": str(i)}
-             for i, src in enumerate(sources)]  # fmt: skip
-    notebook = tmp_path / "nb" / "stamp.ipynb"
-    notebook.parent.mkdir()
-    notebook.write_text(json.dumps({"cells": cells, "nbformat": 4, "nbformat_minor": 5,
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                    "language": "python"}}}), encoding="utf-8")  # fmt: skip
+    (tmp_path / "nb").mkdir()
+    notebook = write_notebook(tmp_path / "nb" / "stamp.ipynb", *sources, parameters=1)
     jobs = [Job(role, notebook, {"role": role}) for role in ("waiter", "changer", "later")]
     report = run_batch(jobs, output_dir=tmp_path / "out", workers=2, progress=False)
 
@@ -1014,12 +998,26 @@ def test_imports_that_start_a_thread_give_cold_kernels_with_a_note(tmp_path, mon
 # --------------------------------------------------------------------------- what templates import
 
 
-def write_notebook(path: Path, *sources: str) -> Path:
-    cells = [{"cell_type": "code", "metadata": {}, "source": s, "outputs": [],
-              "execution_count": None} for s in sources]  # fmt: skip
-    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4,
-                                "nbformat_minor": 5}), encoding="utf-8")  # fmt: skip
+def write_notebook(path: Path, *sources: str, parameters: int | None = None) -> Path:
+    """A notebook of these code cells (cell ``parameters`` tagged so) on the python3 kernel."""
+    cells = [{"cell_type": "code", "id": str(i), "source": s, "outputs": [],
+              "metadata": {"tags": ["parameters"]} if i == parameters else {},
+              "execution_count": None} for i, s in enumerate(sources)]  # fmt: skip
+    kernel = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path.write_text(json.dumps({"cells": cells, "metadata": {"kernelspec": kernel},
+                                "nbformat": 4, "nbformat_minor": 5}), encoding="utf-8")  # fmt: skip
     return path
+
+
+@pytest.fixture
+def stampmod(tmp_path, monkeypatch) -> Path:
+    """A module ``stampmod`` (``STAMP = 1``) importable here and in kernels; its file."""
+    package = tmp_path / "lib" / "stampmod"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("STAMP = 1\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path / "lib"))
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "lib"))
+    return package / "__init__.py"
 
 
 def test_preload_entries_follow_the_notebooks_imports(tmp_path):

@@ -172,12 +172,17 @@ def test_assess_unknown_indicator_suggests_the_closest(capsys, indicator, words)
     assert words in err and "[" not in err and "\n" not in err.strip()
 
 
-def test_assess_formats_agree(capsys, root):
-    args = ["--indicator", "product_brand_value", "high_tech_enterprises"]
+def _assess_every_format(capsys, *args: str) -> tuple[str, list[dict], list[dict]]:
+    """``brandstats assess`` as a table, then its CSV rows and its JSON records."""
     _, table, _ = _assess(capsys, *args)
     _, as_csv, _ = _assess(capsys, *args, "--format", "csv")
     _, as_json, _ = _assess(capsys, *args, "--format", "json")
-    rows, records = list(csv.DictReader(io.StringIO(as_csv))), json.loads(as_json)
+    return table, list(csv.DictReader(io.StringIO(as_csv))), json.loads(as_json)
+
+
+def test_assess_formats_agree(capsys, root):
+    args = ["--indicator", "product_brand_value", "high_tech_enterprises"]
+    table, rows, records = _assess_every_format(capsys, *args)
     assert [r["indicator"] for r in rows] == [r["indicator"] for r in records] == args[1:]
     value = records[0]
     # The target as the catalogue states it (data/targets.csv: > 6000 亿元 in 2022).
@@ -212,10 +217,7 @@ def shipped_targets(root) -> dict[str, dict[str, str]]:
 
 def test_assess_gives_last_value_unit_and_target_in_every_format(capsys, root):
     args = ["--indicator", "product_brand_value", "service_satisfaction"]
-    _, table, _ = _assess(capsys, *args)
-    _, as_csv, _ = _assess(capsys, *args, "--format", "csv")
-    _, as_json, _ = _assess(capsys, *args, "--format", "json")
-    rows, records = list(csv.DictReader(io.StringIO(as_csv))), json.loads(as_json)
+    table, rows, records = _assess_every_format(capsys, *args)
     # data/observations.csv: product_brand_value 2021 = 5300 亿元, service_satisfaction 87.5 %
     assert [(r["last_year"], r["last_value"], r["unit"]) for r in records] == [
         (2021, 5300e8, "yuan"), (2021, 87.5, "percent")
