@@ -86,6 +86,11 @@ def check_language(language: str) -> str:
     return language
 
 
+def language_code(language: object) -> str:
+    """``"zh"`` for any Chinese language tag (``zh``, ``zh-CN``, ``zh_Hans``...), else ``"en"``."""
+    return "zh" if str(language).lower().startswith("zh") else "en"
+
+
 def is_missing(value: object) -> bool:
     """Whether ``value`` is missing: None, NaN or ``pd.NA``."""
     import pandas as pd  # here, not at the top: the batch imports this module and stays light

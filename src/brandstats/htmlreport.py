@@ -13,6 +13,8 @@ from typing import Any
 
 import nbformat
 
+from .format import language_code
+
 __all__ = ["REMOVE_TAG", "export_html"]
 
 REMOVE_TAG = "remove_cell"
@@ -68,8 +70,7 @@ def _exporter(language_code: str) -> Any:
 def _language(nb: nbformat.NotebookNode) -> str:
     """The run's ``language`` parameter as papermill recorded it; ``en`` otherwise."""
     parameters = nb.get("metadata", {}).get("papermill", {}).get("parameters", {})
-    language = parameters.get("language", "en")
-    return "zh" if str(language).lower().startswith("zh") else "en"
+    return language_code(parameters.get("language", "en"))
 
 
 def _report_cells(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:

@@ -120,7 +120,7 @@ def plan_runs(
 
     nb = Path(notebook) if notebook else NOTEBOOKS_DIR / TARGET_NOTEBOOK
     pairs = assessable_pairs(observations, targets, indicators=indicators)
-    language = "zh" if str((parameters or {}).get("language", "en")).startswith("zh") else "en"
+    language = fmt.language_code((parameters or {}).get("language", "en"))
     names = _target_names(targets, language)
     jobs, seen = [], set()
     for variation in variations:
@@ -146,8 +146,8 @@ def plan_runs(
 
 
 def _target_names(targets: pd.DataFrame, language: str) -> dict[str, str]:
-    """Indicator id -> its name in ``language`` (for report titles)."""
-    column = "name_zh" if str(language).startswith("zh") else "name_en"
+    """Indicator id -> its name in ``language`` ("en" or "zh"; for report titles)."""
+    column = f"name_{language}"
     if column not in targets or "indicator" not in targets:
         return {}
     return dict(zip(targets["indicator"], targets[column].fillna(targets["indicator"]),
@@ -197,7 +197,7 @@ def run_report(
             "scorecard",
             NOTEBOOKS_DIR / SCORECARD_NOTEBOOK,
             {"results_dir": str(out), "language": language, "runs": [j.name for j in jobs]},
-            title=fmt.word("scorecard_title", "zh" if language.startswith("zh") else "en"),
+            title=fmt.word("scorecard_title", fmt.language_code(language)),
         )
         try:
             outcome["scorecard"] = run_batch(
