@@ -159,20 +159,11 @@ class Backtest:
     notes: tuple[str, ...]
     mixture: pd.DataFrame = field(default_factory=pd.DataFrame)
     horizon: int = 1
-    _forecasts: tuple = field(default=(), repr=False)
 
     @property
     def n_cases(self) -> int:
         """The number of scored (origin, year) cases."""
         return len(self.mixture)
-
-    def mixture_pit(self, factor: float = 1.0, *, near: bool = False) -> np.ndarray:
-        """The weighted mixture's PIT of every case (or the near ones) with widened components."""
-        keep = self.mixture["near"].to_numpy(bool) if near else np.ones(self.n_cases, bool)
-        if factor == 1:
-            return self.mixture["pit"].to_numpy(float)[keep]
-        cases = [case for case, k in zip(self._forecasts, keep, strict=True) if k]
-        return _mixture_pit(cases, self.weights, factor)
 
 
 def run_backtest(
@@ -283,10 +274,7 @@ def run_backtest(
     after = _mixture_pit([f for f, k in zip(forecasts, near, strict=True) if k], weights, widening)
     coverage = {level: (_covered(pit[near], level), _covered(after, level)) for level in levels}
     table = _table(models, fits, reasons, cases, weights, levels)
-    return Backtest(
-        fits, table, cases, weights, widening, coverage, tuple(notes), mixture, horizon,
-        tuple(forecasts),
-    )  # fmt: skip
+    return Backtest(fits, table, cases, weights, widening, coverage, tuple(notes), mixture, horizon)
 
 
 def near_horizon(horizons: np.ndarray, horizon: int, count: int | None = None) -> np.ndarray:

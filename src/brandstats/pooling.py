@@ -56,8 +56,10 @@ import pandas as pd
 from scipy import stats
 
 from brandstats.backtest import (
+    _PIT_CLIP,
     NEAR_HORIZON_CASES,
     Backtest,
+    _covered,
     horizon_growth,
     near_horizon,
     run_backtest,
@@ -154,7 +156,7 @@ def pool_backtests(
         return {}
     pooled = pd.concat([backtests[r].mixture for r in with_cases], ignore_index=True)
     pit, horizons = pooled["pit"].to_numpy(float), pooled["horizon"].to_numpy()
-    z = np.abs(stats.norm.ppf(np.clip(pit, 1e-6, 1 - 1e-6)))
+    z = np.abs(stats.norm.ppf(np.clip(pit, _PIT_CLIP, 1 - _PIT_CLIP)))
 
     calibration: dict[int, tuple[float, dict[float, tuple[float, float]]]] = {}
     out = {}
@@ -168,7 +170,7 @@ def pool_backtests(
             factor *= horizon_growth(pit, horizons, horizon, near)
             coverage = {
                 lv: (
-                    float(np.mean(np.abs(pit[near] - 0.5) <= lv / 2)),
+                    _covered(pit[near], lv),
                     float(np.mean(z[near] <= factor * stats.norm.ppf((1 + lv) / 2))),
                 )
                 for lv in levels

@@ -427,7 +427,8 @@ def backtest_html(result: Assessment, language: str = "en") -> str:
     # models fitted on a log or logit scale are scored there (not in the indicator's unit)
     model_scale = "crps_model_scale" in bt.columns and bt["crps"].isna().all()
     if model_scale:
-        scale = "logit" if any("logit scale" in n for n in result.notes) else "log"
+        # as attainment.project_bounded chooses: logit between two bounds, log above one
+        scale = "logit" if all(map(math.isfinite, result.support)) else "log"
         crps_header = w("crps_scale", scale=w(f"scale:{scale}"))
         crps_values = bt["crps_model_scale"]
     else:
