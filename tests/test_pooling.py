@@ -80,9 +80,16 @@ def test_assess_all_pools_and_reports_the_unpooled_probability(group_tables):
     observations, targets = group_tables
     table = bs.assess_all(observations, targets).set_index("region")
     for region in table.index:
-        alone = bs.assess(observations, targets, "x", region)  # one region: not pooled
+        rows = observations.loc[observations["region"] == region].set_index("year")["value"]
+        # the region on its own: a group of one, not pooled
+        alone = bs.assess_series(rows, target=150, comparison=">=", target_year=2024, unit="yuan")
         assert alone.pooling is None
-        assert_allclose(table.loc[region, "p_unpooled"], alone.probability, rtol=1e-9)
+        assert_allclose(table.loc[region, "p_unpooled"], alone.probability, rtol=1e-12)
+        # assess pools it with the same group as assess_all
+        assert (
+            bs.assess(observations, targets, "x", region).probability
+            == (table.loc[region, "probability"])
+        )
     # 5 regions x 6 backtest cases (origins 2017-2019, 3 + 2 + 1): the floor is 1/32, not 1/8
     floor = tail_floor(5 * 6)
     assert table["probability"].between(floor, 1 - floor).all()
@@ -93,11 +100,7 @@ def test_assess_all_pools_and_reports_the_unpooled_probability(group_tables):
 
 def test_assessment_pooling_record(group_tables):
     observations, targets = group_tables
-    from brandstats.attainment import assess
-    from brandstats.pooling import pool_pairs
-
-    pools = pool_pairs(observations, targets, [("x", f"r{i}") for i in range(5)])
-    result = assess(observations, targets, "x", "r2", pooled=pools[("x", "r2")])
+    result = bs.assess(observations, targets, "x", "r2")
     record = result.to_dict()["pooling"]
     assert record["regions"] == 5 and "pooled backtest calibration" in record["method"]
     assert 0 <= record["p_unpooled"] <= 1

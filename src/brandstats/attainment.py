@@ -18,17 +18,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .config import ACCUMULATIONS, COMPARISONS, MODELS
+from .config import ACCUMULATIONS, MODELS
+from .engine import BOUNDING, Outlook, Problem, make_problem, outlooks, project_bounded
 from .errors import BrandstatsError, InsufficientDataError
 from .loading import assessable_pairs
-from .models import Censored, Transformed, Truncated, check_levels, to_unbounded
-from .units import DISCRETE_UNITS, can_meet, support
+from .models import check_levels
+from .spec import TargetSpec, meets, peer_regions, probability_met, target_spec
 
 __all__ = [
     "ACCUMULATIONS",
@@ -49,7 +50,6 @@ __all__ = [
 ]
 
 CATEGORIES = ("on track", "moderate progress", "insufficient progress", "moving away")
-_MAX_ABS = 1e100  # far beyond any real figure; keeps squares and sums of squares finite
 # IPCC AR5 likelihood scale (Mastrandrea et al. 2010): the lower edge of each term.
 _LIKELIHOOD = (
     (0.99, "virtually certain"),
@@ -81,16 +81,6 @@ def verdict_for(probability: float) -> str:
     return next(words for edge, words in _LIKELIHOOD if probability >= edge)
 
 
-def meets(value: float, target: float, comparison: str) -> bool:
-    """Whether ``value`` satisfies ``comparison`` against ``target``."""
-    return {
-        ">": value > target,
-        ">=": value >= target,
-        "<": value < target,
-        "<=": value <= target,
-    }[comparison]
-
-
 def _meets_observed(value: float, qualifier: str, target: float, comparison: str) -> bool | None:
     """Whether an observation meets the target; None when a bound cannot tell.
 
@@ -104,37 +94,6 @@ def _meets_observed(value: float, qualifier: str, target: float, comparison: str
     if qualifier == "upper_bound":
         return ok if (comparison in ("<", "<=")) == ok else None
     return ok
-
-
-def probability_met(predictive: Any, *, target: float, comparison: str, unit: str) -> float:
-    """P(target-year value satisfies ``comparison`` against ``target``).
-
-    Parameters
-    ----------
-    predictive
-        A predictive distribution with ``cdf`` and ``sf`` (see :mod:`brandstats.models`).
-    target : float
-        The target in the indicator's canonical unit.
-    comparison : {">", ">=", "<", "<="}
-    unit : str
-        Canonical unit. Counts and ranks are whole numbers, so a continuous predictive
-        distribution is read with a continuity correction: P(X >= 300) = P(X > 299.5),
-        P(X > 300) = P(X > 300.5), P(X <= 10) = P(X < 10.5), P(X < 10) = P(X < 9.5).
-        For continuous units ``>`` and ``>=`` give the same probability.
-    """
-    if comparison not in COMPARISONS:
-        raise BrandstatsError(f"comparison must be one of {COMPARISONS}, got {comparison!r}")
-    if unit in DISCRETE_UNITS:
-        edge = {
-            ">=": math.ceil(target) - 0.5,
-            ">": math.floor(target) + 0.5,
-            "<=": math.floor(target) + 0.5,
-            "<": math.ceil(target) - 0.5,
-        }[comparison]
-    else:
-        edge = target
-    p = predictive.sf(edge) if comparison in (">", ">=") else predictive.cdf(edge)
-    return float(np.clip(np.asarray(p, dtype=float).item(), 0.0, 1.0))
 
 
 # ----------------------------------------------------------------------------- progress
@@ -345,6 +304,7 @@ class Assessment:
     reconciliation: Mapping[str, Any] | None = None
     pooling: Mapping[str, Any] | None = None  # see brandstats.pooling; None: not pooled
     progress_reason: str | None = None
+    floor: float = 0.0
 
     def interval(self, level: float | None = None) -> tuple[float, float, float, float]:
         """(point, median, lower, upper) of the target-year forecast at ``level``.
@@ -430,11 +390,9 @@ class Assessment:
         )
 
 
-def _check_options(model: str, levels: Sequence[float], comparison: str) -> tuple[float, ...]:
+def _check_options(model: str, levels: Sequence[float]) -> tuple[float, ...]:
     if model != "auto" and model not in MODELS:
         raise BrandstatsError(f"model must be 'auto' or one of {list(MODELS)}, got {model!r}")
-    if comparison not in COMPARISONS:
-        raise BrandstatsError(f"comparison must be one of {COMPARISONS}, got {comparison!r}")
     return check_levels(levels)
 
 
@@ -457,14 +415,14 @@ def assess_series(
     lower: float | None = None,
     upper: float | None = None,
     meta: Mapping[str, str] | None = None,
-    pooled: Any = None,
 ) -> Assessment:
     """Assess a plain series (values indexed by year) against a target given as arguments.
 
     Parameters
     ----------
     series : pandas.Series
-        Observed values by year, in the target's unit. NaNs are dropped.
+        Observed values indexed by year, in the target's unit. NaNs are dropped. A series
+        without years (e.g. made from a plain list, whose index is 0, 1, 2) is refused.
     target, comparison, target_year
         The target, e.g. ``target=6e11, comparison=">", target_year=2022``.
     unit : str
@@ -493,25 +451,23 @@ def assess_series(
         on its target-year value only.
     lower, upper : float, optional
         Declared bounds, narrowing the unit's support (for ``continuous`` units).
-    pooled : brandstats.pooling.Pooled, optional
-        What this region borrows from the other regions of its indicator (built by
-        :func:`assess_all`); recorded in :attr:`Assessment.pooling`.
 
     Raises
     ------
     BrandstatsError
-        For bad options, values outside the support or a target no value in the support can
-        meet (e.g. a percentage ``> 100``, a rank ``< 1``).
+        For bad options, a series without years, values outside the support or a target no
+        value in the support can meet (e.g. a percentage ``> 100``, a rank ``< 1``).
 
     Notes
     -----
+    The series is its own pooling group: it is projected exactly as :func:`assess` projects
+    an indicator observed for one region (:func:`brandstats.engine.outlooks`).
+
     The verdict is the outcome when the target year is observed (``met`` / ``not met`` /
     ``unknown`` for a bound that cannot settle it); ``already met`` when the indicator is
     cumulative, the target is an "at least" one and the latest value within the vintage meets
     it (P(met) is then 1); otherwise the IPCC likelihood words for P(met), with
-    ``currently_meets`` saying whether the latest value meets the target. With only two
-    observations there is no probability (no model can estimate its own uncertainty from one
-    change), only the progress measure.
+    ``currently_meets`` saying whether the latest value meets the target.
 
     Forecasts stay in the support (see :data:`BOUNDING`): a series strictly inside a range
     bounded on both sides (a percentage) is modelled on the logit scale of
@@ -520,28 +476,58 @@ def assess_series(
     at the bounds (:class:`brandstats.models.Censored`). A cumulative total's forecasts are
     censored at its latest value too.
     """
-    levels = _check_options(model, levels, comparison)
-    if accumulation not in ACCUMULATIONS:
-        raise BrandstatsError(
-            f"{indicator}: accumulation must be one of {ACCUMULATIONS}, got {accumulation!r}"
-        )
-    bounds = _check_target(target, comparison, unit, lower, upper, indicator)
-    values, qualifiers = _clean(series, qualifiers, bounds, indicator)
-    cutoff = target_year if as_of is None else min(as_of, target_year)
-    seen, seen_q, notes = _vintage(values, qualifiers, cutoff, indicator, region)
-    last_year, last_value = int(seen.index[-1]), float(seen.iloc[-1])
+    levels = _check_options(model, levels)
+    spec = TargetSpec(
+        indicator=indicator, region=region, target=float(target), comparison=comparison,
+        target_year=int(target_year), unit=unit, accumulation=accumulation, lower=lower,
+        upper=upper, meta=dict(meta or {}),
+    )  # fmt: skip
+    problem = make_problem(spec, series, qualifiers, as_of=as_of)
+    return _assess_group({region: problem}, model=model, levels=levels, base_year=base_year,
+                         seed=seed)[region]  # fmt: skip
+
+
+def _assess_group(
+    problems: Mapping[str, Problem],
+    *,
+    model: str,
+    levels: tuple[float, ...],
+    base_year: int | None,
+    seed: int,
+) -> dict[str, Assessment]:
+    """Every problem of one pooling group, through the one engine."""
+    found = outlooks(problems, model=model, levels=levels, seed=seed)
+    return {
+        key: _assessment(problem, found[key], model=model, levels=levels, base_year=base_year)
+        for key, problem in problems.items()
+    }
+
+
+def _assessment(
+    problem: Problem,
+    outlook: Outlook,
+    *,
+    model: str,
+    levels: tuple[float, ...],
+    base_year: int | None,
+) -> Assessment:
+    """The Assessment of one problem from its outlook: outcome, progress, path, verdict."""
+    spec, seen, seen_q = problem.spec, problem.seen, problem.seen_qualifiers
+    target, comparison, target_year = spec.target, spec.comparison, spec.target_year
+    last_year, last_value = problem.last_year, problem.last_value
     currently = _meets_observed(last_value, seen_q.iloc[-1], target, comparison)
+    notes = _vintage_notes(seen_q)
 
     # the outcome, if the target year is in the data (for a vintage: from the full data)
     actual = met = actual_qualifier = None
-    if target_year in values.index:
-        actual = float(values.loc[target_year])
-        actual_qualifier = str(qualifiers.loc[target_year])
+    if target_year in problem.series.index:
+        actual = float(problem.series.loc[target_year])
+        actual_qualifier = str(problem.qualifiers.loc[target_year])
         met = _meets_observed(actual, actual_qualifier, target, comparison)
 
     # a bound in the unfavourable direction ("rank 11 or lower" for a top-10 target) is no
     # point to measure progress or a path from: the true value may be any worse one
-    unfavourable = "upper_bound" if comparison in (">", ">=") else "lower_bound"
+    unfavourable = "upper_bound" if spec.at_least else "lower_bound"
     progress_reason = None
     try:
         progress = measure_progress(
@@ -556,26 +542,17 @@ def assess_series(
         seen_q.loc[progress.last_year],
     ):
         progress, progress_reason = None, "bound_only"
-    path = required_path(last_year, last_value, target=target, target_year=target_year, unit=unit)
+    path = required_path(
+        last_year, last_value, target=target, target_year=target_year, unit=spec.unit
+    )
     if seen_q.iloc[-1] == unfavourable:
         path = {}
-
-    cumulative = accumulation == "cumulative"
-    outlook = _Outlook()
-    if last_year >= target_year:
-        outlook.reason = f"the target year {target_year} is observed"
-    else:
-        outlook = _outlook(
-            seen, bounds, cumulative=cumulative, target=target, comparison=comparison,
-            target_year=target_year, unit=unit, model=model, levels=levels, seed=seed,
-            pooled=pooled,
-        )  # fmt: skip
-        notes.extend(outlook.notes)
+    notes.extend(outlook.notes)
     probability = outlook.probability
 
     if last_year >= target_year:
         verdict = {True: "met", False: "not met", None: "unknown"}[met]
-    elif cumulative and currently and comparison in (">", ">="):
+    elif spec.accumulation == "cumulative" and currently and spec.at_least:
         verdict = "already met"
     elif probability is not None:
         verdict = verdict_for(probability)
@@ -588,13 +565,13 @@ def assess_series(
         {"year": seen.index, "value": seen.to_numpy(), "qualifier": seen_q.to_numpy()}
     )
     return Assessment(
-        indicator=indicator,
-        region=region,
+        indicator=spec.indicator,
+        region=spec.region,
         target=float(target),
         comparison=comparison,
         target_year=int(target_year),
-        unit=unit,
-        as_of=as_of,
+        unit=spec.unit,
+        as_of=problem.as_of,
         last_year=last_year,
         last_value=last_value,
         model=model,
@@ -612,11 +589,11 @@ def assess_series(
         pointed_right_way=pointed,
         illustrative=bool((seen_q == "illustrative").any()),
         widening=outlook.widening,
-        coverage=outlook.coverage,
+        coverage=dict(outlook.coverage),
         notes=tuple(notes),
-        meta=dict(meta or {}),
-        accumulation=accumulation,
-        support=bounds,
+        meta=dict(spec.meta),
+        accumulation=spec.accumulation,
+        support=spec.support,
         currently_meets=currently,
         required_path=path,
         progress_reason=progress_reason,
@@ -629,74 +606,13 @@ def assess_series(
             median=outlook.median,
             comparison=comparison,
         ),
-        pooling=outlook.pooling,
+        pooling=dict(outlook.pooling) if outlook.pooling else None,
+        floor=outlook.floor if probability is not None else 0.0,
     )
 
 
-# ----------------------------------------------------------------------------- its steps
-
-
-def _check_target(
-    target: float,
-    comparison: str,
-    unit: str,
-    lower: float | None,
-    upper: float | None,
-    indicator: str,
-) -> tuple[float, float]:
-    """The support of the unit; refuses a target that is not finite or cannot be met."""
-    if not math.isfinite(target) or abs(target) > _MAX_ABS:
-        raise BrandstatsError(f"{indicator}: target must be a finite number, got {target!r}")
-    try:
-        bounds = support(unit, lower, upper)
-    except BrandstatsError as exc:
-        raise BrandstatsError(f"{indicator}: {exc}") from None
-    if not can_meet(target, comparison, unit, bounds):
-        raise BrandstatsError(
-            f"{indicator}: no {unit} value in [{bounds[0]:g}, {bounds[1]:g}] can be "
-            f"{comparison} {target:g}; the target is impossible"
-        )
-    return bounds
-
-
-def _clean(
-    series: pd.Series,
-    qualifiers: pd.Series | None,
-    bounds: tuple[float, float],
-    indicator: str,
-) -> tuple[pd.Series, pd.Series]:
-    """Finite values inside the support, by int year, with a qualifier each."""
-    values = pd.Series(series, dtype="float64").dropna().sort_index()
-    if (~np.isfinite(values) | (values.abs() > _MAX_ABS)).any():
-        raise BrandstatsError(
-            f"{indicator}: values must be finite and at most {_MAX_ABS:g} in size"
-        )
-    outside = values.loc[(values < bounds[0]) | (values > bounds[1])]
-    if len(outside):
-        raise BrandstatsError(
-            f"{indicator}: values must lie in [{bounds[0]:g}, {bounds[1]:g}]; "
-            f"{outside.index[0]} has {outside.iloc[0]:g}"
-        )
-    values.index = values.index.astype(int)
-    if values.index.has_duplicates:
-        raise BrandstatsError(f"{indicator}: more than one value for a year")
-    if qualifiers is None:
-        qualifiers = pd.Series("reported", index=values.index)
-    return values, qualifiers.reindex(values.index).fillna("reported").astype(str)
-
-
-def _vintage(
-    values: pd.Series, qualifiers: pd.Series, cutoff: int, indicator: str, region: str
-) -> tuple[pd.Series, pd.Series, list[str]]:
-    """The observations up to ``cutoff``, their qualifiers and the notes they call for."""
-    seen = values.loc[values.index <= cutoff]
-    if seen.empty:
-        first = int(values.index.min()) if len(values) else None
-        raise InsufficientDataError(
-            f"{indicator} ({region or 'all'}): no observation up to {cutoff}"
-            + (f"; the first is from {first}" if first else "")
-        )
-    seen_q = qualifiers.loc[seen.index]
+def _vintage_notes(seen_q: pd.Series) -> list[str]:
+    """The notes the observations' qualifiers call for."""
     notes = []
     if (seen_q == "lower_bound").any():
         notes.append(
@@ -705,154 +621,7 @@ def _vintage(
         )
     if (seen_q == "illustrative").any():
         notes.append("ILLUSTRATIVE: made-up figures were used; this is not a real assessment")
-    return seen, seen_q, notes
-
-
-@dataclass
-class _Outlook:
-    """What the projection says about the target year (all empty when nothing is projected)."""
-
-    probability: float | None = None
-    reason: str | None = None
-    median: float | None = None
-    widening: float | None = None
-    coverage: dict[float, tuple[float, float]] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    forecast: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=["year", "model", "point", "median"])
-    )
-    backtest: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=["model", "status", "reason"])
-    )
-    pooling: dict[str, Any] | None = None
-
-
-def _outlook(
-    seen: pd.Series,
-    bounds: tuple[float, float],
-    *,
-    cumulative: bool,
-    target: float,
-    comparison: str,
-    target_year: int,
-    unit: str,
-    model: str,
-    levels: tuple[float, ...],
-    seed: int,
-    pooled: Any = None,
-) -> _Outlook:
-    """Project to the target year inside the support; P(met) from the bounded distribution."""
-    try:
-        projection = project_bounded(
-            seen, bounds, cumulative=cumulative, target_year=target_year, model=model,
-            levels=levels, seed=seed, pooled=pooled,
-        )  # fmt: skip
-    except InsufficientDataError as exc:
-        return _Outlook(reason=str(exc))
-    predictive = projection.predictive[target_year]
-    p = probability_met(predictive, target=target, comparison=comparison, unit=unit)
-    # within the backtest's tail floor, unless a running total already settles it
-    settled = cumulative and comparison in (">", ">=") and meets(seen.iloc[-1], target, comparison)
-    return _Outlook(
-        probability=p if settled else projection.probability(p),
-        median=float(predictive.ppf(0.5)),
-        widening=projection.widening,
-        coverage=dict(projection.coverage),
-        notes=list(projection.notes),
-        forecast=projection.frame(levels),
-        backtest=projection.backtest,
-        pooling=projection.pooling,
-    )
-
-
-BOUNDING: Mapping[str, str] = {"two-sided": "transform", "one-sided": "censor"}
-"""How forecasts are kept inside a support bounded on two sides (percent, a declared range) or
-on one (counts, money, ranks, a declared floor): ``"transform"`` models a series lying strictly
-inside on the logit (two-sided) or log (one-sided) scale, :func:`~brandstats.models.to_unbounded`,
-and censors the others; ``"censor"`` (:class:`~brandstats.models.Censored`) puts the mass beyond
-a bound on it; ``"truncate"`` (:class:`~brandstats.models.Truncated`) cuts it off and
-renormalises.
-
-Chosen on the calibration corpus (``benchmarks/bench_calibration.py``, figures in
-``benchmarks/README.md``): for percentages the logit scale gave the lowest Brier and log scores
-at equal coverage; for one-sided supports the log scale scored better on one sample and worse
-on another, and its 90 % coverage fell below 0.85, so censoring stays until pooled calibration
-widens it; truncation was never best."""
-
-
-def project_bounded(
-    seen: pd.Series,
-    bounds: tuple[float, float],
-    *,
-    cumulative: bool = False,
-    target_year: int,
-    model: str = "auto",
-    levels: Sequence[float] = (0.5, 0.9),
-    seed: int = 0,
-    pooled: Any = None,
-) -> Any:
-    """:func:`brandstats.backtest.project` with every forecast inside ``bounds``.
-
-    Parameters
-    ----------
-    seen : pandas.Series
-        The observations (inside ``bounds``).
-    bounds : (float, float)
-        The support, e.g. from :func:`brandstats.units.support`.
-    cumulative : bool
-        Censor the forecasts at the latest value too (a running total cannot fall).
-    target_year, model, levels, seed, pooled
-        As for :func:`~brandstats.backtest.project`.
-
-    Returns
-    -------
-    brandstats.backtest.Projection
-        Its ``predictive`` and ``components`` are :class:`~brandstats.models.Transformed`,
-        :class:`~brandstats.models.Censored` or :class:`~brandstats.models.Truncated` (see
-        :data:`BOUNDING`). When the models were
-        fitted on the logit/log scale, the backtest's ``crps`` is NaN and its score on that
-        scale is in ``crps_model_scale`` (weights and coverage do not depend on the scale).
-    """
-    from . import backtest
-
-    lo, hi = bounds
-    sides = int(math.isfinite(lo)) + int(math.isfinite(hi))
-    method = {0: "none", 1: BOUNDING["one-sided"], 2: BOUNDING["two-sided"]}[sides]
-    inside = bool(((seen > lo) & (seen < hi)).all())
-    if method == "transform" and inside:
-        z = pd.Series(np.asarray(to_unbounded(seen.to_numpy(), lo, hi)), index=seen.index)
-        projection = backtest.project(
-            z, target_year=target_year, model=model, levels=levels, seed=seed, pooled=pooled
-        )
-        wrap: Any = lambda p: Transformed(p, lo, hi)  # noqa: E731
-        # CRPS is in the units of the scale scored on: keep it apart, so that nobody reads a
-        # logit or log score in the indicator's unit
-        table = projection.backtest.assign(
-            crps_model_scale=projection.backtest["crps"], crps=np.nan
-        )
-        scale = "logit" if sides == 2 else "log"
-        notes = (*projection.notes, f"models fitted on the {scale} scale of the unit's range, "
-                 "so every forecast stays inside it")  # fmt: skip
-        projection = replace(projection, backtest=table, notes=notes)
-    else:
-        projection = backtest.project(
-            seen, target_year=target_year, model=model, levels=levels, seed=seed,
-            pooled=pooled,
-        )  # fmt: skip
-        bound = Truncated if method == "truncate" else Censored
-        wrap = (lambda p: bound(p, lo, hi)) if sides else (lambda p: p)
-    floor = float(seen.iloc[-1])
-    if cumulative and lo < floor < hi:
-        inner = wrap
-        wrap = lambda p: Censored(inner(p), floor, hi)  # noqa: E731
-    return replace(
-        projection,
-        predictive={y: wrap(p) for y, p in projection.predictive.items()},
-        components={
-            m: {y: wrap(p) for y, p in by_year.items()}
-            for m, by_year in projection.components.items()
-        },
-    )
+    return notes
 
 
 def required_path(
@@ -980,27 +749,6 @@ def _recent_start(series: pd.Series, base_year: int) -> int | None:
     return earlier[-1] if earlier else years[-2]
 
 
-def _target_row(targets: pd.DataFrame, indicator: str, region: str) -> pd.Series:
-    rows = targets.loc[targets["indicator"] == indicator]
-    if rows.empty:
-        raise BrandstatsError(
-            f"indicator {indicator!r} is not in the targets catalogue; "
-            f"known: {', '.join(targets['indicator'])}"
-        )
-    specific = rows.loc[rows["region"] == region]
-    generic = rows.loc[rows["region"] == ""]
-    found = specific if not specific.empty else generic
-    if found.empty:
-        raise BrandstatsError(
-            f"indicator {indicator!r} has no target for region {region!r}; "
-            f"targets exist for: {', '.join(rows['region'])}"
-        )
-    row = found.iloc[0]
-    if pd.isna(row["target"]):
-        raise BrandstatsError(f"{indicator!r} is a context indicator: it has no target")
-    return row
-
-
 def default_region(observations: pd.DataFrame, targets: pd.DataFrame, indicator: str) -> str:
     """The region to assess when none is given: the target's only named region, else the only
     observed region of ``indicator``.
@@ -1022,10 +770,6 @@ def default_region(observations: pd.DataFrame, targets: pd.DataFrame, indicator:
     )
 
 
-def _bound(value: Any) -> float | None:
-    return None if value is None or pd.isna(value) or value == "" else float(value)
-
-
 def assess(
     observations: pd.DataFrame,
     targets: pd.DataFrame,
@@ -1037,7 +781,6 @@ def assess(
     levels: Sequence[float] = (0.5, 0.9),
     base_year: int | None = None,
     seed: int = 0,
-    pooled: Any = None,
 ) -> Assessment:
     """Assess one target: will it be met by its year, and how sure are we?
 
@@ -1050,44 +793,66 @@ def assess(
         The indicator id, e.g. ``"product_brand_value"``.
     region : str, optional
         The region; by default the target's region (or the only observed region).
-    as_of, model, levels, base_year, seed, pooled
+    as_of, model, levels, base_year, seed
         See :func:`assess_series`.
 
     Returns
     -------
     Assessment
+
+    Notes
+    -----
+    The region is assessed with its pooling group, the other regions of ``indicator`` that
+    have a target and observations (:func:`brandstats.spec.peer_regions`), exactly as
+    :func:`assess_all` assesses them: the same inputs give the same P(met) either way.
     """
+    levels = _check_options(model, levels)
     if region is None:
         region = default_region(observations, targets, indicator)
-    row = _target_row(targets, indicator, region)
-    mask = (observations["indicator"] == indicator) & (observations["region"] == region)
-    data = observations.loc[mask].set_index("year").sort_index()
-    if data.empty:
-        raise InsufficientDataError(f"no observations of {indicator!r} for region {region!r}")
-    return assess_series(
-        data["value"],
-        target=float(row["target"]),
-        comparison=str(row["comparison"]),
-        target_year=int(row["target_year"]),
-        unit=str(row["unit"]),
-        indicator=indicator,
-        region=region,
-        qualifiers=data["qualifier"],
-        as_of=as_of,
-        model=model,
-        levels=levels,
-        base_year=base_year,
-        seed=seed,
-        accumulation=str(row.get("accumulation") or "level"),
-        lower=_bound(row.get("lower")),
-        upper=_bound(row.get("upper")),
-        pooled=pooled,
-        meta={
-            "name_en": str(row["name_en"]),
-            "name_zh": str(row["name_zh"]),
-            "group": str(row["group"]),
-        },
-    )
+    target_spec(targets, indicator, region)  # an unknown indicator or region: say so first
+    found = _assess_indicator(
+        observations, targets, indicator, [region], as_of=as_of, model=model, levels=levels,
+        base_year=base_year, seed=seed,
+    )  # fmt: skip
+    outcome = found[region]
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+def _assess_indicator(
+    observations: pd.DataFrame,
+    targets: pd.DataFrame,
+    indicator: str,
+    asked: Sequence[str],
+    **options: Any,
+) -> dict[str, Assessment | BrandstatsError]:
+    """The asked regions of one indicator, each assessed within its whole pooling group.
+
+    A region whose data cannot be assessed (no observation within the vintage, values outside
+    the support ...) gets its error instead of an Assessment and stays out of the others'
+    group.
+    """
+    data = observations.loc[observations["indicator"] == indicator]
+    problems: dict[str, Problem] = {}
+    errors: dict[str, BrandstatsError] = {}
+    for region in dict.fromkeys([*peer_regions(observations, targets, indicator), *asked]):
+        rows = data.loc[data["region"] == region].set_index("year").sort_index()
+        if rows.empty:
+            errors[region] = InsufficientDataError(
+                f"no observations of {indicator!r} for region {region!r}"
+            )
+            continue
+        try:
+            spec = target_spec(targets, indicator, region)
+            problems[region] = make_problem(
+                spec, rows["value"], rows["qualifier"], as_of=options["as_of"]
+            )
+        except BrandstatsError as exc:
+            errors[region] = exc
+    options.pop("as_of")
+    found: dict[str, Assessment | BrandstatsError] = {**_assess_group(problems, **options)}
+    return {region: found.get(region, errors.get(region)) for region in asked}
 
 
 def assess_all(
@@ -1113,25 +878,32 @@ def assess_all(
 
     Notes
     -----
-    With ``model="auto"``, the regions of one indicator are calibrated together: a region
-    with few backtest cases of its own gets the interval width and tail floor of all regions'
-    pooled backtests (:mod:`brandstats.pooling`); ``p_unpooled`` is its P(met) on its own.
+    Each pair is assessed as :func:`assess` assesses it, within its indicator's pooling group
+    (all the indicator's regions, also when ``region`` keeps only one of them in the table).
+    With ``model="auto"``, a region with few backtest cases of its own gets the interval width
+    and tail floor of all regions' pooled backtests (:mod:`brandstats.pooling`); ``p_unpooled``
+    is its P(met) on its own.
     """
-    from .pooling import pool_pairs
-
-    rows = []
+    levels = _check_options(model, levels)
     pairs = assessable_pairs(observations, targets, indicators=indicators, region=region)
-    pools = {} if model != "auto" else pool_pairs(
-        observations, targets, pairs, as_of=as_of, levels=levels, seed=seed
-    )  # fmt: skip
+    by_indicator: dict[str, list[str]] = {}
+    for indicator, name in pairs:
+        by_indicator.setdefault(indicator, []).append(name)
+    found = {}
+    for indicator, names in by_indicator.items():
+        outcomes = _assess_indicator(
+            observations, targets, indicator, names, as_of=as_of, model=model, levels=levels,
+            base_year=base_year, seed=seed,
+        )  # fmt: skip
+        found |= {(indicator, name): outcome for name, outcome in outcomes.items()}
+    rows = []
     for pair in pairs:
-        try:
-            result = assess(
-                observations, targets, *pair, as_of=as_of, model=model, levels=levels,
-                base_year=base_year, seed=seed, pooled=pools.get(pair),
-            )  # fmt: skip
-            rows.append(result.row())
-        except InsufficientDataError as exc:
+        outcome = found[pair]
+        if isinstance(outcome, InsufficientDataError):
             rows.append({"indicator": pair[0], "region": pair[1], "verdict": "no data",
-                         "reason": str(exc), "as_of": as_of})  # fmt: skip
+                         "reason": str(outcome), "as_of": as_of})  # fmt: skip
+        elif isinstance(outcome, Exception):
+            raise outcome
+        else:
+            rows.append(outcome.row())
     return pd.DataFrame(rows)

@@ -22,11 +22,17 @@ def _print_frame(frame: pd.DataFrame, fmt: str) -> None:
     if fmt == "csv":
         frame.to_csv(sys.stdout, index=False, lineterminator="\n")
     elif fmt == "json":
-        records = json.loads(frame.to_json(orient="records", force_ascii=False))
-        print(json.dumps(records, ensure_ascii=False, indent=2))
+        # every digit (pandas' to_json keeps 10): a P(met) here equals the notebook's JSON
+        records = frame.astype(object).where(frame.notna(), None).to_dict("records")
+        print(json.dumps(records, ensure_ascii=False, indent=2, default=_plain))
     else:
         with pd.option_context("display.max_rows", None, "display.width", 200):
             print(frame.to_string(index=False))
+
+
+def _plain(value: object) -> object:
+    """A numpy scalar as its Python value (for json.dumps); anything else as text."""
+    return value.item() if hasattr(value, "item") else str(value)
 
 
 def _shown(row: object) -> str:

@@ -282,7 +282,13 @@ class Mixture:
     def ppf(self, q: ArrayLike) -> Any:
         q = _as_array(q)
         bounds = np.array([np.asarray(c.ppf(q)) for c, _ in self._used()])
-        lower, upper = bounds.min(axis=0), bounds.max(axis=0)
+        # a component quantile past the largest float is inf (a log-t tail): the root lies
+        # within the finite floats, and brentq cannot bisect an infinite bracket
+        big = np.finfo(float).max
+        lower, upper = (
+            np.clip(bounds.min(axis=0), -big, big),
+            np.clip(bounds.max(axis=0), -big, big),
+        )
         cases = zip(q.ravel(), lower.ravel(), upper.ravel(), strict=True)
         out = np.array([self._root(*case) for case in cases])
         return _unwrap(out.reshape(q.shape))
@@ -730,8 +736,10 @@ def _fit_linear(years: np.ndarray, values: np.ndarray) -> tuple[dict, Callable]:
 def _fit_loglinear(years: np.ndarray, values: np.ndarray) -> tuple[dict, Callable]:
     if np.any(values <= 0):
         raise InsufficientDataError("loglinear needs positive values")
-    # the rounding error on the log scale: d log y = dy / y, at the latest value
-    floor = max(_RELATIVE_SPREAD_FLOOR, _spread_floor(values) / float(values[-1]))
+    # the rounding error on the log scale: d log y = dy / y, at the latest value (at most 1:
+    # the linearisation means nothing beyond, and a value far below the figures' rounding
+    # step would otherwise give a floor whose square overflows)
+    floor = float(np.clip(_spread_floor(values) / values[-1], _RELATIVE_SPREAD_FLOOR, 1.0))
     params, forecast = _fit_ols(years, np.log(values), log=True, floor=floor)
     return params | {"growth": float(np.expm1(params["slope"]))}, forecast
 

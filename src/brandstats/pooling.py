@@ -48,7 +48,7 @@ Morris, C. N. (1983). Parametric empirical Bayes inference: theory and applicati
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -65,9 +65,8 @@ from brandstats.backtest import (
     run_backtest,
     widening_factor,
 )
-from brandstats.errors import BrandstatsError, InsufficientDataError
 
-__all__ = ["METHOD", "Pooled", "pool_backtests", "pool_pairs", "pool_regions"]
+__all__ = ["METHOD", "Pooled", "pool_backtests", "pool_regions"]
 
 METHOD = "pooled backtest calibration at the target horizon (widening and tail floor)"
 """The ``method`` recorded in :attr:`brandstats.attainment.Assessment.pooling`."""
@@ -89,8 +88,8 @@ class Pooled:
         The number of pooled backtest cases (all regions, all horizons): the tail floor's n.
     info : dict
         For :attr:`brandstats.attainment.Assessment.pooling`: regions, method, n_cases,
-        widening, widening_unpooled and (from :func:`pool_pairs`) p_unpooled. Empty for a
-        region calibrated on its own backtest, which is only reused.
+        widening, widening_unpooled (and, from :func:`brandstats.engine.outlooks`,
+        p_unpooled). Empty for a region calibrated on its own backtest, which is only reused.
     """
 
     backtest: Backtest
@@ -185,70 +184,4 @@ def pool_backtests(
             "widening_unpooled": result.widening,
         }
         out[region] = Pooled(result, factor, coverage, len(pooled), info)
-    return out
-
-
-def pool_pairs(
-    observations: pd.DataFrame,
-    targets: pd.DataFrame,
-    pairs: Sequence[tuple[str, str]],
-    *,
-    as_of: int | None = None,
-    levels: Sequence[float] = (0.5, 0.9),
-    seed: int = 0,
-) -> dict[tuple[str, str], Pooled]:
-    """:func:`pool_regions` for every indicator of ``pairs`` with several regions.
-
-    Each region is projected as :func:`brandstats.attainment.assess` projects it (its
-    observations up to ``as_of`` or its target year, inside its unit's support, through
-    :func:`brandstats.attainment.project_bounded`); its backtest is then reused by the
-    assessment, and the P(met) of this unpooled projection is recorded as ``p_unpooled``.
-    """
-    from . import attainment
-    from .units import support
-
-    out: dict[tuple[str, str], Pooled] = {}
-    by_indicator: dict[str, list[str]] = {}
-    for indicator, region in pairs:
-        by_indicator.setdefault(indicator, []).append(region)
-    for indicator, regions in by_indicator.items():
-        if len(regions) < 2:
-            continue
-        data = observations.loc[observations["indicator"] == indicator]
-        own, rows, years = {}, {}, {}
-        for region in regions:
-            row = rows[region] = attainment._target_row(targets, indicator, region)
-            years[region] = target_year = int(row["target_year"])
-            values = data.loc[data["region"] == region].set_index("year")["value"]
-            values = pd.Series(values, dtype="float64").dropna().sort_index()
-            values.index = values.index.astype(int)
-            cutoff = target_year if as_of is None else min(as_of, target_year)
-            seen = values.loc[values.index <= cutoff]
-            if seen.empty or int(seen.index[-1]) >= target_year:
-                continue
-            unit = str(row["unit"])
-            bounds = support(
-                unit, attainment._bound(row.get("lower")), attainment._bound(row.get("upper"))
-            )
-            try:
-                projection = attainment.project_bounded(
-                    seen, bounds, cumulative=row.get("accumulation") == "cumulative",
-                    target_year=target_year, levels=levels, seed=seed,
-                )  # fmt: skip
-            except (InsufficientDataError, BrandstatsError):
-                continue  # the assessment says why
-            p = attainment.probability_met(
-                projection.predictive[target_year], target=float(row["target"]),
-                comparison=str(row["comparison"]), unit=unit,
-            )  # fmt: skip
-            own[region] = (projection.run, projection.probability(p))
-        pooled = pool_backtests({r: b for r, (b, _) in own.items()}, levels=levels)
-        for region, (result, p) in own.items():
-            if region in pooled:
-                info = dict(pooled[region].info) | {"p_unpooled": p}
-                out[(indicator, region)] = replace(pooled[region], info=info)
-            elif result is not None:  # calibrated on its own: reuse its backtest, no record
-                out[(indicator, region)] = Pooled(
-                    result, result.widening, result.coverage, result.n_cases
-                )
     return out
