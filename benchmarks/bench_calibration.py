@@ -106,7 +106,7 @@ def load_corpus(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     missing = sorted(set(targets["case_id"]) - set(cases["case_id"]))
     if missing:
         sys.exit(f"{folder / 'targets.csv'}: cases without a series in cases.csv: {missing}")
-    cases = cases[["case_id", "geography", "year", "value", "unit"]].copy()
+    cases = cases[["case_id", "geography", "indicator", "year", "value", "unit"]].copy()
     cases["year"] = cases["year"].astype(int)
     return cases.sort_values(["case_id", "year"], ignore_index=True), targets
 
@@ -270,6 +270,8 @@ def user_tables(cases: pd.DataFrame, corpus: pd.DataFrame) -> list[dict]:
         bundles.append(
             {
                 "indicator": indicator,
+                "family": family,
+                "actual": dict(zip(group["case_id"], group["actual_in_target_year"], strict=True)),
                 "as_of": int(as_of),
                 "targets": targets,
                 "observations": observations,
@@ -281,26 +283,41 @@ def user_tables(cases: pd.DataFrame, corpus: pd.DataFrame) -> list[dict]:
 
 def _assess_bundle(bundle: dict) -> list[dict]:
     import brandstats as bs
+    from brandstats.attainment import assess_group
+    from brandstats.engine import model_scale
 
     targets = bs.validate_targets(bundle["targets"].astype(str).replace("nan", ""))
     observations = bs.validate_observations(bundle["observations"], targets)
-    table = bs.assess_all(
-        observations, targets, indicators=[bundle["indicator"]], as_of=bundle["as_of"],
-        levels=(0.5, LEVEL),
+    regions = list(bundle["case_of"])
+    found = assess_group(
+        observations, targets, bundle["indicator"], regions, as_of=bundle["as_of"],
+        levels=(0.5, LEVEL), reference=REFERENCES.get(bundle["family"]),
     )  # fmt: skip
     rows = []
-    for rec in table.to_dict("records"):
-        p = rec.get("probability")
-        rows.append(
-            {
-                "case_id": bundle["case_of"][rec["region"]],
-                "p": np.nan if p is None or pd.isna(p) else float(p),
-                "lower": rec.get("forecast_lower", np.nan),
-                "upper": rec.get("forecast_upper", np.nan),
-                "verdict": rec.get("verdict"),
-            }
-        )
+    for region, a in found.items():
+        case = bundle["case_of"][region]
+        row = {"case_id": case, "p": np.nan, "lower": np.nan, "upper": np.nan, "pit": np.nan}
+        if not isinstance(a, Exception):
+            _, _, lower, upper = a.interval(LEVEL)
+            actual = bundle["actual"][case]
+            pit = float(a.predictive.cdf(actual)) if a.predictive is not None else np.nan
+            row |= {
+                "p": np.nan if a.probability is None else float(a.probability),
+                "lower": lower, "upper": upper, "verdict": a.verdict, "pit": pit,
+                "points": len(a.history), "horizon": a.target_year - a.last_year,
+                "scale": model_scale(a.history.set_index("year")["value"], a.support),
+                "floor": a.floor,
+            }  # fmt: skip
+        rows.append(row)
     return rows
+
+
+#: family -> brandstats.reference.Reference to use instead of the shipped one (--reference)
+REFERENCES: dict = {}
+
+
+def _init_worker(references: dict) -> None:
+    REFERENCES.update(references)
 
 
 def run_brandstats(cases: pd.DataFrame, corpus: pd.DataFrame, *, jobs: int = 1) -> pd.DataFrame:
@@ -312,7 +329,7 @@ def run_brandstats(cases: pd.DataFrame, corpus: pd.DataFrame, *, jobs: int = 1) 
     if jobs > 1:
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(jobs) as pool:
+        with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(REFERENCES,)) as pool:
             results = list(pool.map(_assess_bundle, bundles))
     else:
         results = [_assess_bundle(b) for b in bundles]
@@ -400,6 +417,67 @@ def subset(
     return cases.reset_index(drop=True), corpus.reset_index(drop=True)
 
 
+def corpus_series(
+    cases: pd.DataFrame, corpus: pd.DataFrame, *, without: set[str] = frozenset()
+) -> list[tuple[pd.Series, tuple[float, float]]]:
+    """One (series, support) per (geography, WDI indicator): the longest case holding it;
+    series of the indicators in ``without`` left out."""
+    first = cases.drop_duplicates("case_id").set_index("case_id")
+    info = cases.groupby("case_id")["year"].size().rename("size").to_frame().join(
+        first[["geography", "indicator"]]
+    )  # fmt: skip
+    info = info.loc[~info["indicator"].isin(without)]
+    keep = info.sort_values("size").groupby(["geography", "indicator"]).tail(1).index
+    kinds = corpus.set_index("case_id")
+    return [
+        (g.set_index("year")["value"],
+         support(kinds.loc[c, "unit_kind"], kinds.loc[c, "lower"], kinds.loc[c, "upper"]))
+        for c, g in cases.loc[cases["case_id"].isin(keep)].groupby("case_id")
+    ]  # fmt: skip
+
+
+def references(corpus: pd.DataFrame, cases: pd.DataFrame, how: str, pits: Path | None) -> dict:
+    """family -> Reference for ``--reference none`` (borrow nothing) or ``lofo`` (learned on
+    the training corpus without the series of the scored family's WDI indicators: a family is
+    never scored with a reference that saw its own series)."""
+    from brandstats.reference import Reference, build_changes, build_widening
+
+    if how == "none":
+        empty = Reference(pd.DataFrame(), pd.DataFrame())
+        return dict.fromkeys(corpus["family"].unique(), empty)
+    scored = cases.drop_duplicates("case_id").set_index("case_id")["indicator"]
+    train_cases, train = load_corpus(default_corpus())
+    train_indicator = train_cases.drop_duplicates("case_id").set_index("case_id")["indicator"]
+    train_pits = pd.read_csv(pits) if pits else pd.DataFrame(columns=["case_id", "pit"])
+    if "method" in train_pits:
+        train_pits = train_pits.loc[train_pits["method"] == "brandstats"]
+    out = {}
+    for family in corpus["family"].unique():
+        own = set(scored[corpus.loc[corpus["family"] == family, "case_id"]])
+        series = corpus_series(train_cases, train, without=own)
+        kept = train_pits.loc[~train_pits["case_id"].map(train_indicator).isin(own)]
+        widening = build_widening(kept) if len(kept) else pd.DataFrame()
+        out[family] = Reference(widening, build_changes(series))
+    return out
+
+
+def by_length(long: pd.DataFrame) -> pd.DataFrame:
+    """One row per window: brandstats' Brier against each anchor, coverage, tails, no P."""
+    rows = []
+    for window, g in long.groupby("window", sort=False):
+        s = scores(g)
+        best = s.loc[list(ANCHORS), "brier"].idxmin()
+        rows.append(
+            {"points": window, "cases": int(s.loc["brandstats", "n"]),
+             "no_p": int(s.loc["brandstats", "no_p"]), "brier": s.loc["brandstats", "brier"],
+             **{f"brier_{a}": s.loc[a, "brier"] for a in ANCHORS},
+             "ratio_best": s.loc["brandstats", "brier"] / s.loc[best, "brier"],
+             "log": s.loc["brandstats", "log"], "cov90": s.loc["brandstats", "cov90"],
+             "tails": int(s.loc["brandstats", "tails"])}
+        )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
 def main(argv: list[str] | None = None) -> float:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=None, help="corpus folder")
@@ -408,30 +486,55 @@ def main(argv: list[str] | None = None) -> float:
     parser.add_argument(
         "--window", type=int, help="keep only the last N observations up to as_of (short series)"
     )
+    parser.add_argument(
+        "--windows", help="comma-separated windows to score one after another, 0 = full series "
+        "(e.g. 2,3,4,6,0); the by-length table is printed at the end"
+    )  # fmt: skip
+    parser.add_argument(
+        "--reference", choices=("shipped", "none", "lofo"), default="shipped",
+        help="the engine's reference class: the shipped one, none, or learned without the "
+        "scored family's indicator (lofo; widening from --pits)",
+    )  # fmt: skip
+    parser.add_argument("--pits", type=Path, help="a --cases-out file of a --reference none run")
     parser.add_argument("--jobs", type=int, default=1, help="processes for brandstats (default 1)")
     args = parser.parse_args(argv)
     folder = args.corpus or default_corpus()
-    cases, corpus = subset(*load_corpus(folder), per_family=args.per_family, window=args.window)
-    start = time.perf_counter()
-    long = forecasts(cases, corpus, jobs=args.jobs)
-    elapsed = time.perf_counter() - start
+    windows = [int(w) for w in args.windows.split(",")] if args.windows else [args.window or 0]
+    full_cases, full_corpus = load_corpus(folder)
+    if args.reference != "shipped":
+        REFERENCES.update(references(full_corpus, full_cases, args.reference, args.pits))
+    parts = []
+    for window in windows:
+        cases, corpus = subset(full_cases, full_corpus, per_family=args.per_family,
+                               window=window or None)  # fmt: skip
+        start = time.perf_counter()
+        long = forecasts(cases, corpus, jobs=args.jobs).assign(window=window or "full")
+        elapsed = time.perf_counter() - start
+        parts.append(long)
+        options = "".join(
+            f", {name} {value}"
+            for name, value in (("per family", args.per_family), ("window", window),
+                                ("reference", args.reference))
+            if value
+        )  # fmt: skip
+        print(
+            f"corpus {folder}{options}: {len(corpus)} cases, {corpus['family'].nunique()} "
+            f"families, {int(corpus['met'].sum())} met; {elapsed:.1f} s"
+        )
+        pd.set_option("display.width", 160)
+        if len(windows) == 1:
+            for family, group in long.groupby("family"):
+                print(f"\n{family} ({group['case_id'].nunique()} cases)")
+                print(scores(group).to_string(float_format=lambda v: f"{v:.3f}"))
+        print(scores(long).to_string(float_format=lambda v: f"{v:.3f}"))
+    long = pd.concat(parts, ignore_index=True)
     if args.cases_out:
         long.to_csv(args.cases_out, index=False)
-    options = "".join(
-        f", {name} {value}"
-        for name, value in (("per family", args.per_family), ("window", args.window))
-        if value
-    )
-    print(
-        f"corpus {folder}{options}: {len(corpus)} cases, {corpus['family'].nunique()} "
-        f"families, {int(corpus['met'].sum())} met; {elapsed:.1f} s"
-    )
-    pd.set_option("display.width", 120)
-    for family, group in long.groupby("family"):
-        print(f"\n{family} ({group['case_id'].nunique()} cases)")
-        print(scores(group).to_string(float_format=lambda v: f"{v:.3f}"))
-    overall = scores(long)
-    print("\noverall")
+    if len(windows) > 1:
+        print("\nby length (points up to the as-of year; full = the whole series)")
+        print(by_length(long).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    overall = scores(long.loc[long["window"] == long["window"].iloc[0]])
+    print("\noverall" + (f" ({windows[0] or 'full'})" if len(windows) > 1 else ""))
     print(overall.to_string(float_format=lambda v: f"{v:.3f}"))
     best = overall.loc[list(ANCHORS), "brier"].idxmin()
     ratio = overall.loc["brandstats", "brier"] / overall.loc[best, "brier"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import FrozenInstanceError, dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,8 @@ from numpy.testing import assert_allclose
 from scipy import stats
 
 import brandstats
+import brandstats as bs
+import brandstats.config
 from brandstats import BrandstatsError, InsufficientDataError
 from brandstats.attainment import (
     assess,
@@ -169,12 +172,54 @@ def test_assess_auto_gives_a_probability_and_forecast_columns():
         res.probability = 1.0  # type: ignore[misc]
 
 
-def test_two_points_give_progress_but_no_probability():
+def _reference_share(kind: str, horizon: int, shifted) -> float:
+    """Share of the shipped reference quantiles (data/reference_changes.csv, read here with
+    pandas) for which ``shifted(value)`` meets the target."""
+    table = pd.read_csv(Path(bs.config.DATA_DIR) / "reference_changes.csv")
+    rows = table.loc[(table["scale"] == "log") & (table["kind"] == kind)
+                     & (table["horizon"] == horizon)]  # fmt: skip
+    return float(np.mean([shifted(v) for v in rows["value"]])), int(rows["cases"].iloc[0])
+
+
+def test_two_points_give_a_probability_from_the_reference_class():
     s = pd.Series([1547.0, 2231.0], index=[2018, 2019])
     res = assess_series(s, target=4400, comparison=">=", target_year=2022)
-    assert res.probability is None and res.verdict == "no probability"
-    assert "at least 3" in res.reason
+    # by hand: half the h = 3 level changes, half the extended change plus its errors
+    slope = np.log(2231 / 1547)
+    edge = np.log(4399.5)  # a count: P(X >= 4400) = P(X > 4399.5)
+    level, n1 = _reference_share("level", 3, lambda c: np.log(2231) + c > edge)
+    drift, n2 = _reference_share("drift", 3, lambda e: np.log(2231) + 3 * slope + e > edge)
+    expected = 0.5 * level + 0.5 * drift
+    floor = 1 / (min(n1, n2) + 2)
+    assert_allclose(res.probability, np.clip(expected, floor, 1 - floor), atol=1e-12)
+    assert res.verdict == verdict_for(res.probability)
     assert res.progress.category in ("on track", "moderate progress")
+    assert any(getattr(n, "code", "") == "reference_outlook" for n in res.notes)
+    _, median, lower, upper = res.interval(0.9)
+    assert lower < median < upper
+
+
+def test_one_point_gives_a_probability_only_when_the_gap_settles_it():
+    far_beyond = assess_series(pd.Series([950.0], index=[2021]), target=600, comparison=">=",
+                               target_year=2022)  # fmt: skip
+    # one value: the changes in either direction
+    up, cases = _reference_share("level", 1, lambda c: np.log(950) + c > np.log(599.5))
+    down, _ = _reference_share("level", 1, lambda c: np.log(950) - c > np.log(599.5))
+    share = (up + down) / 2
+    assert_allclose(far_beyond.probability, min(share, 1 - 1 / (cases + 2)), atol=1e-12)
+    assert far_beyond.probability > 0.9
+    close = assess_series(pd.Series([590.0], index=[2021]), target=600, comparison=">=",
+                          target_year=2022)  # fmt: skip
+    assert close.probability is None and close.verdict == "no probability"
+    assert "at least 3" in close.reason
+
+
+def test_no_reference_for_a_series_of_a_kind_the_corpus_lacks():
+    # a continuous unit without bounds that goes through 0: neither a share nor positive
+    res = assess_series(pd.Series([-2.0, 1.0], index=[2020, 2021]), target=3, comparison=">=",
+                        target_year=2024, unit="continuous")  # fmt: skip
+    assert res.probability is None
+    assert "at least 3" in res.reason
 
 
 def test_as_of_hides_later_data_from_every_model(monkeypatch):
@@ -196,7 +241,8 @@ def test_as_of_hides_later_data_from_every_model(monkeypatch):
 def test_retrospective_on_the_real_high_tech_series(observations, targets):
     """As of 2019 (two points) and 2021 (three): the 2022 outlook, then what happened."""
     early = assess(observations, targets, "high_tech_enterprises", "Jinan", as_of=2019)
-    assert early.probability is None  # 1547 -> 2231: one change says nothing of its spread
+    # 1547 -> 2231: one change says nothing of its spread; the reference class does
+    assert any(getattr(n, "code", "") == "reference_outlook" for n in early.notes)
     assert early.progress.category == "on track"  # 44 % a year observed, 23 % required
     assert early.met is True  # 2022: "exceeded 5,700" is a lower bound, and >= 4,400
     late = assess(observations, targets, "high_tech_enterprises", "Jinan", as_of=2021)
@@ -208,11 +254,12 @@ def test_retrospective_on_the_real_high_tech_series(observations, targets):
 
 def test_specialised_firms_currently_meet_but_are_a_level(observations, targets):
     # 950 firms (a lower bound) in 2021 against ">= 600" by 2022: titles lapse, so this level
-    # is not "already met" (it was, before accumulation existed); one point, no probability.
+    # is not "already met" (it was, before accumulation existed); one point far beyond the
+    # target: the reference class says how likely it holds.
     res = assess(observations, targets, "specialised_enterprises", "Jinan")
     assert res.accumulation == "level"
     assert res.currently_meets is True
-    assert res.verdict == "no probability"
+    assert res.verdict in ("very likely", "virtually certain") and res.probability > 0.9
     assert "lower-bound" in " ".join(res.notes)
 
 

@@ -29,6 +29,7 @@ from .engine import BOUNDING, Outlook, Problem, make_problem, outlooks, project_
 from .errors import BrandstatsError, InsufficientDataError
 from .loading import assessable_pairs
 from .models import check_levels
+from .notes import Note, note_of
 from .spec import TargetSpec, meets, peer_regions, probability_met, target_spec
 
 __all__ = [
@@ -39,9 +40,11 @@ __all__ = [
     "Progress",
     "assess",
     "assess_all",
+    "assess_group",
     "assess_series",
     "default_region",
     "measure_progress",
+    "probability_bound",
     "probability_met",
     "project_bounded",
     "reconcile",
@@ -94,6 +97,19 @@ def _meets_observed(value: float, qualifier: str, target: float, comparison: str
     if qualifier == "upper_bound":
         return ok if (comparison in ("<", "<=")) == ok else None
     return ok
+
+
+def probability_bound(probability: float | None, floor: float) -> str | None:
+    """Whether a P(met) kept within [floor, 1 - floor] sits on an edge: ``"at_most"`` (at the
+    floor), ``"at_least"`` (at the ceiling) or None."""
+    if probability is None or not floor > 0:
+        return None
+    edge = floor * (1 + 1e-9)
+    if probability <= edge:
+        return "at_most"
+    if probability >= 1 - edge:
+        return "at_least"
+    return None
 
 
 # ----------------------------------------------------------------------------- progress
@@ -305,6 +321,7 @@ class Assessment:
     pooling: Mapping[str, Any] | None = None  # see brandstats.pooling; None: not pooled
     progress_reason: str | None = None
     floor: float = 0.0
+    predictive: Any = field(default=None, repr=False, compare=False)
 
     def interval(self, level: float | None = None) -> tuple[float, float, float, float]:
         """(point, median, lower, upper) of the target-year forecast at ``level``.
@@ -324,6 +341,14 @@ class Assessment:
             )
         r = rows.iloc[0]
         return tuple(float(r[c]) for c in ("point", "median", f"lower_{pct}", f"upper_{pct}"))
+
+    @property
+    def probability_bound(self) -> str | None:
+        """``"at_most"`` when P(met) sits at the floor the evidence supports (:attr:`floor`,
+        :func:`brandstats.backtest.tail_floor`), ``"at_least"`` at the ceiling 1 - floor; None
+        otherwise. A bound means "no closer to 0 (or 1) than this can be claimed", so views
+        show "at most 10 %", never a bare "10 %"."""
+        return probability_bound(self.probability, self.floor)
 
     def row(self) -> dict[str, Any]:
         """The flat summary (the CLI's and the scorecard's columns)."""
@@ -364,6 +389,8 @@ class Assessment:
             "currently_meets": self.currently_meets,
             "reconciliation_reason": (self.reconciliation or {}).get("reason"),
             "p_unpooled": (self.pooling or {}).get("p_unpooled"),
+            "probability_bound": self.probability_bound,
+            "probability_floor": self.floor if self.probability_bound else None,
             **dict(self.meta),
         }
 
@@ -494,9 +521,10 @@ def _assess_group(
     levels: tuple[float, ...],
     base_year: int | None,
     seed: int,
+    reference: Any = None,
 ) -> dict[str, Assessment]:
     """Every problem of one pooling group, through the one engine."""
-    found = outlooks(problems, model=model, levels=levels, seed=seed)
+    found = outlooks(problems, model=model, levels=levels, seed=seed, reference=reference)
     return {
         key: _assessment(problem, found[key], model=model, levels=levels, base_year=base_year)
         for key, problem in problems.items()
@@ -536,7 +564,7 @@ def _assessment(
         )  # fmt: skip
     except InsufficientDataError as exc:
         progress = None
-        notes.append(f"no progress measure: {exc}")
+        notes.append(Note("no_progress", reason=note_of(exc)))
     if progress is not None and unfavourable in (
         seen_q.loc[progress.base_year],
         seen_q.loc[progress.last_year],
@@ -608,19 +636,17 @@ def _assessment(
         ),
         pooling=dict(outlook.pooling) if outlook.pooling else None,
         floor=outlook.floor if probability is not None else 0.0,
+        predictive=outlook.predictive,
     )
 
 
 def _vintage_notes(seen_q: pd.Series) -> list[str]:
     """The notes the observations' qualifiers call for."""
-    notes = []
+    notes: list[str] = []
     if (seen_q == "lower_bound").any():
-        notes.append(
-            "lower-bound observations enter the models at their bound (true values are at "
-            "least that), so projections from them lean low"
-        )
+        notes.append(Note("lower_bound_observations"))
     if (seen_q == "illustrative").any():
-        notes.append("ILLUSTRATIVE: made-up figures were used; this is not a real assessment")
+        notes.append(Note("illustrative"))
     return notes
 
 
@@ -810,7 +836,7 @@ def assess(
     if region is None:
         region = default_region(observations, targets, indicator)
     target_spec(targets, indicator, region)  # an unknown indicator or region: say so first
-    found = _assess_indicator(
+    found = assess_group(
         observations, targets, indicator, [region], as_of=as_of, model=model, levels=levels,
         base_year=base_year, seed=seed,
     )  # fmt: skip
@@ -820,19 +846,29 @@ def assess(
     return outcome
 
 
-def _assess_indicator(
+def assess_group(
     observations: pd.DataFrame,
     targets: pd.DataFrame,
     indicator: str,
     asked: Sequence[str],
-    **options: Any,
+    *,
+    as_of: int | None = None,
+    model: str = "auto",
+    levels: Sequence[float] = (0.5, 0.9),
+    base_year: int | None = None,
+    seed: int = 0,
+    reference: Any = None,
 ) -> dict[str, Assessment | BrandstatsError]:
     """The asked regions of one indicator, each assessed within its whole pooling group.
 
-    A region whose data cannot be assessed (no observation within the vintage, values outside
-    the support ...) gets its error instead of an Assessment and stays out of the others'
-    group.
+    :func:`assess` and :func:`assess_all` both call this; it gives the Assessments
+    themselves (with their predictive distributions), one per asked region. A region whose
+    data cannot be assessed (no observation within the vintage, values outside the support
+    ...) gets its error instead of an Assessment and stays out of the others' group.
+    ``reference`` replaces the shipped reference class (:mod:`brandstats.reference`; the
+    calibration benchmark passes one learned without the family it scores).
     """
+    levels = _check_options(model, levels)
     data = observations.loc[observations["indicator"] == indicator]
     problems: dict[str, Problem] = {}
     errors: dict[str, BrandstatsError] = {}
@@ -845,13 +881,14 @@ def _assess_indicator(
             continue
         try:
             spec = target_spec(targets, indicator, region)
-            problems[region] = make_problem(
-                spec, rows["value"], rows["qualifier"], as_of=options["as_of"]
-            )
+            problems[region] = make_problem(spec, rows["value"], rows["qualifier"], as_of=as_of)
         except BrandstatsError as exc:
             errors[region] = exc
-    options.pop("as_of")
-    found: dict[str, Assessment | BrandstatsError] = {**_assess_group(problems, **options)}
+    assessed = _assess_group(
+        problems, model=model, levels=levels, base_year=base_year, seed=seed,
+        reference=reference,
+    )  # fmt: skip
+    found: dict[str, Assessment | BrandstatsError] = {**assessed}
     return {region: found.get(region, errors.get(region)) for region in asked}
 
 
@@ -891,7 +928,7 @@ def assess_all(
         by_indicator.setdefault(indicator, []).append(name)
     found = {}
     for indicator, names in by_indicator.items():
-        outcomes = _assess_indicator(
+        outcomes = assess_group(
             observations, targets, indicator, names, as_of=as_of, model=model, levels=levels,
             base_year=base_year, seed=seed,
         )  # fmt: skip

@@ -34,10 +34,12 @@ from brandstats.models import (
     Mixture,
     ModelFit,
     Predictive,
+    Stretched,
     check_levels,
     check_series,
     fit_model,
 )
+from brandstats.notes import Note, note_of
 
 __all__ = [
     "Backtest",
@@ -62,6 +64,10 @@ MIN_CASES_WIDENING = 3
 #: horizon asked for (the distance to the target year), at least this many of them (ties
 #: kept); all cases when there are fewer.
 NEAR_HORIZON_CASES = 20
+
+#: Skill weights from m backtest cases count as m cases against this many cases' worth of
+#: equal weights (see ``_weights``): a handful of cases cannot swing the mixture.
+WEIGHT_PRIOR_CASES = 10
 
 #: The intervals are narrowed (a factor below 1) only on at least this many such cases.
 MIN_CASES_NARROWING = 20
@@ -206,7 +212,9 @@ def run_backtest(
     analogue for a proper score of the inverse-MSE combination weights of Stock & Watson
     (2004). A model that fits but was dropped from the backtest gets weight 0; with no
     backtest at all every fitted model gets the same weight. If some models score a CRPS of
-    exactly 0 they share the weight equally.
+    exactly 0 they share the weight equally. The skill weights of m cases are then shrunk
+    toward equal weights as if equal weights had :data:`WEIGHT_PRIOR_CASES` cases behind
+    them, so that two or three cases cannot put most of the weight on one model.
 
     *Widening.* With u_i the weighted mixture's PIT at the actual value of case i (the
     weighted sum of the components' PITs) and z_i = Phi^-1(u_i) (u clipped to
@@ -229,7 +237,7 @@ def run_backtest(
         try:
             fits[name] = fit_model(series, name, seed=seed)
         except InsufficientDataError as error:
-            reasons[name] = str(error)
+            reasons[name] = note_of(error)
 
     candidates, dropped, pairs = list(fits), {}, []
     while candidates:
@@ -248,16 +256,14 @@ def run_backtest(
 
     notes = list(reasons.values())
     for name, count in dropped.items():
-        reasons[name] = f"only {count} common backtest case(s) with it (needs {MIN_CASES}); " + (
-            "weight 0" if candidates else "equal weights"
+        consequence = Note("weight_zero" if candidates else "equal_weights")
+        reasons[name] = Note(
+            "too_few_cases", count=count, needed=MIN_CASES, consequence=consequence
         )
     if candidates:
-        notes += [f"{m} not backtested: {reasons[m]}" for m in dropped]
+        notes += [Note("not_backtested", model=m, reason=reasons[m]) for m in dropped]
     elif fits:
-        notes.append(
-            f"no backtest possible with {n} observations and horizon {horizon}; "
-            "equal weights, no widening"
-        )
+        notes.append(Note("no_backtest", points=n, horizon=horizon))
 
     cases, forecasts = _score(series, candidates, pairs if candidates else [], seed)
     keys = ["origin", "year", "horizon", "actual"]
@@ -290,7 +296,7 @@ def near_horizon(horizons: np.ndarray, horizon: int, count: int | None = None) -
     return distance <= np.sort(distance)[count - 1]
 
 
-def widening_factor(pit: np.ndarray, level: float) -> tuple[float, str]:
+def widening_factor(pit: np.ndarray, level: float) -> tuple[float, str | Note]:
     """The factor that calibrates the central ``level`` interval on these PITs, and a note.
 
     With z_i = Phi^-1(u_i) (u clipped to [1e-6, 1 - 1e-6]), k = quantile(|z|, L) /
@@ -299,10 +305,7 @@ def widening_factor(pit: np.ndarray, level: float) -> tuple[float, str]:
     """
     pit = np.asarray(pit, dtype=float)
     if pit.size < MIN_CASES_WIDENING:
-        note = (
-            f"widening not estimated: {pit.size} backtest case(s), needs "
-            f"{MIN_CASES_WIDENING}; factor 1"
-        )
+        note = Note("widening_not_estimated", count=pit.size, needed=MIN_CASES_WIDENING)
         return 1.0, note if pit.size else ""
     z = stats.norm.ppf(np.clip(pit, _PIT_CLIP, 1 - _PIT_CLIP))
     ratio = float(np.quantile(np.abs(z), level) / stats.norm.ppf((1 + level) / 2))
@@ -388,13 +391,18 @@ def _score(
 
 
 def _weights(cases: pd.DataFrame, fits: dict[str, ModelFit]) -> dict[str, float]:
+    """Inverse-CRPS weights of the scored models, shrunk toward equal weights by the number
+    of cases m: w = (m w_skill + c / K) / (m + c), c = :data:`WEIGHT_PRIOR_CASES`, K scored
+    models (a fitted model that was not scored keeps 0)."""
     if cases.empty:
         return {m: 1 / len(fits) for m in fits}
     mean_crps = cases.groupby("model", sort=False)["crps"].mean()
     exact = mean_crps == 0
     # min / crps rather than 1 / crps: the same weights, without overflow for tiny scores
     skill = exact.astype(float) if exact.any() else mean_crps.min() / mean_crps
-    return {m: float(skill.get(m, 0.0) / skill.sum()) for m in fits}
+    m = len(cases.drop_duplicates(["origin", "year"]))
+    shrunk = (m * skill / skill.sum() + WEIGHT_PRIOR_CASES / len(skill)) / (m + WEIGHT_PRIOR_CASES)
+    return {name: float(shrunk.get(name, 0.0)) for name in fits}
 
 
 def _covered(pit: np.ndarray, level: float) -> float:
@@ -440,7 +448,10 @@ def _table(
         pit = scored["pit"].to_numpy()
         row |= {f"coverage_{round(100 * level)}": _covered(pit, level) for level in levels}
         rows.append(row | {"weight": weights.get(name, 0.0)})
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    # object, not pandas' string dtype: a reason keeps its Note (code and values)
+    table["reason"] = pd.Series([r["reason"] for r in rows], index=table.index, dtype=object)
+    return table
 
 
 @dataclass(frozen=True, eq=False)
@@ -534,6 +545,7 @@ def project(
     levels: Sequence[float] = (0.5, 0.9),
     seed: int = 0,
     pooled: Any = None,
+    stretch: float = 1.0,
 ) -> Projection:
     """Project a series up to a target year, with a backtest of every model.
 
@@ -554,6 +566,10 @@ def project(
         What the series borrows from its group of regions (its own backtest, reused; the
         widening and the number of cases of the pooled backtest); see
         :mod:`brandstats.pooling`. Used with ``model="auto"`` only.
+    stretch : float, default 1
+        With ``model="auto"``, stretch the mixture about its median by this factor (see
+        :class:`~brandstats.models.Stretched`): the engine's reference-class widening
+        (:mod:`brandstats.reference`).
 
     Returns
     -------
@@ -590,9 +606,7 @@ def project(
         result = run_backtest(series, horizon=target_year - last, levels=levels, seed=seed)
     table = result.table.set_index("model")
     if not result.fits:
-        raise InsufficientDataError(
-            "no model can be fitted: " + "; ".join(table["reason"].tolist())
-        )
+        raise InsufficientDataError(Note("no_model", reasons=tuple(table["reason"])))
     if model != "auto" and model not in result.fits:
         raise InsufficientDataError(table.loc[model, "reason"])
 
@@ -603,14 +617,13 @@ def project(
         if pooled is not None:
             factor, coverage, n_cases = pooled.widening, pooled.coverage, pooled.n_cases
         if factor != 1:
-            side = "widened" if factor > 1 else "narrowed"
-            notes.append(f"intervals {side} by a factor {factor:.3g} to match the backtest")
+            notes.append(Note("widened" if factor > 1 else "narrowed", factor=factor))
     else:
         factor, weights = 1.0, {m: float(m == model) for m in result.fits}
         coverage = {
             lv: (float(table.loc[model, f"coverage_{round(100 * lv)}"]),) * 2 for lv in levels
         }
-        notes.append(f"single model {model!r} as requested: weight 1, no widening")
+        notes.append(Note("single_model", model=model))
 
     horizon_years = tuple(range(last + 1, target_year + 1))
     components = {
@@ -623,6 +636,8 @@ def project(
             y: Mixture(tuple(components[m][y] for m in mixed), tuple(weights[m] for m in mixed))
             for y in horizon_years
         }
+        if stretch != 1:
+            predictive = {y: Stretched(p, stretch) for y, p in predictive.items()}
     else:
         predictive = components[model]
     backtest = result.table.assign(weight=[weights.get(m, 0.0) for m in result.table["model"]])

@@ -112,7 +112,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 ASSESS_COLUMNS = [
     "indicator", "region", "as_of", "last_year", "last_value", "unit", "target", "comparison",
     "target_year",
-    "model", "probability", "verdict", "progress_ratio", "progress_category",
+    "model", "probability", "probability_bound", "verdict", "progress_ratio", "progress_category",
     "progress_reason", "required_growth", "still_required_growth", "forecast_mean",
     "forecast_median", "forecast_lower", "forecast_upper", "level", "actual", "met",
     "illustrative", "reason",
@@ -240,7 +240,9 @@ def _table_view(table: pd.DataFrame) -> pd.DataFrame:
                 )
                 for r in rows
             ],
-            "probability": table["probability"].map(fmt.probability),
+            "probability": [
+                fmt.probability(r.probability, bound=r.probability_bound) for r in rows
+            ],
             "verdict": table["verdict"].map(fmt.verdict),
             "progress_category": [
                 fmt.category(r.progress_category, reason=getattr(r, "progress_reason", None))

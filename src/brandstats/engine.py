@@ -30,7 +30,9 @@ from . import backtest
 from .config import YEAR_RANGE, YEARS_TEXT
 from .errors import BrandstatsError, InsufficientDataError
 from .models import Censored, Transformed, Truncated, to_unbounded
+from .notes import Note, note_of
 from .pooling import pool_backtests
+from .reference import Reference, load_reference, reference_predictive
 from .spec import MAX_ABS, TargetSpec, probability_met
 
 __all__ = ["BOUNDING", "Outlook", "Problem", "make_problem", "outlooks", "p_met", "project_bounded"]
@@ -171,7 +173,8 @@ class Outlook:
     """What the projection says about the target year (empty when nothing is projected).
 
     ``probability`` is from :func:`p_met`; ``floor`` is the tail floor it was kept within (0
-    when none applied); ``pooling`` records what the group lent (None when not pooled).
+    when none applied); ``pooling`` records what the group lent (None when not pooled);
+    ``predictive`` is the target-year predictive distribution (in the unit, inside its support).
     """
 
     probability: float | None = None
@@ -188,24 +191,20 @@ class Outlook:
     )
     pooling: Mapping[str, Any] | None = None
     floor: float = 0.0
+    predictive: Any = field(default=None, repr=False, compare=False)
 
 
-def p_met(problem: Problem, projection: backtest.Projection) -> float:
-    """P(met) of a projection: THE recipe every entry point uses.
+def p_met(problem: Problem, predictive: Any, tail: float) -> float:
+    """P(met): THE recipe every entry point uses.
 
     The probability that the target-year value meets the target
     (:func:`brandstats.spec.probability_met`, continuity-corrected for whole numbers), kept
-    within the tail floor the backtest supports (:meth:`brandstats.backtest.Projection.probability`)
-    unless a cumulative total already settles it.
+    within [tail, 1 - tail], the floor the evidence supports
+    (:func:`brandstats.backtest.tail_floor`), unless a cumulative total already settles it.
     """
     spec = problem.spec
-    p = probability_met(
-        projection.predictive[spec.target_year],
-        target=spec.target,
-        comparison=spec.comparison,
-        unit=spec.unit,
-    )
-    return p if spec.settled_by(problem.last_value) else projection.probability(p)
+    p = probability_met(predictive, target=spec.target, comparison=spec.comparison, unit=spec.unit)
+    return p if spec.settled_by(problem.last_value) else float(np.clip(p, tail, 1 - tail))
 
 
 def outlooks(
@@ -214,6 +213,7 @@ def outlooks(
     model: str = "auto",
     levels: Sequence[float] = (0.5, 0.9),
     seed: int = 0,
+    reference: Reference | None = None,
 ) -> dict[Hashable, Outlook]:
     """Project every problem of one pooling group and read its P(met).
 
@@ -222,11 +222,16 @@ def outlooks(
     problems : mapping of key to Problem
         One group: the regions of one indicator (or a single series).
     model : {"auto", "drift", "linear", "loglinear", "holt"}
-        ``"auto"`` mixes the models by backtest skill and calibrates the group's short series
-        together (:mod:`brandstats.pooling`); a model name projects each series with that model
-        alone, unpooled.
+        ``"auto"`` mixes the models by backtest skill, calibrates the group's short series
+        together (:mod:`brandstats.pooling`) and at least as wide as real official series of
+        that length and horizon missed (:mod:`brandstats.reference`); a series of 1-2 points
+        gets its distribution from that reference class. A model name projects each series
+        with that model alone, as it is.
     levels, seed
         Interval levels and the seed of every random draw.
+    reference : Reference, optional
+        The reference class; the shipped one by default (the calibration benchmark passes one
+        learned without the family it scores).
 
     Returns
     -------
@@ -234,36 +239,59 @@ def outlooks(
         For every problem; ``reason`` says why one has no projection.
     """
     levels = tuple(levels)
+    reference = reference or load_reference()
     out: dict[Hashable, Outlook] = {}
     own: dict[Hashable, backtest.Projection] = {}
     for key, problem in problems.items():
         spec = problem.spec
         if not problem.projectable:
-            out[key] = Outlook(reason=f"the target year {spec.target_year} is observed")
+            out[key] = Outlook(reason=Note("target_year_observed", year=spec.target_year))
             continue
         try:
-            own[key] = project_bounded(
-                problem.seen, spec.support, cumulative=spec.accumulation == "cumulative",
-                target_year=spec.target_year, model=model, levels=levels, seed=seed,
-            )  # fmt: skip
+            own[key] = _project(problem, model, levels, seed)
         except InsufficientDataError as exc:
-            out[key] = Outlook(reason=str(exc))
+            found = _reference_outlook(problem, levels, reference) if model == "auto" else None
+            out[key] = found or Outlook(reason=note_of(exc))
     pools = (
         pool_backtests({k: p.run for k, p in own.items()}, levels=levels) if model == "auto" else {}
     )
     for key, projection in own.items():
-        problem, pooling = problems[key], None
-        if key in pools:
-            spec = problem.spec
-            alone = p_met(problem, projection)
-            projection = project_bounded(
-                problem.seen, spec.support, cumulative=spec.accumulation == "cumulative",
-                target_year=spec.target_year, model=model, levels=levels, seed=seed,
-                pooled=pools[key],
-            )  # fmt: skip
-            pooling = dict(pools[key].info) | {"p_unpooled": alone}
-        out[key] = _outlook(problem, projection, levels, pooling)
+        problem, pooling, notes, stretch = problems[key], None, (), 1.0
+        calibration = pools.get(key)
+        if calibration is not None:
+            alone = p_met(problem, projection.predictive[problem.spec.target_year], projection.tail)
+            pooling = dict(calibration.info) | {"p_unpooled": alone}
+        if model == "auto":
+            horizon = problem.spec.target_year - problem.last_year
+            scale = model_scale(problem.seen, problem.spec.support)
+            factor = reference.factor(scale, len(problem.seen), horizon)
+            if factor > 1:
+                stretch = factor
+                notes = (
+                    Note("reference_widened", factor=factor, points=len(problem.seen),
+                         horizon=horizon),
+                )  # fmt: skip
+        if calibration is not None or stretch != 1:
+            projection = _project(problem, model, levels, seed, calibration, stretch)
+        outlook = _outlook(problem, projection, levels, pooling)
+        out[key] = replace(outlook, notes=(*outlook.notes, *notes))
     return {key: out[key] for key in problems}
+
+
+def _project(
+    problem: Problem,
+    model: str,
+    levels: tuple[float, ...],
+    seed: int,
+    calibration: Any = None,
+    stretch: float = 1.0,
+) -> backtest.Projection:
+    spec = problem.spec
+    return project_bounded(
+        problem.seen, spec.support, cumulative=spec.accumulation == "cumulative",
+        target_year=spec.target_year, model=model, levels=levels, seed=seed, pooled=calibration,
+        stretch=stretch,
+    )  # fmt: skip
 
 
 def _outlook(
@@ -275,7 +303,7 @@ def _outlook(
     predictive = projection.predictive[problem.spec.target_year]
     settled = problem.spec.settled_by(problem.last_value)
     return Outlook(
-        probability=p_met(problem, projection),
+        probability=p_met(problem, predictive, projection.tail),
         median=float(predictive.ppf(0.5)),
         widening=projection.widening,
         coverage=dict(projection.coverage),
@@ -284,6 +312,50 @@ def _outlook(
         backtest=projection.backtest,
         pooling=pooling,
         floor=0.0 if settled else projection.tail,
+        predictive=predictive,
+    )
+
+
+#: With one observation, a probability from the reference class is given only when it is at
+#: most this far from 0 or 1: the level is far beyond the target, or hopelessly far from it.
+ONE_POINT_CLEAR = 0.1
+
+
+def _reference_outlook(
+    problem: Problem, levels: tuple[float, ...], reference: Reference
+) -> Outlook | None:
+    """The outlook of a 1- or 2-point series from the reference class (None: nothing to
+    borrow, or one point that leaves the answer open)."""
+    spec = problem.spec
+    found = reference_predictive(problem.seen, spec.support, spec.target_year, reference)
+    if found is None:
+        return None
+    predictive, cases = found
+    if spec.accumulation == "cumulative" and spec.support[0] < problem.last_value:
+        predictive = Censored(predictive, problem.last_value, spec.support[1])
+    floor = backtest.tail_floor(cases)
+    p = p_met(problem, predictive, floor)
+    n = len(problem.seen)
+    if n == 1 and ONE_POINT_CLEAR < p < 1 - ONE_POINT_CLEAR:
+        return None
+    bounds = [q for lv in levels for q in ((1 - lv) / 2, (1 + lv) / 2)]
+    median, *ends = np.atleast_1d(predictive.ppf([0.5, *bounds]))
+    names = [f"{side}_{round(100 * lv)}" for lv in levels for side in ("lower", "upper")]
+    frame = pd.DataFrame(
+        [{"year": spec.target_year, "model": "auto", "point": float(median),
+          "median": float(median), **dict(zip(names, ends, strict=True))}]
+    )  # fmt: skip
+    note = Note(
+        "reference_outlook", points=n, horizon=spec.target_year - problem.last_year, cases=cases,
+        basis=Note("basis_two_values" if n == 2 else "basis_one_value"),
+    )  # fmt: skip
+    return Outlook(
+        probability=p,
+        median=float(median),
+        notes=(note,),
+        forecast=frame,
+        floor=0.0 if spec.settled_by(problem.last_value) else floor,
+        predictive=predictive,
     )
 
 
@@ -303,6 +375,10 @@ Chosen on the calibration corpus (``benchmarks/bench_calibration.py``, figures i
 at equal coverage; for one-sided supports the log scale scored better on one sample and worse
 on another, and its 90 % coverage fell below 0.85, so censoring stays until pooled calibration
 widens it; truncation was never best."""
+
+
+def _is(text: object, code: str) -> bool:
+    return getattr(text, "code", None) == code
 
 
 def model_scale(seen: pd.Series, bounds: tuple[float, float]) -> str:
@@ -325,6 +401,7 @@ def project_bounded(
     levels: Sequence[float] = (0.5, 0.9),
     seed: int = 0,
     pooled: Any = None,
+    stretch: float = 1.0,
 ) -> backtest.Projection:
     """:func:`brandstats.backtest.project` with every forecast inside ``bounds``.
 
@@ -336,8 +413,8 @@ def project_bounded(
         The support, e.g. from :func:`brandstats.units.support`.
     cumulative : bool
         Censor the forecasts at the latest value too (a running total cannot fall).
-    target_year, model, levels, seed, pooled
-        As for :func:`~brandstats.backtest.project`.
+    target_year, model, levels, seed, pooled, stretch
+        As for :func:`~brandstats.backtest.project` (the stretch is on the models' scale).
 
     Returns
     -------
@@ -354,21 +431,30 @@ def project_bounded(
     if scale != "as is":
         z = pd.Series(np.asarray(to_unbounded(seen.to_numpy(), lo, hi)), index=seen.index)
         projection = backtest.project(
-            z, target_year=target_year, model=model, levels=levels, seed=seed, pooled=pooled
-        )
+            z, target_year=target_year, model=model, levels=levels, seed=seed, pooled=pooled,
+            stretch=stretch,
+        )  # fmt: skip
         wrap: Any = lambda p: Transformed(p, lo, hi)  # noqa: E731
         # CRPS is in the units of the scale scored on: keep it apart, so that nobody reads a
         # logit or log score in the indicator's unit
         table = projection.backtest.assign(
             crps_model_scale=projection.backtest["crps"], crps=np.nan
         )
-        notes = (*projection.notes, f"models fitted on the {scale} scale of the unit's range, "
-                 "so every forecast stays inside it")  # fmt: skip
-        projection = replace(projection, backtest=table, notes=notes)
+        # loglinear's "needs positive values" is about the transformed values, not the unit's
+        scaled = Note("not_on_transformed_scale", scale=scale)
+        table["reason"] = pd.Series(
+            [scaled if _is(r, "needs_positive_values") else r for r in table["reason"]],
+            index=table.index,
+            dtype=object,
+        )
+        notes = tuple(scaled if _is(n, "needs_positive_values") else n for n in projection.notes)
+        projection = replace(
+            projection, backtest=table, notes=(*notes, Note("model_scale", scale=scale))
+        )
     else:
         projection = backtest.project(
             seen, target_year=target_year, model=model, levels=levels, seed=seed,
-            pooled=pooled,
+            pooled=pooled, stretch=stretch,
         )  # fmt: skip
         method = BOUNDING["one-sided" if sides == 1 else "two-sided"]
         bound = Truncated if method == "truncate" else Censored

@@ -33,6 +33,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .errors import BrandstatsError
+from .notes import Note, words
 
 __all__ = [
     "DASH",
@@ -565,13 +566,41 @@ def _percent(text: str, language: str) -> str:
     return f"{text}%" if language == "zh" else f"{text} %"
 
 
-def probability(p: float | None, language: str = "en") -> str:
+_BOUND_WORDS = {
+    "at_most": {"en": "at most {p}", "zh": "不超过{p}"},
+    "at_least": {"en": "at least {p}", "zh": "不低于{p}"},
+}
+
+_BOUND_REASONS = {
+    "at_most": {
+        "en": "P(met) is shown as at most {p}: the evidence behind this forecast (its backtest "
+        "cases, or the reference class of real official series) supports no probability "
+        "closer to 0.",
+        "zh": "达成概率显示为“不超过{p}”：该预测所依据的证据（回测案例或真实官方指标的参照类）"
+        "不足以支持更接近0的概率。",
+    },
+    "at_least": {
+        "en": "P(met) is shown as at least {p}: the evidence behind this forecast (its "
+        "backtest cases, or the reference class of real official series) supports no "
+        "probability closer to 1.",
+        "zh": "达成概率显示为“不低于{p}”：该预测所依据的证据（回测案例或真实官方指标的参照类）"
+        "不足以支持更接近1的概率。",
+    },
+}
+
+
+def probability(p: float | None, language: str = "en", bound: str | None = None) -> str:
     """A probability in whole percents: ``73 %``; ``<1 %`` below 1 %, ``>99 %`` above 99 %.
+
+    ``bound`` (an Assessment's ``probability_bound``) marks a probability at the floor or
+    ceiling the evidence supports: ``at most 10 %`` / ``at least 90 %`` (不超过 / 不低于).
 
     Examples
     --------
     >>> probability(0.996), probability(0.004, "zh"), probability(0.7349)
     ('>99 %', '<1%', '73 %')
+    >>> probability(0.1, bound="at_most"), probability(0.9, "zh", "at_least")
+    ('at most 10 %', '不低于90%')
     """
     check_language(language)
     if is_missing(p):
@@ -580,10 +609,22 @@ def probability(p: float | None, language: str = "en") -> str:
     if not 0.0 <= p <= 1.0:
         raise BrandstatsError(f"a probability must lie in [0, 1], got {p!r}")
     if p < 0.01:
-        return "<" + _percent("1", language)
-    if p > 0.99:
-        return ">" + _percent("99", language)
-    return _percent(f"{p * 100:.0f}", language)
+        text = "<" + _percent("1", language)
+    elif p > 0.99:
+        text = ">" + _percent("99", language)
+    else:
+        text = _percent(f"{p * 100:.0f}", language)
+    if bound in _BOUND_WORDS:
+        return _BOUND_WORDS[bound][language].format(p=text)
+    return text
+
+
+def probability_reason(p: float | None, bound: str | None, language: str = "en") -> str | None:
+    """Why a probability is shown as a bound (one sentence), or None when it is not one."""
+    check_language(language)
+    if bound not in _BOUND_REASONS or is_missing(p):
+        return None
+    return _BOUND_REASONS[bound][language].format(p=probability(p, language))
 
 
 def share(x: float | None, language: str = "en") -> str:
@@ -728,13 +769,17 @@ _NOTES_EN = (
 
 
 def note(text: str | None, language: str = "en") -> str:
-    """An engine note or reason in ``language`` (known sentences are translated to Chinese).
+    """An engine note or reason in ``language``.
 
-    Unknown English sentences are kept as they are, marked ``（英文）`` in Chinese text.
+    A :class:`brandstats.notes.Note` is worded from its code and values; a plain sentence (a
+    figure's source, an older result's text) is matched against the known sentences, and an
+    unknown English one is kept as it is, marked ``（英文）`` in Chinese text.
     """
     check_language(language)
     if is_missing(text) or not str(text).strip():
         return DASH
+    if isinstance(text, Note):  # the engine's notes carry their code: worded from notes.py
+        return words(text, language, lambda m: model_name(m, language), lambda t: note(t, language))
     text = str(text)
     if language == "en":
         for pattern, en in _NOTES_EN:
@@ -897,7 +942,7 @@ def fan_alt(result: Any, language: str = "en") -> str:
         language,
         indicator=result.indicator,
     )
-    p = probability(result.probability, language)
+    p = probability(result.probability, language, _get(result, "probability_bound"))
     if language == "zh":
         text = f"扇形图：{title(result, language)}。"
         if first is not None:
@@ -962,13 +1007,16 @@ def describe(result: Any, language: str = "en") -> str:
         result.comparison, result.target, unit, result.target_year, language, indicator=indicator
     )
     if result.probability is not None:
-        p = probability(result.probability, language)
+        bound = _get(result, "probability_bound")
+        p = probability(result.probability, language, bound)
         v = verdict(result.verdict, language)
         lines.append(
             f"目标：{goal}。达成概率 **{p}**（{v}）。"
             if zh
             else f"Target {goal}: P(met) = **{p}** ({v})."
         )
+        if bound:
+            lines.append(probability_reason(result.probability, bound, language))
     else:
         v = verdict(result.verdict, language)
         why = (

@@ -49,6 +49,7 @@ from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
 from brandstats.config import MODELS
 from brandstats.errors import BrandstatsError, InsufficientDataError
+from brandstats.notes import Note
 
 __all__ = [
     "MODELS",
@@ -58,6 +59,7 @@ __all__ = [
     "Parametric",
     "Predictive",
     "Sample",
+    "Stretched",
     "Transformed",
     "Truncated",
     "check_levels",
@@ -309,6 +311,50 @@ class Mixture:
     def widen(self, factor: float) -> Mixture:
         """Widen every component by ``factor``; the weights are unchanged."""
         return Mixture(tuple(c.widen(factor) for c in self.components), self.weights)
+
+
+@dataclass(frozen=True, eq=False)
+class Stretched:
+    """A distribution stretched about its median: Y = m + k (X - m), m the median of X.
+
+    Parameters
+    ----------
+    base : Predictive
+    factor : float
+        k > 0; above 1 widens every central interval by k (for a mixture too, unlike widening
+        its components, which leaves the spread between their centres as it was).
+    """
+
+    base: Predictive
+    factor: float
+
+    def __post_init__(self) -> None:
+        if not (np.isfinite(self.factor) and self.factor > 0):
+            raise BrandstatsError(f"a stretch factor must be positive, got {self.factor}")
+
+    @functools.cached_property
+    def centre(self) -> float:
+        """The median of the base distribution (the fixed point of the stretch)."""
+        return float(np.asarray(self.base.ppf(0.5)))
+
+    @property
+    def point(self) -> float:
+        return self.centre + self.factor * (self.base.point - self.centre)
+
+    def _inner(self, x: ArrayLike) -> np.ndarray:
+        return self.centre + (_as_array(x) - self.centre) / self.factor
+
+    def cdf(self, x: ArrayLike) -> Any:
+        return self.base.cdf(self._inner(x))
+
+    def sf(self, x: ArrayLike) -> Any:
+        return self.base.sf(self._inner(x))
+
+    def ppf(self, q: ArrayLike) -> Any:
+        return _unwrap(self.centre + self.factor * (np.asarray(self.base.ppf(q)) - self.centre))
+
+    def widen(self, factor: float) -> Stretched:
+        return Stretched(self.base, self.factor * factor)
 
 
 def to_unbounded(x: ArrayLike, lower: float, upper: float) -> Any:
@@ -614,7 +660,7 @@ def fit_model(series: pd.Series, model: str, *, seed: int = 0) -> ModelFit:
     years, values = check_series(series)
     if years.size < MODELS[model]:
         raise InsufficientDataError(
-            f"{model} needs at least {MODELS[model]} observations, got {years.size}"
+            Note("needs_points", model=model, needed=MODELS[model], got=int(years.size))
         )
     fitter = {"drift": _fit_drift, "linear": _fit_linear, "loglinear": _fit_loglinear}
     if model == "holt":
@@ -735,7 +781,7 @@ def _fit_linear(years: np.ndarray, values: np.ndarray) -> tuple[dict, Callable]:
 
 def _fit_loglinear(years: np.ndarray, values: np.ndarray) -> tuple[dict, Callable]:
     if np.any(values <= 0):
-        raise InsufficientDataError("loglinear needs positive values")
+        raise InsufficientDataError(Note("needs_positive_values"))
     # the rounding error on the log scale: d log y = dy / y, at the latest value (at most 1:
     # the linearisation means nothing beyond, and a value far below the figures' rounding
     # step would otherwise give a floor whose square overflows)
@@ -748,7 +794,7 @@ def _fit_holt(years: np.ndarray, values: np.ndarray, seed: int) -> tuple[dict, C
     missing = sorted(set(range(int(years[0]), int(years[-1]) + 1)) - set(years.tolist()))
     if missing:
         raise InsufficientDataError(
-            f"holt needs consecutive years; missing {', '.join(map(str, missing))}"
+            Note("needs_consecutive_years", missing=", ".join(map(str, missing)))
         )
     unit = float(np.max(np.abs(values))) or 1.0
     with warnings.catch_warnings():

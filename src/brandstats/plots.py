@@ -636,6 +636,7 @@ def _title_lines(
     probability: float | None,
     verdict: str | None,
     typeset: _Typeset,
+    bound: str | None = None,
 ) -> str:
     """The title: the indicator, then P(met) with the verdict (or the outcome alone)."""
     if title is None:
@@ -647,7 +648,7 @@ def _title_lines(
     lines = [typeset.clean(title)] if title else []
     verdict_text = typeset.clean(fmt.verdict(verdict, typeset.language)) if verdict else ""
     if probability is not None:
-        p = typeset.word("probability", p=fmt.probability(probability, typeset.language))
+        p = typeset.word("probability", p=fmt.probability(probability, typeset.language, bound))
         lines.append(p + (f" — {verdict_text}" if verdict_text else ""))
     elif verdict_text:  # no probability: the outcome (e.g. "met") stands alone
         lines.append(verdict_text)
@@ -703,6 +704,7 @@ def plot_fan(
     verdict: str | None = None,
     title: str | None = None,
     illustrative: bool | None = None,
+    probability_bound: str | None = None,
     required_path: Mapping[Any, float] | None = None,
     actual: float | None = None,
     actual_qualifier: str | None = None,
@@ -736,6 +738,9 @@ def plot_fan(
         The forecast model to show; default ``"auto"`` if present, else the first model.
     probability : float, optional
         P(target met), shown in the title in whole percents.
+    probability_bound : {"at_most", "at_least"}, optional
+        The probability sits at the floor (ceiling) the evidence supports: shown as "at most"
+        ("at least"), see :attr:`brandstats.attainment.Assessment.probability_bound`.
     verdict : str, optional
         The verdict shown after the probability (e.g. ``"likely"``; translated for ``zh``).
     title : str, optional
@@ -790,7 +795,7 @@ def plot_fan(
             *_draw_actual(ax, fan, actual, target_year, typeset, actual_qualifier),
             *_draw_target(ax, fan, target, comparison, target_year, typeset),
         ]
-        heading = _title_lines(title, target_year, probability, verdict, typeset)
+        heading = _title_lines(title, target_year, probability, verdict, typeset, probability_bound)
         _label_fan(ax, fan, handles, heading, typeset)
     _warn_dropped([t for t in (title, verdict) if t], typeset)
     return ax
@@ -967,7 +972,8 @@ def plot_scorecard(
             if not _is_missing(met.iloc[i]):
                 text = fmt.outcome(_truthy(met.iloc[i]), typeset.language)
             elif not _is_missing(probability.iloc[i]):
-                text = fmt.probability(probability.iloc[i], typeset.language)
+                bound = card["probability_bound"].iloc[i] if "probability_bound" in card else None
+                text = fmt.probability(probability.iloc[i], typeset.language, bound)
             elif verdict in ("already met", "no data"):
                 text = fmt.verdict(verdict, typeset.language)
             else:
@@ -1062,6 +1068,7 @@ def plot_assessment(result: Any, *, language: str = "en", ax: Axes | None = None
         unit=result.unit,
         model=result.model if len(result.forecast) else None,
         probability=result.probability,
+        probability_bound=getattr(result, "probability_bound", None),
         verdict=result.verdict,
         title=fmt.title(result, language),
         illustrative=result.illustrative,

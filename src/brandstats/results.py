@@ -59,6 +59,7 @@ SCORECARD_COLUMNS = [
     "last_value",
     "model",
     "probability",
+    "probability_bound",
     "verdict",
     "progress_category",
     "progress_ratio",
@@ -313,7 +314,7 @@ def summary_markdown(result: Assessment, language: str = "en") -> str:
     items += [f"**{w('target')}**{colon}{goal}", f"**{w('latest')}**{colon}{latest}"]
     verdict = fmt.verdict(result.verdict, language)
     if result.probability is not None:
-        p = fmt.probability(result.probability, language)
+        p = fmt.probability(result.probability, language, result.probability_bound)
         items.append(
             f"**{w('p_met')}**{colon}**{p}**（{verdict}）"
             if language == "zh"
@@ -470,7 +471,8 @@ def _record_value(field: str, value: Any, result: Assessment, language: str) -> 
     if field in ("target", "actual") or field.startswith("forecast_"):
         return fmt.quantity(value, unit, language, indicator=ind)
     if field in ("probability", "p_unpooled"):
-        return fmt.probability(value, language)
+        bound = result.probability_bound if field == "probability" else None
+        return fmt.probability(value, language, bound)
     if field == "model":
         return fmt.model_name(value, language)
     if field == "reconciliation_reason":
@@ -585,7 +587,7 @@ def scorecard_html(table: pd.DataFrame, *, language: str = "en") -> str:
                 r["last_value"], unit, language, indicator=ind, qualifier=r.get("last_qualifier")
             )
             + _year_suffix(r.get("last_year"), language),
-            fmt.probability(r["probability"], language),
+            fmt.probability(r["probability"], language, r.get("probability_bound")),
             fmt.verdict(r["verdict"], language),
             fmt.category(r["progress_category"], language),
             fmt.word(r.get("data") or "real", language),

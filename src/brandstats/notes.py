@@ -1,0 +1,166 @@
+"""Structured notes: what the engine says about a forecast, as a code and its values.
+
+A :class:`Note` is a ``str`` (its English sentence, so it prints, joins and serialises as
+before) that also carries ``code`` and ``values``. Views word it in the reader's language from
+:data:`TEMPLATES` (:func:`brandstats.format.note`), so rewording a note changes both languages
+at once and a Chinese report never shows a half-English sentence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["TEMPLATES", "Note", "note_of", "words"]
+
+TEMPLATES: Mapping[str, Mapping[str, str]] = {
+    "lower_bound_observations": {
+        "en": "lower-bound observations enter the models at their bound (true values are at "
+        "least that), so projections from them lean low",
+        "zh": "下限观测值按其下限进入模型（真实值至少如此），因此预测偏低",
+    },
+    "illustrative": {
+        "en": "ILLUSTRATIVE: made-up figures were used; this is not a real assessment",
+        "zh": "示意：使用了虚构数值，并非真实评估",
+    },
+    "no_progress": {"en": "no progress measure: {reason}", "zh": "无法计算进展：{reason}"},
+    "target_year_observed": {
+        "en": "the target year {year} is observed",
+        "zh": "目标年份{year}年已有观测值",
+    },
+    "widened": {
+        "en": "intervals widened by a factor {factor:.3g} to match the backtest",
+        "zh": "为与回测一致，区间放宽了{factor:.3g}倍",
+    },
+    "narrowed": {
+        "en": "intervals narrowed by a factor {factor:.3g} to match the backtest",
+        "zh": "为与回测一致，区间收窄为{factor:.3g}倍",
+    },
+    "single_model": {
+        "en": "single model {model!r} as requested: weight 1, no widening",
+        "zh": "按要求只用{model}：权重为1，不放宽区间",
+    },
+    "no_backtest": {
+        "en": "no backtest possible with {points} observations and horizon {horizon}; equal "
+        "weights, no widening",
+        "zh": "{points}个观测值、预测期{horizon}年，无法回测；各模型等权，不放宽区间",
+    },
+    "too_few_cases": {
+        "en": "only {count} common backtest case(s) with it (needs {needed}); {consequence}",
+        "zh": "与其他模型共同的回测案例只有{count}个（需要{needed}个），因此{consequence}",
+    },
+    "weight_zero": {"en": "weight 0", "zh": "权重为0"},
+    "equal_weights": {"en": "equal weights", "zh": "各模型等权"},
+    "not_backtested": {"en": "{model} not backtested: {reason}", "zh": "{model}未回测：{reason}"},
+    "widening_not_estimated": {
+        "en": "widening not estimated: {count} backtest case(s), needs {needed}; factor 1",
+        "zh": "回测案例只有{count}个（需要{needed}个），未估计区间放宽倍数，取1",
+    },
+    "needs_points": {
+        "en": "{model} needs at least {needed} observations, got {got}",
+        "zh": "{model}至少需要{needed}个观测值，现有{got}个",
+    },
+    "needs_consecutive_years": {
+        "en": "holt needs consecutive years; missing {missing}",
+        "zh": "霍尔特线性趋势需要连续年份；缺少{missing}",
+    },
+    "needs_positive_values": {
+        "en": "loglinear needs positive values",
+        "zh": "对数线性趋势需要正值",
+    },
+    "not_on_transformed_scale": {
+        "en": "loglinear not used: the models work on the {scale} scale of the unit's range, "
+        "where the values may be negative",
+        "zh": "未使用对数线性趋势：模型在单位取值范围的{scale}尺度上拟合，该尺度上的值可为负",
+    },
+    "no_model": {"en": "no model can be fitted: {reasons}", "zh": "没有可拟合的模型：{reasons}"},
+    "model_scale": {
+        "en": "models fitted on the {scale} scale of the unit's range, so every forecast stays "
+        "inside it",
+        "zh": "模型在单位取值范围的{scale}尺度上拟合，因此所有预测都落在该范围内",
+    },
+    "reference_widened": {
+        "en": "intervals widened by a further {factor:.3g}: forecasts of real official series "
+        "of {points} points, {horizon} years ahead, missed by that much more (reference class)",
+        "zh": "区间再放宽{factor:.3g}倍：对{points}个观测值的真实官方指标作{horizon}年预测时，"
+        "实际误差大出这么多（参照类）",
+    },
+    "reference_outlook": {
+        "en": "{points} observation(s): no model can be fitted, so the target year is read from "
+        "{basis} and how real official series of its kind moved over {horizon} years "
+        "({cases} reference cases)",
+        "zh": "只有{points}个观测值，无法拟合模型；目标年份的值依据{basis}及同类真实官方指标在"
+        "{horizon}年间的变化推断（参照案例{cases}个）",
+    },
+    "basis_one_value": {"en": "its one value", "zh": "其唯一观测值"},
+    "basis_two_values": {
+        "en": "its latest value, its one observed change",
+        "zh": "其最新值和唯一一次观测到的变化",
+    },
+}
+"""Code -> the sentence in each language; ``{name}`` fields are the note's values (a value
+that is itself a Note is worded in the same language, a model name is translated)."""
+
+_SCALES = {"logit": {"en": "logit", "zh": "logit"}, "log": {"en": "log", "zh": "对数"}}
+
+
+class Note(str):
+    """A note: its English sentence, with ``code`` and ``values`` for other languages.
+
+    Examples
+    --------
+    >>> n = Note("target_year_observed", year=2022)
+    >>> str(n), n.code, n.values
+    ('the target year 2022 is observed', 'target_year_observed', {'year': 2022})
+    """
+
+    code: str
+    values: dict[str, Any]
+
+    def __new__(cls, code: str, **values: Any) -> Note:
+        self = super().__new__(cls, _fill(code, values, "en", str))
+        self.code, self.values = code, values
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickling (the batch's processes)
+        return (_rebuild, (self.code, self.values))
+
+
+def _rebuild(code: str, values: dict[str, Any]) -> Note:
+    return Note(code, **values)
+
+
+def _fill(
+    code: str, values: Mapping[str, Any], language: str, model_name: Any, text: Any = str
+) -> str:
+    shown = {}
+    for key, value in values.items():
+        if isinstance(value, Note):
+            value = words(value, language, model_name, text)
+        elif isinstance(value, list | tuple):
+            value = ("；" if language == "zh" else "; ").join(
+                words(v, language, model_name, text) if isinstance(v, Note) else text(v)
+                for v in value
+            )
+        elif key in ("reason", "reasons") and isinstance(value, str):
+            value = text(value)
+        elif key == "model":
+            value = model_name(value)
+        elif key == "scale":
+            value = _SCALES.get(value, {}).get(language, value)
+        shown[key] = value
+    return TEMPLATES[code][language].format(**shown)
+
+
+def note_of(error: BaseException) -> str:
+    """The Note an error was raised with, else its message."""
+    first = error.args[0] if error.args else None
+    return first if isinstance(first, Note) else str(error)
+
+
+def words(note: Note, language: str, model_name: Any = str, text: Any = str) -> str:
+    """``note`` in ``language``; ``model_name`` words a model's name and ``text`` a plain
+    (uncoded) reason inside it (both default to as they are)."""
+    if language == "en":
+        return str(note)
+    return _fill(note.code, note.values, language, model_name, text)
