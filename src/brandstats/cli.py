@@ -13,14 +13,16 @@ import pandas as pd
 
 from .config import MODEL_CHOICES
 from .errors import BrandstatsError, DataError
-from .format import count
+from .format import count, spreadsheet_cell
 
 __all__ = ["main"]
 
 
 def _print_frame(frame: pd.DataFrame, fmt: str) -> None:
     if fmt == "csv":
-        frame.to_csv(sys.stdout, index=False, lineterminator="\n")
+        # text a spreadsheet would run as a formula is written with a leading '
+        cells = frame.map(spreadsheet_cell)
+        cells.to_csv(sys.stdout, index=False, lineterminator="\n")
     elif fmt == "json":
         records = json.loads(frame.to_json(orient="records", force_ascii=False))
         print(json.dumps(records, ensure_ascii=False, indent=2))
