@@ -424,3 +424,26 @@ def test_sheet_can_be_chosen_by_name_or_number_and_a_wrong_one_is_named(targets)
         load_observations(path, targets=targets, sheet="Data")
     with pytest.raises(DataError, match="named or numbered 5"):
         load_observations(path, targets=targets, sheet=5)
+
+
+TEN_MB = 10 * 2**20
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        ("1,", "at most 16,384 columns, as a spreadsheet holds; this row has 5,242,881 cells"),
+        (",x", "at most 16,384 columns"),  # after a real header
+        ("x", "a cell longer than any table's"),
+    ],
+)
+def test_a_10_mb_file_on_one_line_is_refused_at_once(tmp_path, targets, line, words):
+    path = tmp_path / "one_line.csv"
+    head = "indicator,region,year,value,unit" if line == ",x" else ""
+    path.write_text(head + line * (TEN_MB // len(line)), encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        load_observations(path, targets=targets)
+    problem = info.value.problems[0]
+    assert (problem.file, problem.row, problem.column) == ("one_line.csv", 1, None)
+    assert words in str(info.value)
+    assert "the file has no line break at all: were its line breaks lost" in str(info.value)

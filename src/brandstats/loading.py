@@ -68,6 +68,8 @@ TARGET_COLUMNS = (
     "indicator", "name_en", "name_zh", "group", "unit", "comparison", "target",
     "target_year", "region", "source", "accumulation", "lower", "upper",
 )  # fmt: skip
+_MAX_COLUMNS = 16_384
+"""The widest table a spreadsheet holds (Excel's XFD); a wider CSV row is refused at once."""
 OBSERVATION_COLUMNS = ("indicator", "region", "year", "value", "unit", "qualifier", "source")
 
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august")
@@ -254,7 +256,7 @@ def _decode(raw: bytes, name: str) -> str:
 
 def _sniff_delimiter(text: str) -> str:
     """The delimiter (comma, semicolon, tab or |) that splits out the most known column names."""
-    lines = text.splitlines()[:30]
+    lines = text[:65_536].splitlines()[:30]  # a header is never longer; a huge line is cut
     known = {*OBSERVATION_COLUMNS, *TARGET_COLUMNS}
     best, best_count = ",", 0
     for delimiter in ",;\t|":
@@ -268,6 +270,16 @@ def _sniff_delimiter(text: str) -> str:
     return best
 
 
+def _no_line_break(text: str) -> str:
+    """The hint for a file of one enormous line, or ''."""
+    if "\n" in text or "\r" in text:
+        return ""
+    return (
+        "; the file has no line break at all: were its line breaks lost (a broken export or "
+        "copy)? Save it again as CSV UTF-8, one row per line"
+    )
+
+
 def _read_csv(raw: bytes, name: str) -> pd.DataFrame:
     """Every cell of a CSV file as text; a cell missing from a short row is None."""
     text = _decode(raw, name)
@@ -279,11 +291,22 @@ def _read_csv(raw: bytes, name: str) -> pd.DataFrame:
     )
     try:
         for cells in reader:
+            if len(cells) > _MAX_COLUMNS:  # a table no spreadsheet holds: stop before pandas
+                raise DataError.one(
+                    name,
+                    f"a table of at most {_MAX_COLUMNS:,} columns, as a spreadsheet holds; "
+                    f"this row has {len(cells):,} cells" + _no_line_break(text),
+                    row=len(rows) + 1,
+                )
             rows.append(cells)
     except csv.Error as exc:
         hint = (
             "a quoted value is never closed: is the file cut short?"
             if "end of data" in str(exc)
+            else "a cell longer than any table's"
+            + _no_line_break(text)
+            + " (or a stray quote? quote the whole value and double any quote inside it)"
+            if "field limit" in str(exc)
             else "a stray quote? quote the whole value and double any quote inside it"
         )
         raise DataError.one(
