@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import math
+import os
 import re
 import runpy
 from dataclasses import dataclass, field
@@ -447,3 +448,41 @@ def test_a_10_mb_file_on_one_line_is_refused_at_once(tmp_path, targets, line, wo
     assert (problem.file, problem.row, problem.column) == ("one_line.csv", 1, None)
     assert words in str(info.value)
     assert "the file has no line break at all: were its line breaks lost" in str(info.value)
+
+
+def _special(kind: str, path: Path) -> None:
+    """Make ``path`` a folder, a pipe, a link to a device, a dangling or looping link."""
+    if kind == "folder":
+        path.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "device":
+        path.symlink_to("/dev/zero")
+    elif kind == "dangling":
+        path.symlink_to(path.parent / "gone.csv")
+    elif kind == "loop":
+        path.symlink_to(path)
+
+
+@pytest.mark.parametrize(
+    ("kind", "words"),
+    [
+        ("folder", "this path is a folder, not a file: give the path of a .csv, .xlsx or"),
+        ("fifo", "this path is a named pipe (FIFO), not a file: save the data to a file"),
+        ("device", "this path is a device (a link to /dev/zero), not a file"),
+        ("dangling", "gone.csv', which does not exist or loops: point the link at the data"),
+        ("loop", "which does not exist or loops"),
+    ],
+)
+def test_a_path_that_is_not_a_regular_file_is_named_for_what_it_is(tmp_path, kind, words):
+    from brandstats import check_parameters
+    from brandstats.parameters import ParameterError
+
+    path = tmp_path / "data.csv"
+    _special(kind, path)
+    with pytest.raises(DataError) as info:
+        load_observations(path)  # a pipe or /dev/zero would block or never end if opened
+    assert str(info.value).splitlines()[1].strip().startswith(f"{path}: expected a")
+    assert words in str(info.value)
+    with pytest.raises(ParameterError, match=re.escape(words)):  # the notebooks' data_path
+        check_parameters({"data_path": str(path)})

@@ -25,6 +25,7 @@ import io
 import math
 import os
 import re
+import stat
 import unicodedata
 import warnings
 from collections.abc import Iterable, Sequence
@@ -53,6 +54,7 @@ __all__ = [
     "TARGET_COLUMNS",
     "assessable_pairs",
     "canonical_region",
+    "file_problem",
     "load_observations",
     "load_targets",
     "normalize_region",
@@ -424,6 +426,38 @@ def _read_parquet(raw: bytes, name: str) -> pd.DataFrame:
     return pd.concat([header, body.set_axis(range(table.shape[1]), axis=1)], ignore_index=True)
 
 
+_SPECIAL_FILES = (
+    (stat.S_ISDIR, "a folder", "give the path of a .csv, .xlsx or .parquet file in it"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)", "save the data to a file and give its path"),
+    (stat.S_ISCHR, "a device", "give the path of a .csv, .xlsx or .parquet file"),
+    (stat.S_ISBLK, "a disk device", "give the path of a .csv, .xlsx or .parquet file"),
+    (stat.S_ISSOCK, "a socket", "save the data to a file and give its path"),
+)
+
+
+def file_problem(path: str | os.PathLike[str]) -> str | None:
+    """Why ``path`` cannot be read as a data file (what was expected, what is there, what to
+    do), or None for a regular file. Nothing is opened: a pipe or device would block or never
+    end."""
+    path = Path(path)
+    link = f" (a link to {os.path.realpath(path)})" if path.is_symlink() else ""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        if link:
+            return (
+                f"an existing file; this is a link to {str(path.readlink())!r}, which does not "
+                "exist or loops: point the link at the data file, or give the file's path"
+            )
+        if isinstance(exc, FileNotFoundError):
+            return "an existing file; nothing is at this path: check the folder and the name"
+        return f"a readable file ({exc.strerror}): check the path and its permissions"
+    for test, kind, todo in _SPECIAL_FILES:
+        if test(mode):
+            return f"a data file; this path is {kind}{link}, not a file: {todo}"
+    return None
+
+
 def _read_grid(path: Path, sheet: str | int | None) -> pd.DataFrame:
     """Read every cell of a file as an object grid, no header interpretation.
 
@@ -433,8 +467,9 @@ def _read_grid(path: Path, sheet: str | int | None) -> pd.DataFrame:
     never written.
     """
     name = path.name
-    if not path.is_file():
-        raise DataError.one(str(path), "an existing file")
+    problem = file_problem(path)
+    if problem:
+        raise DataError.one(str(path), problem)
     suffix = path.suffix.lower()
     if suffix not in (".xlsx", ".xlsm", ".parquet", ".csv", ".txt", ".tsv", ""):
         raise DataError.one(name, "a .csv, .xlsx or .parquet file", value=suffix)
