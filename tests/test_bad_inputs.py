@@ -297,6 +297,10 @@ ADDED: dict[str, Parsed | Fails] = {
     "wide_totals_row.csv": Fails(4, "region", "not a totals row"),  # once, not per year
     "growth_small_percent.csv": Parsed(3, {("service_satisfaction", J, 2020): 0.6}),
     "growth_small_counts.csv": Parsed(4, {("taishan_quality_brands", J, 2022): 12}),
+    # issue 21: -0 is zero (reports would print '-0')
+    "negative_zero.csv": Parsed(4, {("unicorn_firms", J, 2019): 0, ("unicorn_firms", J, 2020): 0,
+                                    ("service_satisfaction", J, 2020): 0}),
+    "targets_negative_zero.csv": Parsed(1, {("x_count", J, 2022): 0}),
 }  # fmt: skip
 assert not set(ADDED) & set(CASES)
 CASES.update(ADDED)
@@ -308,6 +312,7 @@ CASES.update(ADDED)
 def check_value_limits(values: pd.Series, units: pd.Series) -> None:
     """Every value is finite and possible for its canonical unit."""
     assert np.isfinite(values).all()
+    assert not np.signbit(values).any()  # no -0.0 either
     assert (values >= 0).all()
     assert (values <= units.map(_PLAUSIBLE_MAX)).all()
     assert (values.loc[units == "percent"] <= 100).all()

@@ -940,7 +940,7 @@ def _parse_quantity(
         spellings = ", ".join(sorted(known_unit_spellings(canonical), key=len)[:8])
         shown = unit_cell or text
         return None, [Problem(name, row, "unit", shown, f"a {canonical} unit ({spellings})")]
-    value = number * unit.factor
+    value = number * unit.factor + 0.0  # -0 (a typed '-0', a formula's -0.0) is zero
     expected = _check_value(value, unit.canonical)
     if expected:
         return None, [Problem(name, row, column, text, expected)]

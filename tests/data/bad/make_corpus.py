@@ -426,6 +426,17 @@ def _added() -> dict[str, bytes]:
                 for i, n in enumerate([1, 2, 5, 12])
             ),
         ),
+        # --- issue 21: awkward cells
+        "negative_zero.csv": _lines(
+            short,
+            "unicorn_firms,Jinan,2019,-0,家",
+            "unicorn_firms,Jinan,2020,-0.0,家",
+            "unicorn_firms,Jinan,2021,3,家",
+            "service_satisfaction,Jinan,2020,-0.0,%",
+        ),
+        "targets_negative_zero.csv": _lines(
+            "indicator,unit,comparison,target,target_year,region", "x_count,count,>=,-0,2022,Jinan"
+        ),
     }
 
 
