@@ -1197,6 +1197,12 @@ def _melt_wide(table: pd.DataFrame, file: str) -> pd.DataFrame:
             year_cols[col] = year
         elif _YEARISH.search(col):  # "2021e", "fy2020", "2020-21": a year we cannot place
             expected = "a year as column header, such as 2021 or 2021年 (or delete the column)"
+            if re.fullmatch(r"\d{4}-\d\d-\d\d([_ t]00:00:00)?", col):
+                expected = (
+                    "a year as column header, such as 2021 or 2021年; the header cells are "
+                    "dates (formatted as dates in the workbook): type the years again in cells "
+                    "formatted as text or as numbers, such as 2019"
+                )
             problems.append(Problem(file, header_row, col, col, expected))
     _require(table, file, ("indicator", "region", "unit"))
     if problems:

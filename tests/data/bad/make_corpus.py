@@ -434,6 +434,15 @@ def _added() -> dict[str, bytes]:
             "unicorn_firms,Jinan,2021,3,家",
             "service_satisfaction,Jinan,2020,-0.0,%",
         ),
+        "wide_year_headers_as_dates.xlsx": _xlsx(
+            (
+                "Sheet1",
+                [
+                    [*WIDE[0][:3], *(datetime(y, 12, 31) for y in (2019, 2020, 2021))],
+                    *WIDE[1:],
+                ],
+            )
+        ),
         "targets_negative_zero.csv": _lines(
             "indicator,unit,comparison,target,target_year,region", "x_count,count,>=,-0,2022,Jinan"
         ),
