@@ -301,6 +301,11 @@ ADDED: dict[str, Parsed | Fails] = {
     "negative_zero.csv": Parsed(4, {("unicorn_firms", J, 2019): 0, ("unicorn_firms", J, 2020): 0,
                                     ("service_satisfaction", J, 2020): 0}),
     "targets_negative_zero.csv": Parsed(1, {("x_count", J, 2022): 0}),
+    # formulas without the value a spreadsheet calculates (read as blank cells before)
+    "formulas_uncomputed.xlsx": Fails(2, "value", "got '=4000+256'; expected a value calculated "
+                                      "by a spreadsheet; the cell holds a formula but no value"),
+    "formulas_uncomputed_kinds.xlsx": Fails(2, "value", "open the file in Excel or WPS and save "
+                                            "it, or write values instead of formulas", 5),
     "wide_year_headers_as_dates.xlsx": Fails(1, "2019-12-31_00:00:00", "the header cells are "
                                              "dates (formatted as dates in the workbook)", 3),
 }  # fmt: skip
@@ -493,3 +498,13 @@ def test_a_path_that_is_not_a_regular_file_is_named_for_what_it_is(tmp_path, kin
     assert words in str(info.value)
     with pytest.raises(ParameterError, match=re.escape(words)):  # the notebooks' data_path
         check_parameters({"data_path": str(path)})
+
+
+def test_each_kind_of_uncalculated_formula_is_named(targets):
+    with pytest.raises(DataError) as info:
+        load_observations(BAD / "formulas_uncomputed_kinds.xlsx", targets=targets)
+    found = {(p.row, p.column): (p.value, p.expected) for p in info.value.problems}
+    assert found[(3, "value")][0] == "=4000+256"  # a shared formula, filled down from D2
+    assert "holds an array formula but no value" in found[(4, "value")][1]
+    assert "holds a what-if data table but no value" in found[(5, "year")][1]
+    assert "another workbook (an external link): open that one too" in found[(5, "value")][1]

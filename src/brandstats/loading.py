@@ -28,6 +28,7 @@ import re
 import stat
 import unicodedata
 import warnings
+import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -349,6 +350,67 @@ def _sheet_cells(sheet: object) -> dict[int, dict[int, object]]:
     return cells
 
 
+class _Uncomputed(str):
+    """A formula cell a spreadsheet never calculated, as the formula's text (``=B2*2``);
+    :attr:`expected` says what it is and what to do."""
+
+    expected: str
+
+
+def _uncomputed(value: object) -> _Uncomputed | None:
+    """The formula of a cell read with ``data_only=False``, or None when it holds none."""
+    from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
+
+    if isinstance(value, ArrayFormula):
+        text, what = str(value.text), "an array formula"
+    elif isinstance(value, DataTableFormula):
+        text, what = f"=TABLE({value.r1 or ''},{value.r2 or ''})", "a what-if data table"
+    elif isinstance(value, str) and value.startswith("=") and len(value) > 1:
+        text, what = value, "a formula"
+    else:
+        return None
+    cell = _Uncomputed(text)
+    cell.expected = (
+        f"a value calculated by a spreadsheet; the cell holds {what} but no value (a workbook "
+        "written by a program and never opened in Excel or WPS has none): open the file in "
+        "Excel or WPS and save it, or write values instead of formulas"
+    )
+    if re.search(r"\[\d+\]", text):
+        cell.expected += (
+            "; it refers to another workbook (an external link): open that one too, or paste "
+            "the values (Paste Special > Values)"
+        )
+    return cell
+
+
+def _has_formulas(raw: bytes) -> bool:
+    """Whether any worksheet of a workbook holds a formula (``<f>`` element)."""
+    with zipfile.ZipFile(io.BytesIO(raw)) as book:
+        return any(
+            re.search(rb"<(?:\w+:)?f[ />]", book.read(part))
+            for part in book.namelist()
+            if part.startswith("xl/worksheets/") and part.endswith(".xml")
+        )
+
+
+def _add_uncomputed(raw: bytes, sheet: str, cells: dict[int, dict[int, object]]) -> None:
+    """Put each formula cell without a calculated value into ``cells`` as :class:`_Uncomputed`
+    (read with ``data_only=True``, such a cell is blank and its row would be skipped)."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=False)
+    try:
+        worksheet = book[sheet]
+        worksheet.reset_dimensions()
+        for i, row in enumerate(worksheet.iter_rows()):
+            for j, cell in enumerate(row):
+                formula = _uncomputed(cell.value)
+                if formula is not None and j not in cells.get(i, {}):
+                    cells.setdefault(i, {})[j] = formula
+    finally:
+        book.close()
+
+
 def _read_xlsx(raw: bytes, name: str, sheet: str | int | None) -> pd.DataFrame:
     """The non-blank cells of one worksheet as a grid indexed by 0-based row and column
     (blank rows and columns left out); Excel error values (``#DIV/0!``) are kept as text."""
@@ -378,6 +440,9 @@ def _read_xlsx(raw: bytes, name: str, sheet: str | int | None) -> pd.DataFrame:
                 cells = _sheet_cells(book[chosen])
             finally:
                 book.close()
+            if _has_formulas(raw):
+                _add_uncomputed(raw, chosen, cells)
+                cells = dict(sorted(cells.items()))
     except DataError:
         raise
     except Exception as exc:  # zip, XML and value errors from openpyxl: a damaged workbook
@@ -754,6 +819,14 @@ def _table(grid: pd.DataFrame, name: str, key: str) -> pd.DataFrame:
     body = grid.iloc[header_at + 1 :].loc[:, list(columns.values())]
     body = body.set_axis(list(columns), axis=1)
     body.insert(0, "_row", (body.index + 1).astype("int64"))
+    uncomputed = [
+        Problem(name, int(row), col, str(cell), cell.expected)
+        for row, *cells in body.itertuples(index=False)
+        for col, cell in zip(body.columns[1:], cells, strict=True)
+        if isinstance(cell, _Uncomputed)
+    ]
+    if uncomputed:
+        raise DataError(uncomputed)
     blank = body.drop(columns="_row").map(_is_blank).all(axis=1)
     body = body.loc[~blank].reset_index(drop=True)
     body.attrs["header_row"] = header_row
