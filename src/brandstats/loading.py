@@ -1356,7 +1356,7 @@ def _unit_jumps(
             window = around if len(around) == 1 else [i, *around]  # a robust median of 3+
             median = float(np.median([rows[j]["value"] for j in window]))
             ratio = rows[i]["value"] / median
-            size = max(ratio, 1 / ratio)
+            size = max(ratio, 1 / ratio) if ratio > 0 else math.inf  # 5e-324 / 2e8 is 0.0
             factor = min(factors, key=lambda f: abs(math.log(size / f)))
             fraction = unit != "percent" or min(rows[i]["value"], median) <= 1  # 0.856 for 85.6
             if fraction and size >= _JUMP_RATIO and abs(math.log(size / factor)) <= math.log(3):
