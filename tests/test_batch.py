@@ -342,7 +342,7 @@ def test_report_summary_and_dict():
     )
     assert report.to_dict()["jobs"][1] == {
         "name": "b", "status": "failed", "seconds": 1.5, "cell_index": 3,
-        "error": "ValueError: boom",
+        "error": "ValueError: boom", "retries": [],
     }  # fmt: skip
 
 

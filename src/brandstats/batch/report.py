@@ -113,7 +113,7 @@ class BatchReport:
             "interrupted": self.interrupted,
             "error": self.error,
             "counts": {s: sum(r.status == s for r in self.results) for s in STATUSES},
-            "jobs": [asdict(r) for r in self.results],
+            "jobs": [{**asdict(r), "retries": list(r.retries)} for r in self.results],
         }
 
 
