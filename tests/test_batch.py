@@ -1134,3 +1134,22 @@ def test_a_kernel_killed_in_a_cell_runs_the_notebook_again_once(tmp_path, no_lef
     summary = report.summary()
     assert "retried oom 1 time (the kernel died in cell 3 without an error), then ok" in summary
     assert "retried dies 1 time" in summary and "then failed" in summary
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("no_leftover_processes")
+def test_a_full_tmp_stops_the_batch_naming_that_disk_not_the_output_folder(tmp_path):
+    full = write_notebook(
+        tmp_path / "full.ipynb",
+        "import errno, os\n"
+        "raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), '/tmp/matplotlib-x/fontlist')",
+    )
+    out = tmp_path / "out"
+    with pytest.raises(BrandstatsError) as info:
+        run_batch([Job("a", full), Job("b", ECHO)], output_dir=out, workers=1, progress=False)
+    message = str(info.value)
+    assert message.startswith(
+        f"the disk holding /tmp/matplotlib-x is full (not the output folder's, {out})"
+    )
+    assert "not because of the data or a notebook" in message and "--resume" in message
+    assert read_json(out / "batch.json")["error"] == message
