@@ -138,3 +138,12 @@ def _with(result, **changes):
     import dataclasses
 
     return dataclasses.replace(result, **changes)
+
+
+def test_the_cli_csv_writes_formula_like_text_as_text(tmp_path, capsys):
+    targets, _ = _hostile_inputs(tmp_path)
+    assert main(["targets", "--targets", str(targets), "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    cells = [cell for row in rows for cell in row.values()]
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    assert "'" + FORMULAS[2] in cells
