@@ -15,6 +15,7 @@ import math
 import os
 import re
 import runpy
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -474,6 +475,10 @@ def _special(kind: str, path: Path) -> None:
         path.symlink_to(path.parent / "gone.csv")
     elif kind == "loop":
         path.symlink_to(path)
+    elif kind == "socket":
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(str(path))
+        server.close()  # the socket file stays
 
 
 @pytest.mark.parametrize(
@@ -484,6 +489,7 @@ def _special(kind: str, path: Path) -> None:
         ("device", "this path is a device (a link to /dev/zero), not a file"),
         ("dangling", "gone.csv', which does not exist or loops: point the link at the data"),
         ("loop", "which does not exist or loops"),
+        ("socket", "this path is a socket, not a file: save the data to a file"),
     ],
 )
 def test_a_path_that_is_not_a_regular_file_is_named_for_what_it_is(tmp_path, kind, words):
