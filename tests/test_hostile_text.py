@@ -30,7 +30,10 @@ class _LiveMarkup(HTMLParser):
         super().__init__()
         self.live: list[str] = []
         self.text: list[str] = []
+        self.typeset: list[str] = []  # text MathJax would typeset (outside tex2jax_ignore)
         self._script = False
+        self._divs: list[bool] = []  # per open div: whether it is marked tex2jax_ignore
+        self._body = False  # MathJax reads the body only (not the <title>)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         for key, value in attrs:
@@ -39,15 +42,22 @@ class _LiveMarkup(HTMLParser):
         if tag in ("marquee", "em") or (tag == "img" and ("src", "x") in attrs):
             self.live.append(f"<{tag}>")
         self._script = tag == "script"
+        self._body = self._body or tag == "body"
+        if tag == "div":
+            self._divs.append("tex2jax_ignore" in (dict(attrs).get("class") or "").split())
 
     def handle_endtag(self, tag: str) -> None:
         self._script = False
+        if tag == "div" and self._divs:
+            self._divs.pop()
 
     def handle_data(self, data: str) -> None:
         if self._script and "alert(" in data:
             self.live.append(f"<script>{data}")
         elif not self._script:
             self.text.append(data)
+            if self._body and not any(self._divs):
+                self.typeset.append(data)
 
 
 def _hostile_inputs(folder: Path) -> tuple[Path, Path]:
@@ -91,6 +101,7 @@ def test_no_user_text_is_live_in_any_page_or_spreadsheet_of_a_run(tmp_path, lang
         parser = _LiveMarkup()
         parser.feed(page.read_text(encoding="utf-8"))
         assert parser.live == [], page.name
+        assert "badcmd" not in "".join(parser.typeset), page.name  # no TeX from the data
         text = "".join(parser.text)
         assert "<marquee>Evil</marquee>" in text, page.name  # shown, as text
         if page.stem.startswith(("service", "unicorn")):  # the names with a script
