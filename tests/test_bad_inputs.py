@@ -12,8 +12,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import math
+import os
 import re
 import runpy
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -296,6 +298,17 @@ ADDED: dict[str, Parsed | Fails] = {
     "wide_totals_row.csv": Fails(4, "region", "not a totals row"),  # once, not per year
     "growth_small_percent.csv": Parsed(3, {("service_satisfaction", J, 2020): 0.6}),
     "growth_small_counts.csv": Parsed(4, {("taishan_quality_brands", J, 2022): 12}),
+    # issue 21: -0 is zero (reports would print '-0')
+    "negative_zero.csv": Parsed(4, {("unicorn_firms", J, 2019): 0, ("unicorn_firms", J, 2020): 0,
+                                    ("service_satisfaction", J, 2020): 0}),
+    "targets_negative_zero.csv": Parsed(1, {("x_count", J, 2022): 0}),
+    # formulas without the value a spreadsheet calculates (read as blank cells before)
+    "formulas_uncomputed.xlsx": Fails(2, "value", "got '=4000+256'; expected a value calculated "
+                                      "by a spreadsheet; the cell holds a formula but no value"),
+    "formulas_uncomputed_kinds.xlsx": Fails(2, "value", "open the file in Excel or WPS and save "
+                                            "it, or write values instead of formulas", 5),
+    "wide_year_headers_as_dates.xlsx": Fails(1, "2019-12-31_00:00:00", "the header cells are "
+                                             "dates (formatted as dates in the workbook)", 3),
 }  # fmt: skip
 assert not set(ADDED) & set(CASES)
 CASES.update(ADDED)
@@ -307,6 +320,7 @@ CASES.update(ADDED)
 def check_value_limits(values: pd.Series, units: pd.Series) -> None:
     """Every value is finite and possible for its canonical unit."""
     assert np.isfinite(values).all()
+    assert not np.signbit(values).any()  # no -0.0 either
     assert (values >= 0).all()
     assert (values <= units.map(_PLAUSIBLE_MAX)).all()
     assert (values.loc[units == "percent"] <= 100).all()
@@ -424,3 +438,79 @@ def test_sheet_can_be_chosen_by_name_or_number_and_a_wrong_one_is_named(targets)
         load_observations(path, targets=targets, sheet="Data")
     with pytest.raises(DataError, match="named or numbered 5"):
         load_observations(path, targets=targets, sheet=5)
+
+
+TEN_MB = 10 * 2**20
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        ("1,", "at most 16,384 columns, as a spreadsheet holds; this row has 5,242,881 cells"),
+        (",x", "at most 16,384 columns"),  # after a real header
+        ("x", "a cell longer than any table's"),
+    ],
+)
+def test_a_10_mb_file_on_one_line_is_refused_at_once(tmp_path, targets, line, words):
+    path = tmp_path / "one_line.csv"
+    head = "indicator,region,year,value,unit" if line == ",x" else ""
+    path.write_text(head + line * (TEN_MB // len(line)), encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        load_observations(path, targets=targets)
+    problem = info.value.problems[0]
+    assert (problem.file, problem.row, problem.column) == ("one_line.csv", 1, None)
+    assert words in str(info.value)
+    assert "the file has no line break at all: were its line breaks lost" in str(info.value)
+
+
+def _special(kind: str, path: Path) -> None:
+    """Make ``path`` a folder, a pipe, a link to a device, a dangling or looping link."""
+    if kind == "folder":
+        path.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "device":
+        path.symlink_to("/dev/zero")
+    elif kind == "dangling":
+        path.symlink_to(path.parent / "gone.csv")
+    elif kind == "loop":
+        path.symlink_to(path)
+    elif kind == "socket":
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(str(path))
+        server.close()  # the socket file stays
+
+
+@pytest.mark.parametrize(
+    ("kind", "words"),
+    [
+        ("folder", "this path is a folder, not a file: give the path of a .csv, .xlsx or"),
+        ("fifo", "this path is a named pipe (FIFO), not a file: save the data to a file"),
+        ("device", "this path is a device (a link to /dev/zero), not a file"),
+        ("dangling", "gone.csv', which does not exist or loops: point the link at the data"),
+        ("loop", "which does not exist or loops"),
+        ("socket", "this path is a socket, not a file: save the data to a file"),
+    ],
+)
+def test_a_path_that_is_not_a_regular_file_is_named_for_what_it_is(tmp_path, kind, words):
+    from brandstats import check_parameters
+    from brandstats.parameters import ParameterError
+
+    path = tmp_path / "data.csv"
+    _special(kind, path)
+    with pytest.raises(DataError) as info:
+        load_observations(path)  # a pipe or /dev/zero would block or never end if opened
+    assert str(info.value).splitlines()[1].strip().startswith(f"{path}: expected a")
+    assert words in str(info.value)
+    with pytest.raises(ParameterError, match=re.escape(words)):  # the notebooks' data_path
+        check_parameters({"data_path": str(path)})
+
+
+def test_each_kind_of_uncalculated_formula_is_named(targets):
+    with pytest.raises(DataError) as info:
+        load_observations(BAD / "formulas_uncomputed_kinds.xlsx", targets=targets)
+    found = {(p.row, p.column): (p.value, p.expected) for p in info.value.problems}
+    assert found[(3, "value")][0] == "=4000+256"  # a shared formula, filled down from D2
+    assert "holds an array formula but no value" in found[(4, "value")][1]
+    assert "holds a what-if data table but no value" in found[(5, "year")][1]
+    assert "another workbook (an external link): open that one too" in found[(5, "value")][1]

@@ -342,7 +342,7 @@ def test_report_summary_and_dict():
     )
     assert report.to_dict()["jobs"][1] == {
         "name": "b", "status": "failed", "seconds": 1.5, "cell_index": 3,
-        "error": "ValueError: boom",
+        "error": "ValueError: boom", "retries": [],
     }  # fmt: skip
 
 
@@ -1067,3 +1067,89 @@ def test_reading_the_environment_is_fine(tmp_path):
 def test_run_batch_checks_preload(tmp_path, preload):
     with pytest.raises(BrandstatsError, match="preload"):
         run_batch([Job("a", ECHO)], output_dir=tmp_path / "out", preload=preload)
+
+
+# --------------------------------------------------------------------------- transient kernels
+
+KILLED_ONCE = NOTEBOOKS / "killed_once.ipynb"  # SIGKILLs its kernel in cell 3 unless marker
+DIE_AT_START = """\
+import os, sys
+if "ipykernel_launcher" in " ".join(sys.orig_argv):  # a kernel, not the runner
+    for i in range(int(os.environ["DIE_AT_START"])):  # the first N kernels die at start
+        try:
+            os.close(os.open(os.environ["DIE_MARKER"] + str(i), os.O_CREAT | os.O_EXCL))
+        except FileExistsError:
+            continue
+        os._exit(1)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("deaths", "status"), [(1, "ok"), (2, "ok"), (3, "failed")])
+def test_a_kernel_that_dies_before_running_a_cell_is_started_again(
+    tmp_path, monkeypatch, no_leftover_processes, deaths, status
+):
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(DIE_AT_START, encoding="utf-8")
+    monkeypatch.setenv("PYTHONPATH", str(hook))
+    monkeypatch.setenv("DIE_AT_START", str(deaths))
+    monkeypatch.setenv("DIE_MARKER", str(tmp_path / "died"))
+    out = tmp_path / "out"
+    report = run_batch([Job("flaky", ECHO, {"value": 1})], output_dir=out, progress=False,
+                       preload=False)  # fmt: skip
+    (job,) = report.results
+    assert job.status == status
+    assert job.retries == ("the kernel died before running any cell",) * min(deaths, 2)
+    written = read_json(out / "batch.json")["jobs"][0]
+    assert written["retries"] == list(job.retries)
+    assert f"retried flaky {min(deaths, 2)} time" in report.summary()
+    if status == "ok":
+        assert read_json(out / "flaky.json")["value"] == 1
+        assert job.error is None
+    else:
+        assert (
+            "Kernel died before replying to kernel_info (3 attempts: the kernel did not "
+            "start, a fault of the machine (memory, processes), not of the data" in job.error
+        )
+        assert outputs(out, "flaky") == {
+            ".ipynb": False, ".html": False, ".json": False, ".failed.ipynb": True,
+        }  # fmt: skip
+
+
+@pytest.mark.slow
+def test_a_kernel_killed_in_a_cell_runs_the_notebook_again_once(tmp_path, no_leftover_processes):
+    out = tmp_path / "out"
+    marker = tmp_path / "killed"
+    jobs = [Job("oom", KILLED_ONCE, {"marker": str(marker)}), Job("dies", DIE, {"die": True})]
+    report = run_batch(jobs, output_dir=out, progress=False, workers=2)
+    oom, dies = report.results
+    assert (oom.status, oom.retries) == ("ok", (f"the kernel died in cell {ACTING_CELL} "
+                                                "without an error",))  # fmt: skip
+    assert read_json(out / "oom.json")["run_name"] == "oom"
+    assert (dies.status, dies.cell_index, len(dies.retries)) == ("failed", ACTING_CELL, 1)
+    assert dies.error.startswith("DeadKernelError")
+    assert "2 attempts: the kernel process ended without an error" in dies.error
+    assert "not a fault in the data" in dies.error
+    summary = report.summary()
+    assert "retried oom 1 time (the kernel died in cell 3 without an error), then ok" in summary
+    assert "retried dies 1 time" in summary and "then failed" in summary
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("no_leftover_processes")
+def test_a_full_tmp_stops_the_batch_naming_that_disk_not_the_output_folder(tmp_path):
+    full = write_notebook(
+        tmp_path / "full.ipynb",
+        "import errno, os\n"
+        "raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), '/tmp/matplotlib-x/fontlist')",
+    )
+    out = tmp_path / "out"
+    with pytest.raises(BrandstatsError) as info:
+        run_batch([Job("a", full), Job("b", ECHO)], output_dir=out, workers=1, progress=False)
+    message = str(info.value)
+    assert message.startswith(
+        f"the disk holding /tmp/matplotlib-x is full (not the output folder's, {out})"
+    )
+    assert "not because of the data or a notebook" in message and "--resume" in message
+    assert read_json(out / "batch.json")["error"] == message

@@ -13,14 +13,16 @@ import pandas as pd
 
 from .config import MODEL_CHOICES
 from .errors import BrandstatsError, DataError
-from .format import count
+from .format import count, spreadsheet_cell
 
 __all__ = ["main"]
 
 
 def _print_frame(frame: pd.DataFrame, fmt: str) -> None:
     if fmt == "csv":
-        frame.to_csv(sys.stdout, index=False, lineterminator="\n")
+        # text a spreadsheet would run as a formula is written with a leading '
+        cells = frame.map(spreadsheet_cell)
+        cells.to_csv(sys.stdout, index=False, lineterminator="\n")
     elif fmt == "json":
         # every digit (pandas' to_json keeps 10): a P(met) here equals the notebook's JSON
         records = frame.astype(object).where(frame.notna(), None).to_dict("records")

@@ -27,6 +27,7 @@ Conventions
 
 from __future__ import annotations
 
+import html
 import math
 import re
 from collections.abc import Mapping
@@ -48,6 +49,7 @@ __all__ = [
     "field",
     "growth",
     "is_missing",
+    "markdown_text",
     "model_name",
     "note",
     "number",
@@ -61,6 +63,7 @@ __all__ = [
     "scorecard_alt",
     "share",
     "source",
+    "spreadsheet_cell",
     "target",
     "title",
     "unit_label",
@@ -1122,3 +1125,43 @@ def _last_qualifier(result: Any) -> str | None:
         return None
     q = history["qualifier"].iloc[-1]
     return str(q) if q in ("lower_bound", "upper_bound") else None
+
+
+# ----------------------------------------------------------------------------- user text in outputs
+
+# Characters that make Markdown (or the MathJax of an exported page) out of plain text.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP: CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def markdown_text(text: object) -> str:
+    """``text`` (a name, region, source or note from an input file) as literal Markdown.
+
+    HTML is escaped and Markdown's punctuation backslash-escaped, so that no tag, link,
+    emphasis or formula comes out of the text; line breaks become spaces (a heading or list
+    item stays one line).
+
+    Examples
+    --------
+    >>> markdown_text("<b>[x](javascript:f())</b>")
+    '&lt;b&gt;\\\\[x\\\\]\\\\(javascript:f\\\\(\\\\)\\\\)&lt;/b&gt;'
+    """
+    flat = " ".join(str(text).split())
+    return html.escape(_MARKDOWN_SPECIAL.sub(r"\\\1", flat), quote=False)
+
+
+def spreadsheet_cell(value: Any) -> Any:
+    """A cell for a CSV or workbook: text a spreadsheet would run as a formula gets a ``'``.
+
+    Only text is changed (numbers, negative ones included, stay numbers), as OWASP advises
+    against CSV injection: Excel and WPS show ``'=1+2`` as the text ``=1+2``.
+
+    Examples
+    --------
+    >>> [spreadsheet_cell(v) for v in ("=1+2", "-x", -3.5, "Jinan")]
+    ["'=1+2", "'-x", -3.5, 'Jinan']
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value

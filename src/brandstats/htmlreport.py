@@ -24,7 +24,9 @@ _DEFAULT_ALT = {"en": "Chart", "zh": "图表"}
 
 # JupyterLab's template; images take their alt text from the output's metadata
 # (``{"image/png": {"alt": ...}}``, as IPython.display.display(..., metadata=...) writes it),
-# then the cell's, then a default.
+# then the cell's, then a default. Outputs are marked tex2jax_ignore: MathJax typesets the
+# markdown cells' $...$ only, never text from data files shown in outputs (a '$\href{...}$'
+# there would become a link).
 _TEMPLATE = """\
 {%- extends 'lab/index.html.j2' -%}
 {% block extra_css %}
@@ -39,6 +41,11 @@ _TEMPLATE = """\
   details > summary { cursor: pointer; font-weight: 600; margin: 1em 0 0.5em; }
 </style>
 {% endblock extra_css %}
+{% block outputs %}
+<div class="tex2jax_ignore">
+{{ super() }}
+</div>
+{% endblock outputs %}
 {% block data_png scoped %}
 <div class="jp-RenderedImage jp-OutputArea-output {{ extra_class }}">
 {%- set alttext = (output | get_metadata('alt', 'image/png')) or (cell | get_metadata('alt'))

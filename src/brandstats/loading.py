@@ -25,8 +25,10 @@ import io
 import math
 import os
 import re
+import stat
 import unicodedata
 import warnings
+import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -53,6 +55,7 @@ __all__ = [
     "TARGET_COLUMNS",
     "assessable_pairs",
     "canonical_region",
+    "file_problem",
     "load_observations",
     "load_targets",
     "normalize_region",
@@ -68,6 +71,8 @@ TARGET_COLUMNS = (
     "indicator", "name_en", "name_zh", "group", "unit", "comparison", "target",
     "target_year", "region", "source", "accumulation", "lower", "upper",
 )  # fmt: skip
+_MAX_COLUMNS = 16_384
+"""The widest table a spreadsheet holds (Excel's XFD); a wider CSV row is refused at once."""
 OBSERVATION_COLUMNS = ("indicator", "region", "year", "value", "unit", "qualifier", "source")
 
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august")
@@ -254,7 +259,7 @@ def _decode(raw: bytes, name: str) -> str:
 
 def _sniff_delimiter(text: str) -> str:
     """The delimiter (comma, semicolon, tab or |) that splits out the most known column names."""
-    lines = text.splitlines()[:30]
+    lines = text[:65_536].splitlines()[:30]  # a header is never longer; a huge line is cut
     known = {*OBSERVATION_COLUMNS, *TARGET_COLUMNS}
     best, best_count = ",", 0
     for delimiter in ",;\t|":
@@ -268,6 +273,16 @@ def _sniff_delimiter(text: str) -> str:
     return best
 
 
+def _no_line_break(text: str) -> str:
+    """The hint for a file of one enormous line, or ''."""
+    if "\n" in text or "\r" in text:
+        return ""
+    return (
+        "; the file has no line break at all: were its line breaks lost (a broken export or "
+        "copy)? Save it again as CSV UTF-8, one row per line"
+    )
+
+
 def _read_csv(raw: bytes, name: str) -> pd.DataFrame:
     """Every cell of a CSV file as text; a cell missing from a short row is None."""
     text = _decode(raw, name)
@@ -279,11 +294,22 @@ def _read_csv(raw: bytes, name: str) -> pd.DataFrame:
     )
     try:
         for cells in reader:
+            if len(cells) > _MAX_COLUMNS:  # a table no spreadsheet holds: stop before pandas
+                raise DataError.one(
+                    name,
+                    f"a table of at most {_MAX_COLUMNS:,} columns, as a spreadsheet holds; "
+                    f"this row has {len(cells):,} cells" + _no_line_break(text),
+                    row=len(rows) + 1,
+                )
             rows.append(cells)
     except csv.Error as exc:
         hint = (
             "a quoted value is never closed: is the file cut short?"
             if "end of data" in str(exc)
+            else "a cell longer than any table's"
+            + _no_line_break(text)
+            + " (or a stray quote? quote the whole value and double any quote inside it)"
+            if "field limit" in str(exc)
             else "a stray quote? quote the whole value and double any quote inside it"
         )
         raise DataError.one(
@@ -324,6 +350,67 @@ def _sheet_cells(sheet: object) -> dict[int, dict[int, object]]:
     return cells
 
 
+class _Uncomputed(str):
+    """A formula cell a spreadsheet never calculated, as the formula's text (``=B2*2``);
+    :attr:`expected` says what it is and what to do."""
+
+    expected: str
+
+
+def _uncomputed(value: object) -> _Uncomputed | None:
+    """The formula of a cell read with ``data_only=False``, or None when it holds none."""
+    from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
+
+    if isinstance(value, ArrayFormula):
+        text, what = str(value.text), "an array formula"
+    elif isinstance(value, DataTableFormula):
+        text, what = f"=TABLE({value.r1 or ''},{value.r2 or ''})", "a what-if data table"
+    elif isinstance(value, str) and value.startswith("=") and len(value) > 1:
+        text, what = value, "a formula"
+    else:
+        return None
+    cell = _Uncomputed(text)
+    cell.expected = (
+        f"a value calculated by a spreadsheet; the cell holds {what} but no value (a workbook "
+        "written by a program and never opened in Excel or WPS has none): open the file in "
+        "Excel or WPS and save it, or write values instead of formulas"
+    )
+    if re.search(r"\[\d+\]", text):
+        cell.expected += (
+            "; it refers to another workbook (an external link): open that one too, or paste "
+            "the values (Paste Special > Values)"
+        )
+    return cell
+
+
+def _has_formulas(raw: bytes) -> bool:
+    """Whether any worksheet of a workbook holds a formula (``<f>`` element)."""
+    with zipfile.ZipFile(io.BytesIO(raw)) as book:
+        return any(
+            re.search(rb"<(?:\w+:)?f[ />]", book.read(part))
+            for part in book.namelist()
+            if part.startswith("xl/worksheets/") and part.endswith(".xml")
+        )
+
+
+def _add_uncomputed(raw: bytes, sheet: str, cells: dict[int, dict[int, object]]) -> None:
+    """Put each formula cell without a calculated value into ``cells`` as :class:`_Uncomputed`
+    (read with ``data_only=True``, such a cell is blank and its row would be skipped)."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=False)
+    try:
+        worksheet = book[sheet]
+        worksheet.reset_dimensions()
+        for i, row in enumerate(worksheet.iter_rows()):
+            for j, cell in enumerate(row):
+                formula = _uncomputed(cell.value)
+                if formula is not None and j not in cells.get(i, {}):
+                    cells.setdefault(i, {})[j] = formula
+    finally:
+        book.close()
+
+
 def _read_xlsx(raw: bytes, name: str, sheet: str | int | None) -> pd.DataFrame:
     """The non-blank cells of one worksheet as a grid indexed by 0-based row and column
     (blank rows and columns left out); Excel error values (``#DIV/0!``) are kept as text."""
@@ -353,6 +440,9 @@ def _read_xlsx(raw: bytes, name: str, sheet: str | int | None) -> pd.DataFrame:
                 cells = _sheet_cells(book[chosen])
             finally:
                 book.close()
+            if _has_formulas(raw):
+                _add_uncomputed(raw, chosen, cells)
+                cells = dict(sorted(cells.items()))
     except DataError:
         raise
     except Exception as exc:  # zip, XML and value errors from openpyxl: a damaged workbook
@@ -401,6 +491,38 @@ def _read_parquet(raw: bytes, name: str) -> pd.DataFrame:
     return pd.concat([header, body.set_axis(range(table.shape[1]), axis=1)], ignore_index=True)
 
 
+_SPECIAL_FILES = (
+    (stat.S_ISDIR, "a folder", "give the path of a .csv, .xlsx or .parquet file in it"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)", "save the data to a file and give its path"),
+    (stat.S_ISCHR, "a device", "give the path of a .csv, .xlsx or .parquet file"),
+    (stat.S_ISBLK, "a disk device", "give the path of a .csv, .xlsx or .parquet file"),
+    (stat.S_ISSOCK, "a socket", "save the data to a file and give its path"),
+)
+
+
+def file_problem(path: str | os.PathLike[str]) -> str | None:
+    """Why ``path`` cannot be read as a data file (what was expected, what is there, what to
+    do), or None for a regular file. Nothing is opened: a pipe or device would block or never
+    end."""
+    path = Path(path)
+    link = f" (a link to {os.path.realpath(path)})" if path.is_symlink() else ""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        if link:
+            return (
+                f"an existing file; this is a link to {str(path.readlink())!r}, which does not "
+                "exist or loops: point the link at the data file, or give the file's path"
+            )
+        if isinstance(exc, FileNotFoundError):
+            return "an existing file; nothing is at this path: check the folder and the name"
+        return f"a readable file ({exc.strerror}): check the path and its permissions"
+    for test, kind, todo in _SPECIAL_FILES:
+        if test(mode):
+            return f"a data file; this path is {kind}{link}, not a file: {todo}"
+    return None
+
+
 def _read_grid(path: Path, sheet: str | int | None) -> pd.DataFrame:
     """Read every cell of a file as an object grid, no header interpretation.
 
@@ -410,8 +532,9 @@ def _read_grid(path: Path, sheet: str | int | None) -> pd.DataFrame:
     never written.
     """
     name = path.name
-    if not path.is_file():
-        raise DataError.one(str(path), "an existing file")
+    problem = file_problem(path)
+    if problem:
+        raise DataError.one(str(path), problem)
     suffix = path.suffix.lower()
     if suffix not in (".xlsx", ".xlsm", ".parquet", ".csv", ".txt", ".tsv", ""):
         raise DataError.one(name, "a .csv, .xlsx or .parquet file", value=suffix)
@@ -696,6 +819,14 @@ def _table(grid: pd.DataFrame, name: str, key: str) -> pd.DataFrame:
     body = grid.iloc[header_at + 1 :].loc[:, list(columns.values())]
     body = body.set_axis(list(columns), axis=1)
     body.insert(0, "_row", (body.index + 1).astype("int64"))
+    uncomputed = [
+        Problem(name, int(row), col, str(cell), cell.expected)
+        for row, *cells in body.itertuples(index=False)
+        for col, cell in zip(body.columns[1:], cells, strict=True)
+        if isinstance(cell, _Uncomputed)
+    ]
+    if uncomputed:
+        raise DataError(uncomputed)
     blank = body.drop(columns="_row").map(_is_blank).all(axis=1)
     body = body.loc[~blank].reset_index(drop=True)
     body.attrs["header_row"] = header_row
@@ -882,7 +1013,7 @@ def _parse_quantity(
         spellings = ", ".join(sorted(known_unit_spellings(canonical), key=len)[:8])
         shown = unit_cell or text
         return None, [Problem(name, row, "unit", shown, f"a {canonical} unit ({spellings})")]
-    value = number * unit.factor
+    value = number * unit.factor + 0.0  # -0 (a typed '-0', a formula's -0.0) is zero
     expected = _check_value(value, unit.canonical)
     if expected:
         return None, [Problem(name, row, column, text, expected)]
@@ -1139,6 +1270,12 @@ def _melt_wide(table: pd.DataFrame, file: str) -> pd.DataFrame:
             year_cols[col] = year
         elif _YEARISH.search(col):  # "2021e", "fy2020", "2020-21": a year we cannot place
             expected = "a year as column header, such as 2021 or 2021年 (or delete the column)"
+            if re.fullmatch(r"\d{4}-\d\d-\d\d([_ t]00:00:00)?", col):
+                expected = (
+                    "a year as column header, such as 2021 or 2021年; the header cells are "
+                    "dates (formatted as dates in the workbook): type the years again in cells "
+                    "formatted as text or as numbers, such as 2019"
+                )
             problems.append(Problem(file, header_row, col, col, expected))
     _require(table, file, ("indicator", "region", "unit"))
     if problems:
@@ -1219,7 +1356,7 @@ def _unit_jumps(
             window = around if len(around) == 1 else [i, *around]  # a robust median of 3+
             median = float(np.median([rows[j]["value"] for j in window]))
             ratio = rows[i]["value"] / median
-            size = max(ratio, 1 / ratio)
+            size = max(ratio, 1 / ratio) if ratio > 0 else math.inf  # 5e-324 / 2e8 is 0.0
             factor = min(factors, key=lambda f: abs(math.log(size / f)))
             fraction = unit != "percent" or min(rows[i]["value"], median) <= 1  # 0.856 for 85.6
             if fraction and size >= _JUMP_RATIO and abs(math.log(size / factor)) <= math.log(3):

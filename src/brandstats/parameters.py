@@ -21,6 +21,7 @@ import pandas as pd
 
 from .config import MODELS, PROJECT_ROOT, YEAR_RANGE, YEARS_TEXT
 from .errors import BrandstatsError
+from .loading import file_problem
 
 __all__ = [
     "ParameterError",
@@ -203,6 +204,8 @@ def _resolve(name: str, path: str) -> Path | None:
     for candidate in tried:
         if candidate.is_file():
             return Path(f"{candidate}#{sheet}") if sheet else candidate
+        if candidate.exists() or candidate.is_symlink():  # a folder, a pipe, a device ...
+            raise ParameterError(f"parameter {name}={path!r}: expected {file_problem(candidate)}")
     raise ParameterError(
         f"parameter {name}={path!r}: no such file; tried {', '.join(map(str, tried))}"
     )

@@ -202,12 +202,13 @@ class _Typeset:
         return fmt.word(f"chart:{key}", self.language, **fields)
 
     def clean(self, text: str) -> str:
-        """Leave out characters no font can draw (instead of drawing empty boxes)."""
+        """Leave out characters no font can draw (instead of drawing empty boxes); a ``$`` is
+        drawn as itself, never as the start of matplotlib's mathtext."""
         kept = "".join(c for c in text if c.isspace() or ord(c) in self.covered)
-        if kept == text:
-            return text
-        kept = re.sub(r"\(\s*\)|（\s*）|\[\s*\]|【\s*】", "", kept)
-        return re.sub(r"[ \t]{2,}", " ", kept).strip()
+        if kept != text:
+            kept = re.sub(r"\(\s*\)|（\s*）|\[\s*\]|【\s*】", "", kept)
+            kept = re.sub(r"[ \t]{2,}", " ", kept).strip()
+        return kept.replace("$", r"\$")
 
     def can_draw(self, text: str) -> bool:
         return all(c.isspace() or ord(c) in self.covered for c in text)

@@ -32,6 +32,7 @@ __all__ = [
     "data_kind",
     "describe",
     "details_html",
+    "heading_markdown",
     "no_result_markdown",
     "no_result_record",
     "provenance",
@@ -171,14 +172,16 @@ def no_result_markdown(run: Any, reason: str, language: str = "en") -> str:
         )  # fmt: skip
         items.append(f"**{fmt.word('target', language)}**{colon}{goal}")
     reason = re.sub(r"^\w+ \([^)]*\): ", "", reason)  # the page names indicator and region
-    why = f"（{fmt.note(reason, language)}）" if zh else f" ({reason})"
+    why = fmt.markdown_text(fmt.note(reason, language) if zh else reason)
+    why = f"（{why}）" if zh else f" ({why})"
     verdict = fmt.verdict("no data", language)
     items.append(f"**{fmt.word('verdict', language)}**{colon}**{verdict}**{why}")
     obs = run.observations
     rows = obs.loc[(obs["indicator"] == run.indicator) & (obs["region"] == run.region)]
     kind = fmt.word(data_kind(rows["qualifier"]), language) if len(rows) else fmt.DASH
     items.append(f"**{fmt.word('data', language)}**{colon}{kind}")
-    heading = f"# {name} — {fmt.region(run.region, language)}"
+    place = fmt.region(run.region, language)
+    heading = f"# {fmt.markdown_text(name)} — {fmt.markdown_text(place)}"
     return heading + "\n\n" + "\n".join(f"- {item}" for item in items)
 
 
@@ -242,6 +245,9 @@ def write_scorecard(
 ) -> Path:
     """Write ``scorecard.csv`` (UTF-8 with BOM, so Excel shows Chinese) into ``output_dir``.
 
+    Text that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@`` ...) is written
+    with a leading ``'`` (:func:`brandstats.format.spreadsheet_cell`); numbers stay numbers.
+
     With ``run_name``, a short JSON summary goes to ``<output_dir>/<run_name>.json`` too; it
     names the CSV by its file name, as the two stay together.
     Both are written atomically; the folder is created when missing. Returns the CSV's path.
@@ -250,8 +256,9 @@ def write_scorecard(
         raise BrandstatsError("no results to write a scorecard of")
     folder = Path(output_dir)
     folder.mkdir(parents=True, exist_ok=True)
+    cells = table.map(fmt.spreadsheet_cell)  # a name such as '=HYPERLINK(...)' stays text
     path = write_text_atomic(
-        folder / "scorecard.csv", "\ufeff" + table.to_csv(index=False, lineterminator="\n")
+        folder / "scorecard.csv", "\ufeff" + cells.to_csv(index=False, lineterminator="\n")
     )
     if run_name:
         summary = {
@@ -283,6 +290,12 @@ def _table_html(header: list[str], rows: Iterable[Iterable[str]], *, raw: bool =
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join(f"<tr>{cells('td', r)}</tr>" for r in rows)
     return f'<table class="brandstats"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def heading_markdown(result: Assessment, language: str = "en") -> str:
+    """The report's heading: the result's title (:func:`brandstats.format.title`) as a
+    Markdown heading, its names and region taken literally (never as Markdown or HTML)."""
+    return f"# {fmt.markdown_text(fmt.title(result, language))}"
 
 
 def summary_markdown(result: Assessment, language: str = "en") -> str:
@@ -322,7 +335,7 @@ def summary_markdown(result: Assessment, language: str = "en") -> str:
         )
     else:
         why = fmt.note(result.reason, language) if result.reason else ""
-        why = "" if len(why) > 90 else why  # long reasons: in the backtest section
+        why = "" if len(why) > 90 else fmt.markdown_text(why)  # long: in the backtest section
         items.append(
             f"**{w('verdict')}**{colon}**{verdict}**"
             + (f"（{why}）" if why and language == "zh" else f" ({why})" if why else "")

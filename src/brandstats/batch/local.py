@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import sys
@@ -267,11 +268,7 @@ class Executor:
                     self.halt(names)
                     for future in [f for f in list(names) if f.done() and not f.cancelled()]:
                         record(take(future))
-                    return (
-                        f"{self.out}: the disk is full ({outcome['error']}, job"
-                        f" {outcome['name']!r}); the batch stopped. Finished outputs and"
-                        " batch.json are intact: free some space, then run again with --resume"
-                    )
+                    return _disk_full(self.out, outcome["name"], outcome["error"])
         except BaseException:
             self.halt(names)
             for future in [f for f in list(names) if f.done() and not f.cancelled()]:
@@ -285,6 +282,22 @@ class Executor:
         for future in futures:
             future.cancel()
         self.wait(list(futures))
+
+
+def _disk_full(out: Path, name: str, error: str) -> str:
+    """The batch's error for a full disk: which disk (the output folder's, or another such as
+    /tmp's, named by the error), that the data are not at fault, and what to do."""
+    found = re.search(r"No space left on device: '([^']+)'", error)
+    place = Path(found.group(1)) if found else out
+    if place == out or out in place.parents:
+        head = f"{out}: the disk is full"
+    else:
+        head = f"the disk holding {place.parent} is full (not the output folder's, {out})"
+    return (
+        f"{head} ({error}, job {name!r}); the batch stopped, not because of the data or a"
+        " notebook. Finished outputs and batch.json are intact: free some space, then run"
+        " again with --resume"
+    )
 
 
 class LocalExecutor(Executor):

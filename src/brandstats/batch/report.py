@@ -32,6 +32,9 @@ class JobResult:
         also has papermill's two error-marker cells, at the top and before the failed cell).
     error : str or None
         For a failure: one line, e.g. ``"ValueError: negative draws"``.
+    retries : tuple of str
+        Why the notebook was run again, once per retry (a kernel that died before running any
+        cell, or in a cell without an error); empty when the first run counted.
     """
 
     name: str
@@ -39,6 +42,10 @@ class JobResult:
     seconds: float
     cell_index: int | None = None
     error: str | None = None
+    retries: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "retries", tuple(self.retries))  # a list from JSON
 
 
 @dataclass(frozen=True)
@@ -81,7 +88,7 @@ class BatchReport:
         return tuple(r for r in self.results if r.status == "skipped")
 
     def summary(self) -> str:
-        """A few lines of text: the counts, then one line per failed job."""
+        """A few lines of text: the counts, one line per failed job, one per job run again."""
         head = (
             f"{count(len(self.results), 'job')} in {self.seconds:.1f} s: {len(self.ok)} ok, "
             f"{len(self.failed)} failed, {len(self.skipped)} skipped"
@@ -91,6 +98,11 @@ class BatchReport:
         for r in self.failed:
             cell = f" (cell {r.cell_index})" if r.cell_index is not None else ""
             lines.append(f"  FAILED {r.name}{cell}: {r.error}")
+        for r in self.results:
+            if r.retries:
+                then = "then ok" if r.status == "ok" else "then failed"
+                why = "; ".join(dict.fromkeys(r.retries))
+                lines.append(f"  retried {r.name} {count(len(r.retries), 'time')} ({why}), {then}")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -101,7 +113,7 @@ class BatchReport:
             "interrupted": self.interrupted,
             "error": self.error,
             "counts": {s: sum(r.status == s for r in self.results) for s in STATUSES},
-            "jobs": [asdict(r) for r in self.results],
+            "jobs": [{**asdict(r), "retries": list(r.retries)} for r in self.results],
         }
 
 

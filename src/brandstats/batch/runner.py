@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..atomic import write_text_atomic
+from ..format import count
 from .template import LineReader
 
 RUNNER_COMMAND = "from brandstats.batch.runner import _runner_main; _runner_main()"
@@ -166,59 +167,126 @@ def _execute(
 
     On success ``staging`` holds ``<name>.ipynb``, ``<name>.html`` (with ``html``), the
     notebook's JSON result (with ``result``) and whatever else the notebook wrote there.
+    A kernel that dies before running any cell is started again (twice at most), one that
+    dies in a cell without an error runs the notebook again (once), in a clean ``staging``;
+    ``retries`` in the answer says why, once per run again.
     """
-    import papermill
+    folder = Path(staging)
+    executed = folder / f"{name}.ipynb"
+    retries: list[str] = []
+    while True:
+        try:
+            _attempt(name, notebook, parameters, folder, result, timeout, html, title, preload)
+        except Exception as exc:
+            if _STOPPING.is_set():  # the kernel was killed to stop the batch: leave nothing
+                shutil.rmtree(folder, ignore_errors=True)
+                return {"status": INTERRUPTED}
+            why = _transient(exc, executed)
+            limit = _RETRIES_BEFORE_ANY_CELL if why == _BEFORE else _RETRIES_IN_CELL
+            alike = sum((w == _BEFORE) == (why == _BEFORE) for w in retries)
+            if why is not None and alike < limit:
+                retries.append(why)  # a fault of the machine, not of the notebook: again
+                shutil.rmtree(folder, ignore_errors=True)
+                continue
+            return {**_failure(exc, executed, why, len(retries)), "retries": retries}
+        return {"status": "ok", "retries": retries}
+
+
+# Runs again, by how the kernel died: before running any cell (an intermittent start failure,
+# about 1 run in 12 on a busy 2-core machine) or in a cell without an error (a kernel the
+# system killed, most often the out-of-memory killer).
+_RETRIES_BEFORE_ANY_CELL = 2
+_RETRIES_IN_CELL = 1
+_BEFORE = "the kernel died before running any cell"
+_IN_CELL = "the kernel died in cell {} without an error"
+
+
+def _transient(exc: Exception, executed: Path) -> str | None:
+    """Why a failed attempt may well succeed if run again (a kernel that died), or None."""
+    from nbclient.exceptions import DeadKernelError
+
+    cell = _last_started_cell(executed)
+    dead = isinstance(exc, DeadKernelError)
+    if cell is None and (dead or (type(exc) is RuntimeError and str(exc).startswith("Kernel"))):
+        return _BEFORE
+    return _IN_CELL.format(cell) if dead else None
+
+
+def _failure(exc: Exception, executed: Path, why: str | None, tries: int) -> dict[str, Any]:
+    """The answer for a failed job: the cell, one line of error, whether the disk is full."""
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
+    disk_full = False
+    if isinstance(exc, PapermillExecutionError):
+        cell, error = exc.cell_index, one_line(f"{exc.ename}: {exc.evalue}")
+        disk_full = exc.ename == "OSError" and f"[Errno {errno.ENOSPC}]" in exc.evalue
+    elif isinstance(exc, CellTimeoutError | DeadKernelError):
+        cell, error = _last_started_cell(executed), one_line(exc)
+    else:
+        cell, error = None, one_line(str(exc) if isinstance(exc, _NoResult) else exc)
+        disk_full = isinstance(exc, OSError) and exc.errno == errno.ENOSPC
+    if why == _BEFORE:
+        error += (
+            f" ({count(tries + 1, 'attempt')}: the kernel did not start, a fault of the "
+            "machine (memory, processes), not of the data or the notebook; run again with "
+            "--resume)"
+        )
+    elif why is not None:
+        error += (
+            f" ({count(tries + 1, 'attempt')}: the kernel process ended without an error; "
+            "unless the notebook ends it, the system killed it, most often for want of "
+            "memory: not a fault in the data; free memory or use fewer --workers, then "
+            "--resume)"
+        )
+    return {"status": "failed", "cell_index": cell, "error": error, "disk_full": disk_full}
+
+
+def _attempt(
+    name: str,
+    notebook: str,
+    parameters: dict[str, Any],
+    folder: Path,
+    result: bool,
+    timeout: float | None,
+    html: bool,
+    title: str,
+    preload: list[list[str]] | None,
+) -> None:
+    """One run of the notebook into ``folder``; raises what went wrong."""
+    import papermill
+
     from . import kernels
 
-    folder = Path(staging)
     executed = folder / f"{name}.ipynb"
     assert kernels.RUNNER_KERNELS is not None
     kernels.RUNNER_KERNELS.job_preload.entries = preload
-    try:
-        folder.mkdir(exist_ok=True)
-        nb = papermill.execute_notebook(
-            _no_braces(notebook),
-            _no_braces(executed),
-            parameters=parameters,
-            kernel_name=_KERNEL_NAME,
-            progress_bar=False,
-            execution_timeout=math.ceil(timeout) if timeout else None,  # nbclient wants an int
-            engine_name=_engine(),
-            resources={"metadata": {"path": str(Path(notebook).parent)}},
-            kernel_manager_class=kernels.BatchKernelManager,  # nbclient's, with ReadyClient
-            shutdown_kernel="immediate",  # its work is done: no need to wait for it to exit
-        )
-        if result:
-            path = folder / f"{name}.json"
-            try:
-                json.loads(path.read_text(encoding="utf-8"))
-            except FileNotFoundError:
-                raise _NoResult(f"the notebook wrote no {path.name}") from None
-            except ValueError as exc:
-                raise _NoResult(f"{path.name} is not valid JSON: {exc}") from None
-        if html:
-            report = _html_export()(nb, title=title)
-            write_text_atomic(folder / f"{name}.html", report)
-        if _STOPPING.is_set():
-            raise _Stopped
-    except Exception as exc:
-        if _STOPPING.is_set():  # the kernel was killed to stop the batch: leave nothing
-            shutil.rmtree(folder, ignore_errors=True)
-            return {"status": INTERRUPTED}
-        disk_full = False
-        if isinstance(exc, PapermillExecutionError):
-            cell, error = exc.cell_index, one_line(f"{exc.ename}: {exc.evalue}")
-            disk_full = exc.ename == "OSError" and f"[Errno {errno.ENOSPC}]" in exc.evalue
-        elif isinstance(exc, CellTimeoutError | DeadKernelError):
-            cell, error = _last_started_cell(executed), one_line(exc)
-        else:
-            cell, error = None, one_line(str(exc) if isinstance(exc, _NoResult) else exc)
-            disk_full = isinstance(exc, OSError) and exc.errno == errno.ENOSPC
-        return {"status": "failed", "cell_index": cell, "error": error, "disk_full": disk_full}
-    return {"status": "ok"}
+    folder.mkdir(exist_ok=True)
+    nb = papermill.execute_notebook(
+        _no_braces(notebook),
+        _no_braces(executed),
+        parameters=parameters,
+        kernel_name=_KERNEL_NAME,
+        progress_bar=False,
+        execution_timeout=math.ceil(timeout) if timeout else None,  # nbclient wants an int
+        engine_name=_engine(),
+        resources={"metadata": {"path": str(Path(notebook).parent)}},
+        kernel_manager_class=kernels.BatchKernelManager,  # nbclient's, with ReadyClient
+        shutdown_kernel="immediate",  # its work is done: no need to wait for it to exit
+    )
+    if result:
+        path = folder / f"{name}.json"
+        try:
+            json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise _NoResult(f"the notebook wrote no {path.name}") from None
+        except ValueError as exc:
+            raise _NoResult(f"{path.name} is not valid JSON: {exc}") from None
+    if html:
+        report = _html_export()(nb, title=title)
+        write_text_atomic(folder / f"{name}.html", report)
+    if _STOPPING.is_set():
+        raise _Stopped
 
 
 class _NoResult(Exception):

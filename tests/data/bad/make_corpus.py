@@ -95,6 +95,17 @@ def _xlsx(
     return _stable_zip(out.getvalue())
 
 
+def _with_cells(book: bytes, cells: Mapping[str, str]) -> bytes:
+    """A workbook with cells of its first sheet replaced by raw XML (formulas as a program
+    writes them, without the value a spreadsheet would have calculated)."""
+    with zipfile.ZipFile(io.BytesIO(book)) as src:
+        xml = src.read("xl/worksheets/sheet1.xml").decode()
+    for ref, inner in cells.items():
+        xml, n = re.subn(rf'<c r="{ref}"[^>]*>.*?</c>', f'<c r="{ref}">{inner}</c>', xml)
+        assert n == 1, ref
+    return _stable_zip(book, {"xl/worksheets/sheet1.xml": xml.encode()})
+
+
 def _table(text: str) -> list[list[object]]:
     """CSV text as rows of cells (numbers as numbers, as Excel would store them)."""
     rows = []
@@ -425,6 +436,41 @@ def _added() -> dict[str, bytes]:
                 f"taishan_quality_brands,Jinan,{2019 + i},{n},个"
                 for i, n in enumerate([1, 2, 5, 12])
             ),
+        ),
+        # --- issue 21: awkward cells
+        "negative_zero.csv": _lines(
+            short,
+            "unicorn_firms,Jinan,2019,-0,家",
+            "unicorn_firms,Jinan,2020,-0.0,家",
+            "unicorn_firms,Jinan,2021,3,家",
+            "service_satisfaction,Jinan,2020,-0.0,%",
+        ),
+        "wide_year_headers_as_dates.xlsx": _xlsx(
+            (
+                "Sheet1",
+                [
+                    [*WIDE[0][:3], *(datetime(y, 12, 31) for y in (2019, 2020, 2021))],
+                    *WIDE[1:],
+                ],
+            )
+        ),
+        # formulas never calculated (a workbook written by a script); D3 is calculated
+        "formulas_uncomputed.xlsx": _with_cells(
+            _xlsx(("Sheet1", _table(BASE))),
+            {"D2": "<f>4000+256</f><v />", "D3": "<f>4000+492</f><v>4492</v>"},
+        ),
+        "formulas_uncomputed_kinds.xlsx": _with_cells(
+            _xlsx(("Sheet1", _table(BASE))),
+            {
+                "D2": '<f t="shared" ref="D2:D3" si="0">4000+256</f>',
+                "D3": '<f t="shared" si="0"/>',
+                "D4": '<f t="array" ref="D4">SUM({2231})</f>',
+                "D5": "<f>[1]Sheet1!D5</f>",
+                "C5": '<f t="dataTable" ref="C5" dt2D="0" dtr="0" r1="A1"/>',
+            },
+        ),
+        "targets_negative_zero.csv": _lines(
+            "indicator,unit,comparison,target,target_year,region", "x_count,count,>=,-0,2022,Jinan"
         ),
     }
 
