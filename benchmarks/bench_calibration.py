@@ -284,7 +284,6 @@ def user_tables(cases: pd.DataFrame, corpus: pd.DataFrame) -> list[dict]:
 def _assess_bundle(bundle: dict) -> list[dict]:
     import brandstats as bs
     from brandstats.attainment import assess_group
-    from brandstats.engine import model_scale
 
     targets = bs.validate_targets(bundle["targets"].astype(str).replace("nan", ""))
     observations = bs.validate_observations(bundle["observations"], targets)
@@ -305,7 +304,6 @@ def _assess_bundle(bundle: dict) -> list[dict]:
                 "p": np.nan if a.probability is None else float(a.probability),
                 "lower": lower, "upper": upper, "verdict": a.verdict, "pit": pit,
                 "points": len(a.history), "horizon": a.target_year - a.last_year,
-                "scale": model_scale(a.history.set_index("year")["value"], a.support),
                 "floor": a.floor,
             }  # fmt: skip
         rows.append(row)
@@ -436,28 +434,20 @@ def corpus_series(
     ]  # fmt: skip
 
 
-def references(corpus: pd.DataFrame, cases: pd.DataFrame, how: str, pits: Path | None) -> dict:
+def references(corpus: pd.DataFrame, cases: pd.DataFrame, how: str) -> dict:
     """family -> Reference for ``--reference none`` (borrow nothing) or ``lofo`` (learned on
     the training corpus without the series of the scored family's WDI indicators: a family is
     never scored with a reference that saw its own series)."""
-    from brandstats.reference import Reference, build_changes, build_widening
+    from brandstats.reference import Reference, build_changes
 
     if how == "none":
-        empty = Reference(pd.DataFrame(), pd.DataFrame())
-        return dict.fromkeys(corpus["family"].unique(), empty)
+        return dict.fromkeys(corpus["family"].unique(), Reference(pd.DataFrame()))
     scored = cases.drop_duplicates("case_id").set_index("case_id")["indicator"]
     train_cases, train = load_corpus(default_corpus())
-    train_indicator = train_cases.drop_duplicates("case_id").set_index("case_id")["indicator"]
-    train_pits = pd.read_csv(pits) if pits else pd.DataFrame(columns=["case_id", "pit"])
-    if "method" in train_pits:
-        train_pits = train_pits.loc[train_pits["method"] == "brandstats"]
     out = {}
     for family in corpus["family"].unique():
         own = set(scored[corpus.loc[corpus["family"] == family, "case_id"]])
-        series = corpus_series(train_cases, train, without=own)
-        kept = train_pits.loc[~train_pits["case_id"].map(train_indicator).isin(own)]
-        widening = build_widening(kept) if len(kept) else pd.DataFrame()
-        out[family] = Reference(widening, build_changes(series))
+        out[family] = Reference(build_changes(corpus_series(train_cases, train, without=own)))
     return out
 
 
@@ -493,16 +483,15 @@ def main(argv: list[str] | None = None) -> float:
     parser.add_argument(
         "--reference", choices=("shipped", "none", "lofo"), default="shipped",
         help="the engine's reference class: the shipped one, none, or learned without the "
-        "scored family's indicator (lofo; widening from --pits)",
+        "scored family's indicator (lofo: the honest score on the corpus it is learned from)",
     )  # fmt: skip
-    parser.add_argument("--pits", type=Path, help="a --cases-out file of a --reference none run")
     parser.add_argument("--jobs", type=int, default=1, help="processes for brandstats (default 1)")
     args = parser.parse_args(argv)
     folder = args.corpus or default_corpus()
     windows = [int(w) for w in args.windows.split(",")] if args.windows else [args.window or 0]
     full_cases, full_corpus = load_corpus(folder)
     if args.reference != "shipped":
-        REFERENCES.update(references(full_corpus, full_cases, args.reference, args.pits))
+        REFERENCES.update(references(full_corpus, full_cases, args.reference))
     parts = []
     for window in windows:
         cases, corpus = subset(full_cases, full_corpus, per_family=args.per_family,

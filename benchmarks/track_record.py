@@ -25,12 +25,12 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
 
-from brandstats.config import DATA_DIR  # noqa: E402
+from brandstats.config import DATA_DIR
 
 HERE = Path(__file__).resolve().parent
 ANCHORS = ("official", "official_loo", "drift", "ols")
@@ -43,18 +43,18 @@ SOURCE = (
 
 def _scores(long: pd.DataFrame) -> dict[str, float]:
     ours = long.loc[long["method"] == "brandstats"]
-    met = ours["met"].astype(float)
     has = ours["lower"].notna() & ours["upper"].notna()
     inside = (ours["lower"] <= ours["actual"]) & (ours["actual"] <= ours["upper"])
-    best = min(
-        float(np.mean((long.loc[long["method"] == a, "p"].fillna(0.5) - met.to_numpy()) ** 2))
-        for a in ANCHORS
-    )
+
+    def brier(rows: pd.DataFrame) -> float:
+        return float(np.mean((rows["p"].fillna(0.5) - rows["met"].astype(float)) ** 2))
+
+    best = min(brier(long.loc[long["method"] == a]) for a in ANCHORS)
     return {
         "cases": len(ours),
         "with_p": int(ours["p"].notna().sum()),
         "cov90": float(inside[has].mean()) if has.any() else np.nan,
-        "brier": float(np.mean((ours["p"].fillna(0.5) - met) ** 2)),
+        "brier": brier(ours),
         "brier_best_anchor": best,
     }
 
@@ -85,20 +85,28 @@ def main(argv: list[str] | None = None) -> None:
     )
     binned = binned.loc[binned["n"] >= 5]
     order = [p for p in ("2", "3", "4", "6", "full") if p in set(binned["points"])]
-    grid = sns.relplot(
-        binned, x="stated", y="met", hue="points", hue_order=order, col="corpus", kind="line",
-        marker="o", size="n", sizes=(20, 200), height=3.6, aspect=1.05, palette="viridis",
-        facet_kws={"sharey": True},
-    )  # fmt: skip
-    for ax in grid.axes.flat:
-        ax.plot([0, 1], [0, 1], color="0.6", lw=1, ls="--", zorder=0)
-        ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="stated P(met)", ylabel="share met")
-    grid.figure.suptitle(
-        "brandstats on real official targets: stated P(met) against how often they were met",
-        y=1.03, fontsize=10,
-    )  # fmt: skip
-    grid.savefig(HERE / "reliability.png", dpi=110, bbox_inches="tight")
-    plt.close(grid.figure)
+    palette = dict(zip(order, sns.color_palette("viridis", len(order)), strict=True))
+    figure, axes = plt.subplots(1, 2, figsize=(9, 4), sharey=True)
+    for ax, (name, group) in zip(axes, binned.groupby("corpus", sort=False), strict=True):
+        ax.plot([0, 1], [0, 1], color="0.6", lw=1, ls="--", zorder=0, label="perfect")
+        for points in order:
+            rows = group.loc[group["points"] == points]
+            ax.plot(rows["stated"], rows["met"], marker="o", ms=4, lw=1.4,
+                    color=palette[points], label=f"{points} points" if points != "full"
+                    else "full series")  # fmt: skip
+        cases = frames[name].query("method == 'brandstats'")["case_id"].nunique()
+        ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="stated P(met), bins of 10 %",
+               title=f"{name} ({cases} targets)")  # fmt: skip
+    axes[0].set_ylabel("share of those targets met")
+    axes[1].legend(loc="lower right", fontsize=8, frameon=False)
+    figure.suptitle(
+        "brandstats on real official targets with known outcomes: stated P(met) against how "
+        "often they were met\n(corpus scored left-one-indicator-out; bins of 5 targets or more)",
+        fontsize=9,
+    )
+    figure.tight_layout()
+    figure.savefig(HERE / "reliability.png", dpi=110, bbox_inches="tight")
+    plt.close(figure)
     print(f"wrote {DATA_DIR / 'track_record.csv'} and {HERE / 'reliability.png'}")
 
 

@@ -24,7 +24,9 @@ import brandstats as bs
 from brandstats.cli import main
 from brandstats.engine import make_problem, outlooks, project_bounded
 from brandstats.errors import BrandstatsError
+from brandstats.models import Censored, Mixture
 from brandstats.pooling import pool_backtests
+from brandstats.reference import reference_predictive
 from brandstats.spec import TargetSpec, probability_met, target_spec
 
 SRC = Path(bs.__file__).resolve().parent
@@ -82,9 +84,14 @@ def _hand_pooled(observations, targets, as_of=None) -> dict[str, float]:
             problem.seen, spec.support, cumulative=spec.accumulation == "cumulative",
             target_year=spec.target_year, pooled=pools.get(region),
         )  # fmt: skip
+        # mixed with the reference class: 20 % (few backtest cases of its own)
+        ref, _ = reference_predictive(problem.seen, spec.support, spec.target_year)
+        if spec.accumulation == "cumulative":
+            ref = Censored(ref, problem.last_value, np.inf)
+        assert projection.run.n_cases < 20
+        mixed = Mixture((projection.predictive[spec.target_year], ref), (0.8, 0.2))
         p = probability_met(
-            projection.predictive[spec.target_year], target=spec.target,
-            comparison=spec.comparison, unit=spec.unit,
+            mixed, target=spec.target, comparison=spec.comparison, unit=spec.unit
         )  # fmt: skip
         out[region] = p if spec.settled_by(problem.last_value) else projection.probability(p)
     return out

@@ -395,19 +395,3 @@ def test_scale_maps_invert_each_other():
         assert_allclose(to_unbounded(x[inner], lo, hi), z[inner], rtol=1e-9)
     assert_allclose(to_unbounded(25.0, 0.0, 100.0), np.log(25 / 75))
     assert_allclose(to_unbounded(5.0, -np.inf, 7.0), -np.log(2.0))
-
-
-def test_stretched_scales_every_central_interval_about_the_median():
-    from brandstats.models import Stretched
-
-    base = Mixture((Parametric(stats.norm, 0.0, 1.0), Parametric(stats.norm, 4.0, 1.0)), (0.7, 0.3))
-    wide = Stretched(base, 2.0)
-    m = float(base.ppf(0.5))
-    q = np.array([0.05, 0.25, 0.5, 0.75, 0.95])
-    assert_allclose(wide.ppf(q), m + 2.0 * (base.ppf(q) - m), rtol=1e-9)
-    x = np.array([-3.0, 0.5, 6.0])
-    assert_allclose(wide.cdf(x), base.cdf(m + (x - m) / 2.0), rtol=1e-12)
-    assert_allclose(wide.cdf(wide.ppf(q)), q, atol=1e-8)
-    assert_allclose(wide.widen(1.5).ppf(0.95), Stretched(base, 3.0).ppf(0.95))
-    with pytest.raises(BrandstatsError, match="positive"):
-        Stretched(base, 0.0)

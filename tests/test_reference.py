@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
-from scipy import stats
 
 import brandstats as bs
 from brandstats import format as fmt
@@ -18,14 +17,14 @@ from brandstats.engine import make_problem, outlooks
 from brandstats.notes import Note
 from brandstats.reference import (
     CHANGE_QUANTILES,
+    REFERENCE_WEIGHT,
     Reference,
     build_changes,
-    build_widening,
-    load_reference,
+    reference_predictive,
 )
 from brandstats.spec import TargetSpec
 
-EMPTY = Reference(pd.DataFrame(), pd.DataFrame())
+EMPTY = Reference(pd.DataFrame())
 
 
 def test_build_changes_by_hand():
@@ -51,40 +50,26 @@ def test_build_changes_by_hand():
     assert build_changes([(pd.Series([-1.0, 1.0, 2.0], index=[1, 2, 3]), (-np.inf, np.inf))]).empty
 
 
-def test_build_widening_by_hand_and_monotone_in_horizon():
-    rng = np.random.default_rng(4)
-    pits = rng.uniform(0.02, 0.98, 60)
-    cases = pd.DataFrame(
-        {"scale": "as is", "points": 3, "horizon": [2] * 30 + [5] * 30, "pit": pits}
-    )
-    table = build_widening(cases).set_index("horizon")
-    z = np.abs(stats.norm.ppf(pits))
-    short = np.quantile(z[:30], 0.9) / stats.norm.ppf(0.95)
-    long = np.quantile(z[30:], 0.9) / stats.norm.ppf(0.95)
-    assert_allclose(table.loc[1, "factor"], short)
-    assert_allclose(table.loc[4, "factor"], max(short, long))  # never smaller further ahead
-    reference = Reference(table.reset_index(), pd.DataFrame())
-    assert reference.factor("as is", 3, 9) == max(1.0, max(short, long))  # up to bucket 4
-    assert reference.factor("logit", 3, 2) == 1.0  # no such cell: nothing borrowed
-
-
-def test_the_engine_stretches_short_series_by_the_reference_factor():
+def test_model_forecasts_are_mixed_with_the_reference_class():
     spec = TargetSpec("x", "", 300.0, ">=", 2026, unit="yuan")
     series = pd.Series([100.0, 130.0, 151.0, 190.0], index=range(2018, 2022))
-    problem = {"a": make_problem(spec, series)}
-    plain = outlooks(problem, reference=EMPTY)["a"]
-    shipped = load_reference()
-    factor = shipped.factor("as is", 4, 5)
-    assert factor > 1  # the shipped table widens 4-point series 5 years ahead
-    stretched = outlooks(problem, reference=shipped)["a"]
-    lo, hi = plain.predictive.ppf([0.05, 0.95])
-    lo2, hi2 = stretched.predictive.ppf([0.05, 0.95])
-    median = plain.predictive.ppf(0.5)
-    assert_allclose(stretched.predictive.ppf(0.5), median, rtol=1e-9)
-    # away from the support's floor, the interval is stretched about the median by the factor
-    assert_allclose([median - lo2, hi2 - median], factor * np.array([median - lo, hi - median]),
-                    rtol=1e-6)  # fmt: skip
-    assert any(getattr(n, "code", "") == "reference_widened" for n in stretched.notes)
+    problem = make_problem(spec, series)
+    models_only = outlooks({"a": problem}, reference=EMPTY)["a"]
+    assert any(getattr(n, "code", "") == "no_reference" for n in models_only.notes)
+    mixed = outlooks({"a": problem})["a"]
+    assert any(getattr(n, "code", "") == "reference_mixed" for n in mixed.notes)
+    ref, cases = reference_predictive(series, (0.0, np.inf), 2026)
+    # by hand: 80 % the models (4 points: few backtest cases), 20 % the reference class
+    assert REFERENCE_WEIGHT == 0.2
+    p_models = models_only.predictive.sf(300.0)
+    p_ref = ref.sf(300.0)
+    expected = 0.8 * p_models + 0.2 * p_ref
+    floor = mixed.floor
+    assert_allclose(mixed.probability, np.clip(expected, floor, 1 - floor), rtol=1e-9)
+    x = np.array([150.0, 250.0, 400.0])
+    assert_allclose(mixed.predictive.cdf(x), 0.8 * models_only.predictive.cdf(x)
+                    + 0.2 * ref.cdf(x), rtol=1e-9)  # fmt: skip
+    assert cases > 1000
 
 
 def test_probability_bounds_are_labelled():

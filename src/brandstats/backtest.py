@@ -34,7 +34,6 @@ from brandstats.models import (
     Mixture,
     ModelFit,
     Predictive,
-    Stretched,
     check_levels,
     check_series,
     fit_model,
@@ -545,7 +544,6 @@ def project(
     levels: Sequence[float] = (0.5, 0.9),
     seed: int = 0,
     pooled: Any = None,
-    stretch: float = 1.0,
 ) -> Projection:
     """Project a series up to a target year, with a backtest of every model.
 
@@ -566,10 +564,6 @@ def project(
         What the series borrows from its group of regions (its own backtest, reused; the
         widening and the number of cases of the pooled backtest); see
         :mod:`brandstats.pooling`. Used with ``model="auto"`` only.
-    stretch : float, default 1
-        With ``model="auto"``, stretch the mixture about its median by this factor (see
-        :class:`~brandstats.models.Stretched`): the engine's reference-class widening
-        (:mod:`brandstats.reference`).
 
     Returns
     -------
@@ -636,8 +630,6 @@ def project(
             y: Mixture(tuple(components[m][y] for m in mixed), tuple(weights[m] for m in mixed))
             for y in horizon_years
         }
-        if stretch != 1:
-            predictive = {y: Stretched(p, stretch) for y, p in predictive.items()}
     else:
         predictive = components[model]
     backtest = result.table.assign(weight=[weights.get(m, 0.0) for m in result.table["model"]])

@@ -29,10 +29,16 @@ import pandas as pd
 from . import backtest
 from .config import YEAR_RANGE, YEARS_TEXT
 from .errors import BrandstatsError, InsufficientDataError
-from .models import Censored, Transformed, Truncated, to_unbounded
+from .models import Censored, Mixture, Transformed, Truncated, to_unbounded
 from .notes import Note, note_of
 from .pooling import pool_backtests
-from .reference import Reference, load_reference, reference_predictive
+from .reference import (
+    REFERENCE_WEIGHT,
+    REFERENCE_WEIGHT_LONG,
+    Reference,
+    load_reference,
+    reference_predictive,
+)
 from .spec import MAX_ABS, TargetSpec, probability_met
 
 __all__ = ["BOUNDING", "Outlook", "Problem", "make_problem", "outlooks", "p_met", "project_bounded"]
@@ -223,9 +229,9 @@ def outlooks(
         One group: the regions of one indicator (or a single series).
     model : {"auto", "drift", "linear", "loglinear", "holt"}
         ``"auto"`` mixes the models by backtest skill, calibrates the group's short series
-        together (:mod:`brandstats.pooling`) and at least as wide as real official series of
-        that length and horizon missed (:mod:`brandstats.reference`); a series of 1-2 points
-        gets its distribution from that reference class. A model name projects each series
+        together (:mod:`brandstats.pooling`) and mixes the result with how real official
+        series of the kind moved (:mod:`brandstats.reference`); a series of 1-2 points gets
+        its distribution from that reference class alone. A model name projects each series
         with that model alone, as it is.
     levels, seed
         Interval levels and the seed of every random draw.
@@ -256,41 +262,61 @@ def outlooks(
         pool_backtests({k: p.run for k, p in own.items()}, levels=levels) if model == "auto" else {}
     )
     for key, projection in own.items():
-        problem, pooling, notes, stretch = problems[key], None, (), 1.0
+        problem, pooling = problems[key], None
         calibration = pools.get(key)
-        if calibration is not None:
-            alone = p_met(problem, projection.predictive[problem.spec.target_year], projection.tail)
-            pooling = dict(calibration.info) | {"p_unpooled": alone}
         if model == "auto":
-            horizon = problem.spec.target_year - problem.last_year
-            scale = model_scale(problem.seen, problem.spec.support)
-            factor = reference.factor(scale, len(problem.seen), horizon)
-            if factor > 1:
-                stretch = factor
-                notes = (
-                    Note("reference_widened", factor=factor, points=len(problem.seen),
-                         horizon=horizon),
-                )  # fmt: skip
-        if calibration is not None or stretch != 1:
-            projection = _project(problem, model, levels, seed, calibration, stretch)
-        outlook = _outlook(problem, projection, levels, pooling)
-        out[key] = replace(outlook, notes=(*outlook.notes, *notes))
+            if calibration is not None:  # what the region would read on its own
+                alone = _with_reference(problem, projection, reference)
+                p = p_met(problem, alone.predictive[problem.spec.target_year], alone.tail)
+                pooling = dict(calibration.info) | {"p_unpooled": p}
+                projection = _project(problem, model, levels, seed, calibration)
+            projection = _with_reference(problem, projection, reference)
+        out[key] = _outlook(problem, projection, levels, pooling)
     return {key: out[key] for key in problems}
 
 
+def _reference(problem: Problem, year: int, reference: Reference) -> tuple[Any, int] | None:
+    """The reference class' predictive for ``year`` (censored at the latest value for a
+    cumulative total), with its number of cases; None when it holds nothing of the kind."""
+    spec = problem.spec
+    found = reference_predictive(problem.seen, spec.support, year, reference, spec.unit)
+    if found is None:
+        return None
+    predictive, cases = found
+    if spec.accumulation == "cumulative" and spec.support[0] < problem.last_value:
+        predictive = Censored(predictive, problem.last_value, spec.support[1])
+    return predictive, cases
+
+
+def _with_reference(
+    problem: Problem, projection: backtest.Projection, reference: Reference
+) -> backtest.Projection:
+    """The models' forecast of every year mixed with the reference class' (weight
+    :data:`~brandstats.reference.REFERENCE_WEIGHT`, or ``REFERENCE_WEIGHT_LONG`` for a series
+    with enough backtest cases of its own); as it is, with a note, when there is none."""
+    weight = (
+        REFERENCE_WEIGHT
+        if projection.run is None or projection.run.n_cases < backtest.NEAR_HORIZON_CASES
+        else REFERENCE_WEIGHT_LONG
+    )
+    mixed, cases = {}, 0
+    for year, predictive in projection.predictive.items():
+        found = _reference(problem, year, reference)
+        if found is None:
+            return replace(projection, notes=(*projection.notes, Note("no_reference")))
+        mixed[year] = Mixture((predictive, found[0]), (1 - weight, weight))
+        cases = found[1]
+    note = Note("reference_mixed", weight=weight, cases=cases)
+    return replace(projection, predictive=mixed, notes=(*projection.notes, note))
+
+
 def _project(
-    problem: Problem,
-    model: str,
-    levels: tuple[float, ...],
-    seed: int,
-    calibration: Any = None,
-    stretch: float = 1.0,
+    problem: Problem, model: str, levels: tuple[float, ...], seed: int, calibration: Any = None
 ) -> backtest.Projection:
     spec = problem.spec
     return project_bounded(
         problem.seen, spec.support, cumulative=spec.accumulation == "cumulative",
         target_year=spec.target_year, model=model, levels=levels, seed=seed, pooled=calibration,
-        stretch=stretch,
     )  # fmt: skip
 
 
@@ -327,12 +353,10 @@ def _reference_outlook(
     """The outlook of a 1- or 2-point series from the reference class (None: nothing to
     borrow, or one point that leaves the answer open)."""
     spec = problem.spec
-    found = reference_predictive(problem.seen, spec.support, spec.target_year, reference)
+    found = _reference(problem, spec.target_year, reference)
     if found is None:
         return None
     predictive, cases = found
-    if spec.accumulation == "cumulative" and spec.support[0] < problem.last_value:
-        predictive = Censored(predictive, problem.last_value, spec.support[1])
     floor = backtest.tail_floor(cases)
     p = p_met(problem, predictive, floor)
     n = len(problem.seen)
@@ -401,7 +425,6 @@ def project_bounded(
     levels: Sequence[float] = (0.5, 0.9),
     seed: int = 0,
     pooled: Any = None,
-    stretch: float = 1.0,
 ) -> backtest.Projection:
     """:func:`brandstats.backtest.project` with every forecast inside ``bounds``.
 
@@ -413,8 +436,8 @@ def project_bounded(
         The support, e.g. from :func:`brandstats.units.support`.
     cumulative : bool
         Censor the forecasts at the latest value too (a running total cannot fall).
-    target_year, model, levels, seed, pooled, stretch
-        As for :func:`~brandstats.backtest.project` (the stretch is on the models' scale).
+    target_year, model, levels, seed, pooled
+        As for :func:`~brandstats.backtest.project`.
 
     Returns
     -------
@@ -431,9 +454,8 @@ def project_bounded(
     if scale != "as is":
         z = pd.Series(np.asarray(to_unbounded(seen.to_numpy(), lo, hi)), index=seen.index)
         projection = backtest.project(
-            z, target_year=target_year, model=model, levels=levels, seed=seed, pooled=pooled,
-            stretch=stretch,
-        )  # fmt: skip
+            z, target_year=target_year, model=model, levels=levels, seed=seed, pooled=pooled
+        )
         wrap: Any = lambda p: Transformed(p, lo, hi)  # noqa: E731
         # CRPS is in the units of the scale scored on: keep it apart, so that nobody reads a
         # logit or log score in the indicator's unit
@@ -454,7 +476,7 @@ def project_bounded(
     else:
         projection = backtest.project(
             seen, target_year=target_year, model=model, levels=levels, seed=seed,
-            pooled=pooled, stretch=stretch,
+            pooled=pooled,
         )  # fmt: skip
         method = BOUNDING["one-sided" if sides == 1 else "two-sided"]
         bound = Truncated if method == "truncate" else Censored

@@ -162,6 +162,7 @@ _WORDS: dict[str, dict[str, str]] = {
     "verdict": {"en": "Verdict", "zh": "判断"},
     "progress": {"en": "Official-style progress", "zh": "进展评价（官方口径）"},
     "reconciliation": {"en": "Why the two differ", "zh": "两者为何不同"},
+    "track_record": {"en": "Track record", "zh": "以往表现"},
     "outcome": {"en": "Outcome", "zh": "实际结果"},
     "data": {"en": "Data", "zh": "数据"},
     "series": {"en": "The observed series and its sources", "zh": "观测序列及其来源"},
@@ -617,9 +618,38 @@ def probability(p: float | None, language: str = "en", bound: str | None = None)
         text = ">" + _percent("99", language)
     else:
         text = _percent(f"{p * 100:.0f}", language)
-    if bound in _BOUND_WORDS:
+    if bound in _BOUND_WORDS and 0.01 <= p <= 0.99:  # "<1 %" says "at most" already
         return _BOUND_WORDS[bound][language].format(p=text)
     return text
+
+
+def track_record(record: Mapping[str, Any] | None, language: str = "en") -> str | None:
+    """How well brandstats' 90 % intervals held on past official targets for series of this
+    length (a row of ``data/track_record.csv`` per corpus: ``points``, ``cases``, ``cov90``),
+    in one sentence; None without a record."""
+    check_language(language)
+    if not record:
+        return None
+    corpus, holdout = record.get("corpus"), record.get("hold-out")
+    if not corpus:
+        return None
+    points = corpus["points"]
+    many = points == "full"
+    pieces = [(share(r["cov90"], language), int(r["cases"])) for r in (corpus, holdout) if r]
+    if language == "zh":
+        what = "完整序列" if many else f"只有{points}个观测值的序列"
+        held = "，".join(f"{n}个目标中{c}" for c, n in pieces)
+        return (
+            f"对以往已知结果的真实官方目标，brandstats 对{what}给出的90%区间"
+            f"覆盖了实际值的比例为：{held}。"
+        )
+    what = "full series" if many else f"series of {points} points"
+    held = " and ".join(f"{c} of {n}" for c, n in pieces)
+    sets = "the corpus and a hold-out" if holdout else "the corpus"
+    return (
+        f"On past official targets with known outcomes ({sets}), brandstats' 90 % intervals "
+        f"for {what} held the outcome in {held} cases."
+    )
 
 
 def probability_reason(p: float | None, bound: str | None, language: str = "en") -> str | None:

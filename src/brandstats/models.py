@@ -59,7 +59,6 @@ __all__ = [
     "Parametric",
     "Predictive",
     "Sample",
-    "Stretched",
     "Transformed",
     "Truncated",
     "check_levels",
@@ -311,50 +310,6 @@ class Mixture:
     def widen(self, factor: float) -> Mixture:
         """Widen every component by ``factor``; the weights are unchanged."""
         return Mixture(tuple(c.widen(factor) for c in self.components), self.weights)
-
-
-@dataclass(frozen=True, eq=False)
-class Stretched:
-    """A distribution stretched about its median: Y = m + k (X - m), m the median of X.
-
-    Parameters
-    ----------
-    base : Predictive
-    factor : float
-        k > 0; above 1 widens every central interval by k (for a mixture too, unlike widening
-        its components, which leaves the spread between their centres as it was).
-    """
-
-    base: Predictive
-    factor: float
-
-    def __post_init__(self) -> None:
-        if not (np.isfinite(self.factor) and self.factor > 0):
-            raise BrandstatsError(f"a stretch factor must be positive, got {self.factor}")
-
-    @functools.cached_property
-    def centre(self) -> float:
-        """The median of the base distribution (the fixed point of the stretch)."""
-        return float(np.asarray(self.base.ppf(0.5)))
-
-    @property
-    def point(self) -> float:
-        return self.centre + self.factor * (self.base.point - self.centre)
-
-    def _inner(self, x: ArrayLike) -> np.ndarray:
-        return self.centre + (_as_array(x) - self.centre) / self.factor
-
-    def cdf(self, x: ArrayLike) -> Any:
-        return self.base.cdf(self._inner(x))
-
-    def sf(self, x: ArrayLike) -> Any:
-        return self.base.sf(self._inner(x))
-
-    def ppf(self, q: ArrayLike) -> Any:
-        return _unwrap(self.centre + self.factor * (np.asarray(self.base.ppf(q)) - self.centre))
-
-    def widen(self, factor: float) -> Stretched:
-        return Stretched(self.base, self.factor * factor)
 
 
 def to_unbounded(x: ArrayLike, lower: float, upper: float) -> Any:

@@ -79,11 +79,18 @@ TEMPLATES: Mapping[str, Mapping[str, str]] = {
         "inside it",
         "zh": "模型在单位取值范围的{scale}尺度上拟合，因此所有预测都落在该范围内",
     },
-    "reference_widened": {
-        "en": "intervals widened by a further {factor:.3g}: forecasts of real official series "
-        "of {points} points, {horizon} years ahead, missed by that much more (reference class)",
-        "zh": "区间再放宽{factor:.3g}倍：对{points}个观测值的真实官方指标作{horizon}年预测时，"
-        "实际误差大出这么多（参照类）",
+    "reference_mixed": {
+        "en": "the models' forecast is mixed with how real official series of its kind moved "
+        "(reference class, {cases} cases), weight {weight:.0%}",
+        "zh": "模型预测与同类真实官方指标的实际变化（参照类，{cases}个案例）加权混合，"
+        "权重{weight:.0%}",
+    },
+    "no_reference": {
+        "en": "no reference class: the engine learned from real official shares and positive "
+        "aggregates (rates, totals), and this series is neither (a rank, a small count, or a "
+        "value at or below 0)",
+        "zh": "无参照类：引擎所依据的是真实官方指标中的比例和正的总量（比率、总数），"
+        "本序列两者皆非（名次、很小的计数或非正值）",
     },
     "reference_outlook": {
         "en": "{points} observation(s): no model can be fitted, so the target year is read from "

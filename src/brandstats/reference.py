@@ -1,26 +1,30 @@
 """What real official series teach about short ones: the engine's reference class.
 
 A series of 2-6 yearly points cannot show how wrong a projection of it will be 3-15 years on;
-real official series with known outcomes can. Two tables, learned from the calibration corpus
-(``benchmarks/calibration/``: real series of official plans' indicators, World Bank WDI) by
-``benchmarks/build_reference.py``, are shipped in ``data/``:
+real official series with known outcomes can. ``data/reference_changes.csv``, learned from the
+calibration corpus (``benchmarks/calibration/``: real series of official plans' indicators,
+World Bank WDI) by ``benchmarks/build_reference.py``, holds, on the logit scale (percentages)
+or the log scale (positive quantities) and for each horizon h of 1-15 years, the quantiles of
 
-``reference_widening.csv``
-    For the models' scale (``logit`` for a percentage, ``as is`` for counts, money and rates),
-    the number of points and the horizon: how much the engine's 90 % interval had to be widened
-    to hold the real outcome 90 % of the time (k = the 0.9 quantile of |Phi^-1(PIT)| / 1.645 over
-    the corpus' forecasts in that cell, at least 1). :func:`widening` reads it; the engine
-    widens a projection to at least that factor.
-``reference_changes.csv``
-    For series too short for any model (1 or 2 points): quantiles of the change over h years
-    on the logit scale (percentages) or the log scale (positive quantities), either as it is
-    (``level``: what a single value does in h years) or as the error of extending the one
-    observed change (``drift``, signed so that positive means "further in the observed
-    direction"). :func:`reference_predictive` turns them into a predictive distribution
-    (one point: ``level``; two: an equal mixture of both).
+``level``
+    the change over h years: what a single value does;
+``drift``
+    the error of extending the latest observed change h years, signed so that positive means
+    "further in the observed direction".
 
-Where the corpus holds nothing of a kind (a series that is not positive, a unit that is neither
-a share nor a positive quantity), nothing is borrowed and the engine says so.
+:func:`reference_predictive` turns them into a predictive distribution for a series' target
+year. The engine (:func:`brandstats.engine.outlooks`) uses it alone for series of 1 or 2
+points, which no model can fit, and mixed into every model forecast (the outside view beside
+the inside one; :data:`REFERENCE_WEIGHT`). Where the corpus holds nothing of a kind (a series
+that is not positive, a unit that is neither a share nor a positive quantity), nothing is
+borrowed and the engine says so.
+
+The reference class is series of health, education and development indicators of many
+countries (under-five and maternal mortality, vaccination coverage, tuberculosis incidence,
+HIV prevalence, gender parity, life expectancy): official targets of the kind plans set, not
+brand figures. It is the best-documented evidence of how far official series move from their
+trends; ``benchmarks/README.md`` shows how it scored on a hold-out of other targets (R&D
+spending, renewables, Chinese five-year plans, military spending).
 
 References
 ----------
@@ -46,22 +50,17 @@ from .models import Mixture, Predictive, Sample, from_unbounded, to_unbounded
 
 __all__ = [
     "CHANGE_QUANTILES",
+    "REFERENCE_WEIGHT",
+    "REFERENCE_WEIGHT_LONG",
     "Reference",
     "build_changes",
     "load_reference",
     "reference_predictive",
     "reference_scale",
-    "widening",
 ]
 
 CHANGE_QUANTILES = np.arange(1, 100) / 100
 """The quantile levels kept of each reference distribution of changes."""
-
-POINT_EDGES = (3, 4, 5, 8)
-"""Lower edges of the widening table's buckets of series length (3, 4, 5-7, 8+ points)."""
-
-HORIZON_EDGES = (1, 4, 7, 11)
-"""Lower edges of its buckets of horizon (1-3, 4-6, 7-10, 11+ years)."""
 
 MAX_REFERENCE_HORIZON = 15
 
@@ -70,57 +69,59 @@ EDGE = 1e-3
 inside it, where the logit scale is defined."""
 
 
+REFERENCE_WEIGHT = 0.2
+"""The reference class' weight beside a model forecast of a series with fewer than
+:data:`~brandstats.backtest.NEAR_HORIZON_CASES` backtest cases of its own."""
+
+REFERENCE_WEIGHT_LONG = 0.1
+"""Its weight beside a series with that many cases or more.
+
+Both chosen on the calibration corpus scored left-one-indicator-out (every family scored with
+a reference that never saw its indicator's series), then checked on the hold-out: see
+``benchmarks/README.md``."""
+
+
 @dataclass(frozen=True, eq=False)
 class Reference:
-    """The two learned tables (see the module docstring); empty frames borrow nothing."""
+    """The learned distributions of changes (see the module docstring); empty: none."""
 
-    widening: pd.DataFrame
     changes: pd.DataFrame
 
-    def factor(self, scale: str, points: int, horizon: int) -> float:
-        """The widening factor of a forecast ``horizon`` years ahead of ``points`` points on
-        ``scale`` (1 when the table has no such cell)."""
-        if self.widening.empty:
-            return 1.0
-        cells = self.widening.loc[
-            (self.widening["scale"] == scale)
-            & (self.widening["points"] == _bucket(points, POINT_EDGES))
-        ].sort_values("horizon")
-        if cells.empty:
-            return 1.0
-        # the longest horizon bucket up to this one (beyond the corpus' longest horizons the
-        # factor is not extrapolated; it never decreases with the horizon, see build_widening)
-        within = cells.loc[cells["horizon"] <= _bucket(horizon, HORIZON_EDGES)]
-        cell = within.iloc[-1] if len(within) else cells.iloc[0]
-        return max(1.0, float(cell["factor"]))
-
-
-def _bucket(value: int, edges: Iterable[int]) -> int:
-    edges = list(edges)
-    return max((e for e in edges if e <= value), default=edges[0])
+    @functools.cached_property
+    def by_key(self) -> dict[tuple[str, str, int], tuple[np.ndarray, int]]:
+        """(scale, kind, horizon) -> (the quantile values in order, the number of cases)."""
+        if self.changes.empty:
+            return {}
+        table = self.changes.sort_values(["scale", "kind", "horizon", "quantile"])
+        return {
+            (scale, kind, int(h)): (g["value"].to_numpy(dtype=float), int(g["cases"].iloc[0]))
+            for (scale, kind, h), g in table.groupby(["scale", "kind", "horizon"], sort=False)
+        }
 
 
 @functools.cache
 def load_reference() -> Reference:
-    """The shipped tables (``data/reference_widening.csv``, ``data/reference_changes.csv``)."""
-    frames = []
-    for name in ("reference_widening.csv", "reference_changes.csv"):
-        path = DATA_DIR / name
-        frames.append(pd.read_csv(path) if path.exists() else pd.DataFrame())
-    return Reference(*frames)
+    """The shipped reference class, ``data/reference_changes.csv``."""
+    path = DATA_DIR / "reference_changes.csv"
+    return Reference(pd.read_csv(path) if path.exists() else pd.DataFrame())
 
 
-def widening(scale: str, points: int, horizon: int, reference: Reference | None = None) -> float:
-    """The shipped (or given) reference's widening factor; see :meth:`Reference.factor`."""
-    return (reference or load_reference()).factor(scale, points, horizon)
+MIN_COUNT = 20
+"""A count below this is too small to move as the corpus' aggregates do (2 brands may become
+8 in three years, a fourfold rise that no national rate shows): no reference class for it."""
 
 
-def reference_scale(bounds: tuple[float, float], values: np.ndarray) -> str | None:
+def reference_scale(
+    bounds: tuple[float, float], values: np.ndarray, unit: str = "continuous"
+) -> str | None:
     """The scale on which a short series is compared with the reference class: ``logit`` for
     values strictly inside a range bounded on both sides, ``log`` for positive values bounded
-    below only; None when the corpus holds nothing of the kind."""
+    below only; None when the corpus holds nothing of the kind (a rank, a count below
+    :data:`MIN_COUNT`, a value that is not positive on a one-sided range)."""
     lo, hi = bounds
     values = np.asarray(values, dtype=float)
+    if unit == "rank" or (unit == "count" and values[-1:].min(initial=np.inf) < MIN_COUNT):
+        return None
     if math.isfinite(lo) and math.isfinite(hi) and ((values > lo) & (values < hi)).all():
         return "logit"
     if lo >= 0 and not math.isfinite(hi) and (values > 0).all():
@@ -146,6 +147,7 @@ def reference_predictive(
     bounds: tuple[float, float],
     target_year: int,
     reference: Reference | None = None,
+    unit: str = "continuous",
 ) -> tuple[Predictive, int] | None:
     """The predictive distribution of the target-year value of a 1- or 2-point series.
 
@@ -170,21 +172,17 @@ def reference_predictive(
     lo, hi = bounds
     if math.isfinite(lo) and math.isfinite(hi):  # a share at 0 % or 100 %: just inside it
         values = np.clip(values, lo + EDGE * (hi - lo), hi - EDGE * (hi - lo))
-    scale = reference_scale(bounds, values)
+    scale = reference_scale(bounds, values, unit)
     horizon = min(int(target_year) - int(seen.index[-1]), MAX_REFERENCE_HORIZON)
     if scale is None or reference.changes.empty or horizon < 1:
         return None
     z = _to_scale(values[-2:], scale, bounds)
     parts, cases = [], []
     for kind in ("level", "drift") if len(values) >= 2 else ("level",):
-        rows = reference.changes.loc[
-            (reference.changes["scale"] == scale)
-            & (reference.changes["kind"] == kind)
-            & (reference.changes["horizon"] == horizon)
-        ].sort_values("quantile")
-        if rows.empty:
+        found = reference.by_key.get((scale, kind, horizon))
+        if found is None:
             return None
-        shifts, centre = rows["value"].to_numpy(dtype=float), z[-1]
+        (shifts, count), centre = found, z[-1]
         if len(values) == 1:  # the direction is unknown: as likely up as down by as much
             shifts = np.concatenate([shifts, -shifts])
         if kind == "drift":
@@ -193,7 +191,7 @@ def reference_predictive(
             centre = z[-1] + slope * (int(target_year) - years[1])
             shifts = shifts if slope >= 0 else -shifts
         parts.append(Sample(np.clip(_from_scale(centre + shifts, scale, bounds), *bounds)))
-        cases.append(int(rows["cases"].iloc[0]))
+        cases.append(count)
     predictive = parts[0] if len(parts) == 1 else Mixture(tuple(parts), (0.5, 0.5))
     return predictive, min(cases)
 
@@ -238,28 +236,3 @@ def build_changes(series: Iterable[tuple[pd.Series, tuple[float, float]]]) -> pd
         for q, v in zip(CHANGE_QUANTILES, np.quantile(errors, CHANGE_QUANTILES), strict=True)
     ]  # fmt: skip
     return pd.DataFrame(rows, columns=["scale", "kind", "horizon", "cases", "quantile", "value"])
-
-
-def build_widening(cases: pd.DataFrame, level: float = 0.9) -> pd.DataFrame:
-    """The widening table from the corpus' forecasts: one row per (scale, points, horizon)
-    bucket with ``cases`` (at least 20 kept) and ``factor`` = the ``level`` quantile of
-    |Phi^-1(PIT)| / Phi^-1((1 + level) / 2), made non-decreasing in the horizon.
-
-    ``cases`` needs columns scale, points, horizon, pit.
-    """
-    from scipy import stats
-
-    frame = cases.dropna(subset=["pit"]).assign(
-        points=lambda d: [_bucket(int(n), POINT_EDGES) for n in d["points"]],
-        horizon=lambda d: [_bucket(int(h), HORIZON_EDGES) for h in d["horizon"]],
-        z=lambda d: np.abs(stats.norm.ppf(np.clip(d["pit"], 1e-6, 1 - 1e-6))),
-    )
-    table = (
-        frame.groupby(["scale", "points", "horizon"])["z"]
-        .agg(cases="size", factor=lambda z: np.quantile(z, level) / stats.norm.ppf((1 + level) / 2))
-        .reset_index()
-    )
-    table = table.loc[table["cases"] >= 20].sort_values(["scale", "points", "horizon"])
-    # errors grow with the horizon: a smaller factor further ahead is sampling noise
-    table["factor"] = table.groupby(["scale", "points"])["factor"].cummax()
-    return table.reset_index(drop=True)

@@ -352,6 +352,12 @@ def summary_markdown(result: Assessment, language: str = "en") -> str:
     )
     if sentence:
         items.append(f"**{w('reconciliation')}**{colon}{sentence}")
+    bound = fmt.probability_reason(result.probability, result.probability_bound, language)
+    if bound:
+        items.append(bound)
+    record = fmt.track_record(track_record(len(result.history)), language)
+    if record and result.probability is not None:
+        items.append(f"**{w('track_record')}**{colon}{record}")
     if result.as_of is not None and result.actual is not None:
         actual = fmt.quantity(
             result.actual, unit, language, indicator=ind, qualifier=result.actual_qualifier
@@ -367,6 +373,20 @@ def summary_markdown(result: Assessment, language: str = "en") -> str:
         f"**{w('data')}**{colon}{fmt.word(data_kind(result.history['qualifier']), language)}"
     )
     return "\n".join(f"- {item}" for item in items)
+
+
+def track_record(points: int) -> dict[str, dict[str, Any]] | None:
+    """The rows of ``data/track_record.csv`` (corpus and hold-out) for a series of ``points``
+    observations: the benchmark's lengths 2, 3, 4, 6 and full (8 or more), the nearest below."""
+    from .config import DATA_DIR
+
+    path = DATA_DIR / "track_record.csv"
+    if not path.exists() or points < 1:
+        return None
+    table = pd.read_csv(path, dtype={"points": str})
+    key = "full" if points >= 8 else str(max(p for p in (2, 3, 4, 6) if p <= max(points, 2)))
+    rows = table.loc[table["points"] == key]
+    return {r["corpus"]: r for r in rows.to_dict("records")} or None
 
 
 def provenance(
