@@ -645,3 +645,63 @@ def test_rate_per_1000_forecasts_stay_non_negative():
     assert res.support == (0.0, math.inf)
     assert (res.forecast.filter(like="lower_") >= 0).all().all()
     assert res.forecast.filter(like="lower_").min().min() == 0  # the straight line reaches 0
+
+
+# --------------------------------------------------------------------------- every boundary
+
+
+@pytest.mark.parametrize(
+    ("p", "words"),
+    [(0.99, "virtually certain"), (0.9899, "very likely"), (0.9, "very likely"),
+     (0.8999, "likely"), (0.66, "likely"), (0.6599, "about as likely as not"),
+     (0.33, "about as likely as not"), (0.3299, "unlikely"), (0.1, "unlikely"),
+     (0.0999, "very unlikely"), (0.01, "very unlikely"), (0.0099, "exceptionally unlikely")],
+)  # fmt: skip
+def test_every_verdict_edge(p, words):
+    assert verdict_for(p) == words
+
+
+def _progress_with_ratio(ratio: float):
+    """A rising series whose observed growth is ``ratio`` times the required (10 % a year)."""
+    required = 0.10
+    observed = ratio * required
+    s = pd.Series([100.0, 100 * (1 + observed) ** 2], index=[2020, 2022])
+    target = 100 * (1 + required) ** 5  # by 2025
+    return measure_progress(s, target=target, comparison=">=", target_year=2025)
+
+
+@pytest.mark.parametrize(
+    ("ratio", "category"),
+    [(0.9501, "on track"), (0.9499, "moderate progress"), (0.93, "moderate progress"),
+     (0.6001, "moderate progress"),
+     (0.5999, "insufficient progress"), (0.0001, "insufficient progress"),
+     (-0.0001, "moving away")],
+)  # fmt: skip
+def test_every_progress_category_edge(ratio, category):
+    got = _progress_with_ratio(ratio)
+    assert_allclose(got.ratio, ratio, atol=1e-9)
+    assert got.category == category
+
+
+def test_every_reconciliation_reason_by_code():
+    # currently_meets: on track because the latest value meets the target, P(met) < 0.5
+    s = pd.Series([100.0, 120.0], index=[2020, 2021])
+    on = measure_progress(s, target=110, comparison=">=", target_year=2025)
+    got = reconcile(on, 0.3, s, target=110, currently_meets=True, median=105.0)
+    assert got == {"reason": "currently_meets", "last_value": 120.0, "target": 110,
+                   "forecast_median": 105.0}  # fmt: skip
+    # tolerance: on track only through the 5 % tolerance (R in [0.95, 1))
+    two = pd.Series([100.0, 100 * 1.097**2], index=[2020, 2022])
+    tol = measure_progress(two, target=100 * 1.1**5, comparison=">=", target_year=2025)
+    assert 0.95 <= tol.ratio < 1 and tol.category == "on track"
+    got = reconcile(tol, 0.4, two, target=100 * 1.1**5, currently_meets=False, median=150.0)
+    assert got["reason"] == "tolerance"
+    assert_allclose(got["ratio"], tol.ratio)
+    # forecast: the growth rates agree with the category, the median does not
+    steady = pd.Series([100.0, 110, 121, 133.1], index=range(2019, 2023))
+    fine = measure_progress(steady, target=150, comparison=">=", target_year=2025)
+    assert fine.category == "on track" and fine.ratio > 1
+    got = reconcile(fine, 0.2, steady, target=150, currently_meets=False, median=140.0)
+    assert got["reason"] == "forecast" and got["forecast_median"] == 140.0
+    # slowed and accelerated: tests above, by hand; agreement gives None
+    assert reconcile(fine, 0.8, steady, target=150, currently_meets=False, median=160.0) is None

@@ -94,10 +94,10 @@ def test_probability_bounds_are_labelled():
 
 
 def test_notes_are_worded_from_their_code_in_each_language():
-    inner = Note("too_few_cases", count=1, needed=2, consequence=Note("weight_zero"))
+    inner = Note("one_common_case", count=1, needed=2, consequence=Note("weight_zero"))
     note = Note("not_backtested", model="holt", reason=inner)
-    assert str(note) == "holt not backtested: only 1 common backtest case(s) with it (needs 2); " \
-        "weight 0"  # fmt: skip
+    assert str(note) == "holt not backtested: only 1 backtest case in common with the other " \
+        "models (2 needed), so it gets no weight"  # fmt: skip
     zh = fmt.note(note, "zh")
     assert zh.startswith("霍尔特") and "权重为0" in zh
     assert not any("a" <= ch <= "z" for ch in zh)  # no English left in the Chinese sentence

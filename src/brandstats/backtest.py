@@ -256,9 +256,8 @@ def run_backtest(
     notes = list(reasons.values())
     for name, count in dropped.items():
         consequence = Note("weight_zero" if candidates else "equal_weights")
-        reasons[name] = Note(
-            "too_few_cases", count=count, needed=MIN_CASES, consequence=consequence
-        )
+        code = {0: "no_common_cases", 1: "one_common_case"}.get(count, "too_few_cases")
+        reasons[name] = Note(code, count=count, needed=MIN_CASES, consequence=consequence)
     if candidates:
         notes += [Note("not_backtested", model=m, reason=reasons[m]) for m in dropped]
     elif fits:

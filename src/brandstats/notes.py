@@ -45,12 +45,23 @@ TEMPLATES: Mapping[str, Mapping[str, str]] = {
         "weights, no widening",
         "zh": "{points}个观测值、预测期{horizon}年，无法回测；各模型等权，不放宽区间",
     },
+    "no_common_cases": {
+        "en": "no backtest case in common with the other models ({needed} needed), so "
+        "{consequence}",
+        "zh": "与其他模型没有共同的回测案例（需要{needed}个），因此{consequence}",
+    },
+    "one_common_case": {
+        "en": "only 1 backtest case in common with the other models ({needed} needed), so "
+        "{consequence}",
+        "zh": "与其他模型共同的回测案例只有1个（需要{needed}个），因此{consequence}",
+    },
     "too_few_cases": {
-        "en": "only {count} common backtest case(s) with it (needs {needed}); {consequence}",
+        "en": "only {count} backtest cases in common with the other models ({needed} needed), "
+        "so {consequence}",
         "zh": "与其他模型共同的回测案例只有{count}个（需要{needed}个），因此{consequence}",
     },
-    "weight_zero": {"en": "weight 0", "zh": "权重为0"},
-    "equal_weights": {"en": "equal weights", "zh": "各模型等权"},
+    "weight_zero": {"en": "it gets no weight", "zh": "权重为0"},
+    "equal_weights": {"en": "the models are weighted equally", "zh": "各模型等权"},
     "not_backtested": {"en": "{model} not backtested: {reason}", "zh": "{model}未回测：{reason}"},
     "widening_not_estimated": {
         "en": "widening not estimated: {count} backtest case(s), needs {needed}; factor 1",
