@@ -577,17 +577,17 @@ _BOUND_WORDS = {
 
 _BOUND_REASONS = {
     "at_most": {
-        "en": "P(met) is shown as at most {p}: the evidence behind this forecast (its backtest "
+        "en": "P(met) is shown as {shown}: the evidence behind this forecast (its backtest "
         "cases, or the reference class of real official series) supports no probability "
         "closer to 0.",
-        "zh": "达成概率显示为“不超过{p}”：该预测所依据的证据（回测案例或真实官方指标的参照类）"
+        "zh": "达成概率显示为“{shown}”：该预测所依据的证据（回测案例或真实官方指标的参照类）"
         "不足以支持更接近0的概率。",
     },
     "at_least": {
-        "en": "P(met) is shown as at least {p}: the evidence behind this forecast (its "
-        "backtest cases, or the reference class of real official series) supports no "
-        "probability closer to 1.",
-        "zh": "达成概率显示为“不低于{p}”：该预测所依据的证据（回测案例或真实官方指标的参照类）"
+        "en": "P(met) is shown as {shown}: the evidence behind this forecast (its backtest "
+        "cases, or the reference class of real official series) supports no probability "
+        "closer to 1.",
+        "zh": "达成概率显示为“{shown}”：该预测所依据的证据（回测案例或真实官方指标的参照类）"
         "不足以支持更接近1的概率。",
     },
 }
@@ -657,7 +657,7 @@ def probability_reason(p: float | None, bound: str | None, language: str = "en")
     check_language(language)
     if bound not in _BOUND_REASONS or is_missing(p):
         return None
-    return _BOUND_REASONS[bound][language].format(p=probability(p, language))
+    return _BOUND_REASONS[bound][language].format(shown=probability(p, language, bound))
 
 
 def share(x: float | None, language: str = "en") -> str:

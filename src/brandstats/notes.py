@@ -110,6 +110,7 @@ TEMPLATES: Mapping[str, Mapping[str, str]] = {
         "zh": "只有{points}个观测值，无法拟合模型；目标年份的值依据{basis}及同类真实官方指标在"
         "{horizon}年间的变化推断（参照案例{cases}个）",
     },
+    "too_few_observations": {"en": "too few observations", "zh": "观测值太少"},
     "basis_one_value": {"en": "its one value", "zh": "其唯一观测值"},
     "basis_two_values": {
         "en": "its latest value, its one observed change",

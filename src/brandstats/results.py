@@ -25,6 +25,7 @@ from .attainment import Assessment
 from .config import GROUP_ORDER
 from .errors import BrandstatsError
 from .format import describe
+from .notes import Note
 
 __all__ = [
     "assess_run",
@@ -78,6 +79,8 @@ SCORECARD_COLUMNS = [
 """The fields of a result record the scorecard reads (every record has them)."""
 
 _BOUNDS = ("lower_bound", "upper_bound")
+# notes that say why a result has no backtest table
+_NO_BACKTEST = ("reference_outlook", "no_backtest", "no_model")
 _OUTCOMES = ("met", "not met", "already met")
 
 
@@ -381,7 +384,7 @@ def track_record(points: int) -> dict[str, dict[str, Any]] | None:
     from .config import DATA_DIR
 
     path = DATA_DIR / "track_record.csv"
-    if not path.exists() or points < 1:
+    if not path.exists() or points < 2:  # one point: never scored by the benchmark
         return None
     table = pd.read_csv(path, dtype={"points": str})
     key = "full" if points >= 8 else str(max(p for p in (2, 3, 4, 6) if p <= max(points, 2)))
@@ -452,7 +455,8 @@ def backtest_html(result: Assessment, language: str = "en") -> str:
     bt = result.backtest
     if bt.empty or "crps" not in bt.columns:
         reason = result.reason or next(
-            (n for n in result.notes if "backtest" in n), "too few observations"
+            (n for n in result.notes if getattr(n, "code", "") in _NO_BACKTEST),
+            Note("too_few_observations"),
         )
         return f"<p>{html.escape(w('empty_backtest', reason=fmt.note(reason, language)))}</p>"
     levels = sorted(
