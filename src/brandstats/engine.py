@@ -9,10 +9,13 @@ whichever way they are asked.
 The pipeline, for each :class:`Problem` (a :class:`~brandstats.spec.TargetSpec` and its series
 as of a vintage):
 
-1. project inside the unit's support (:func:`project_bounded`, its own backtest);
+1. project inside the unit's support (:func:`project_bounded`, its own backtest); a series
+   too short for any model (1-2 points) is read from the reference class instead;
 2. with ``model="auto"``, calibrate the group's short series on the pooled backtests of all
    of them (:func:`brandstats.pooling.pool_backtests`) and project again with that width;
-3. read P(met) from the projection (:func:`p_met`: the one recipe, with the continuity
+3. with ``model="auto"``, mix the forecast with the reference class: how real official series
+   of the kind moved over the same horizon (:mod:`brandstats.reference`);
+4. read P(met) from the projection (:func:`p_met`: the one recipe, with the continuity
    correction, the tail floor and the totals a cumulative indicator already settled).
 """
 
