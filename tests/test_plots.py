@@ -17,7 +17,7 @@ from numpy.testing import assert_allclose
 
 from brandstats import plots
 from brandstats.errors import BrandstatsError, DataError
-from brandstats.plots import GROUP_ORDER, PROGRESS_COLOURS, plot_fan, plot_scorecard
+from brandstats.plots import GROUP_ORDER, OUTLOOK_COLOURS, plot_fan, plot_scorecard
 
 YI = 1e8  # 1 亿元 in yuan
 
@@ -468,16 +468,20 @@ def test_scorecard_unknown_groups_come_last(ax, scorecard):
     assert GROUP_ORDER == ("product", "service", "enterprise", "quality")
 
 
-def test_scorecard_colours_by_progress_category(scorecard_ax):
+def test_scorecard_colour_follows_the_probability_not_the_category(scorecard_ax):
+    """Colour and length encode P(met) alike; an "on track" bar at 20 % is never dark blue."""
     ax = scorecard_ax
     colour = {p.get_gid(): to_hex(p.get_facecolor()) for p in bars(ax)}
-    assert colour["bar:high_tech_enterprises"] == PROGRESS_COLOURS["on track"].lower()
-    assert colour["bar:service_satisfaction"] == PROGRESS_COLOURS["insufficient progress"].lower()
-    assert colour["bar:public_service_rank"] == PROGRESS_COLOURS["moving away"].lower()
-    assert colour["bar:industrial_pass_rate"] not in {c.lower() for c in PROGRESS_COLOURS.values()}
+    assert colour["bar:high_tech_enterprises"] == OUTLOOK_COLOURS["likely"].lower()  # 0.73
+    assert colour["bar:service_satisfaction"] == OUTLOOK_COLOURS["unlikely"].lower()  # 0.2
+    assert colour["bar:public_service_rank"] == OUTLOOK_COLOURS["even"].lower()  # 0.5
+    assert colour["bar:product_brand_count"] == OUTLOOK_COLOURS["met"].lower()
+    assert colour["bar:industrial_pass_rate"] not in {c.lower() for c in OUTLOOK_COLOURS.values()}
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend[:4] == list(PROGRESS_COLOURS)
-    assert "not assessed" in legend
+    assert "likely (P(met) ≥ 66 %)" in legend and "no probability" in legend
+    values = {t.get_gid(): t.get_text() for t in ax.texts if (t.get_gid() or "").startswith("v")}
+    assert values["value:service_satisfaction"] == "20 % · insufficient progress"
+    assert values["value:product_brand_count"] == "met"
 
 
 def test_scorecard_half_line(scorecard_ax):
@@ -488,10 +492,10 @@ def test_scorecard_half_line(scorecard_ax):
 def test_scorecard_value_texts(scorecard_ax):
     ax = scorecard_ax
     text = {t.get_gid().removeprefix("value:"): t.get_text() for t in ax.texts if t.get_gid()}
-    assert text["high_tech_enterprises"] == "73 %"
+    assert text["high_tech_enterprises"] == "73 % · on track"
     assert text["industrial_pass_rate"] == "no probability"
     assert text["product_brand_count"] == "met"
-    assert text["public_service_rank"] == "50 %"
+    assert text["public_service_rank"] == "50 % · moving away"
 
 
 def test_scorecard_not_met(ax, scorecard):

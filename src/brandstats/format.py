@@ -269,6 +269,20 @@ _WORDS: dict[str, dict[str, str]] = {
         "zh": "示意数据，非真实数值",
     },
     "chart:illustrative_suffix": {"en": " (illustrative)", "zh": "（示意）"},
+    "chart:outlook_met": {"en": "met", "zh": "已达成"},
+    "chart:outlook_likely": {"en": "likely (P(met) ≥ 66 %)", "zh": "很可能（≥66%）"},
+    "chart:outlook_even": {"en": "about as likely as not", "zh": "可能性约各半"},
+    "chart:outlook_unlikely": {"en": "unlikely (P(met) < 33 %)", "zh": "不太可能（<33%）"},
+    "chart:outlook_not met": {"en": "not met", "zh": "未达成"},
+    "chart:outlook_none": {"en": "no probability", "zh": "无法估计概率"},
+    "chart:targets_met_x": {"en": "number of targets met", "zh": "达成的目标个数"},
+    "chart:targets_met_y": {"en": "probability", "zh": "概率"},
+    "chart:targets_met_title": {
+        "en": "Targets met: {expected} expected of {counted} counted ({targets} in the plan), "
+        "{level} interval {low}-{high}",
+        "zh": "达成目标个数：预计{expected}个（计入{counted}个，计划共{targets}个），"
+        "{level}区间{low}–{high}个",
+    },
     "chart:scorecard_note": {
         "en": "Hatched bars: illustrative data — not real figures",
         "zh": "斜线条形：示意数据，非真实数值",
@@ -652,6 +666,68 @@ def track_record(record: Mapping[str, Any] | None, language: str = "en") -> str 
     )
 
 
+def plan_summary(
+    tally: Mapping[str, Any],
+    counts: Mapping[str, int],
+    language: str = "en",
+    names: Mapping[str, str] | None = None,
+) -> str:
+    """The plan at a glance, one paragraph of Markdown: targets by verdict, the expected number
+    met with its interval, the chance that the headline targets are all met, and the caveat of
+    independence (:func:`brandstats.tally.targets_met`, :func:`brandstats.tally.verdict_counts`).
+    ``names`` maps a tally key (``indicator (region)``) to the name shown."""
+    check_language(language)
+    names = names or {}
+    low, high = tally["interval"]
+    slow, shigh = tally["interval_shared"]
+    counted = len(tally["distribution"]) - 1
+    level = share(tally["level"], language)
+    heads = "、".join if language == "zh" else ", ".join
+    head_names = heads(names.get(k, k) for k in tally["headline"])
+    both = probability(tally["both_headline"], language) if tally["headline"] else None
+    if language == "zh":
+        text = (
+            f"**计划总览。** 共{tally['targets']}个目标：已达成{counts['met']}个，很可能达成"
+            f"{counts['likely']}个（达成概率不低于66%），可能性约各半{counts['even']}个，"
+            f"不太可能{counts['unlikely']}个（低于33%），未达成{counts['not_met']}个，"
+            f"无法估计概率{counts['unassessed']}个。预计达成{tally['expected']:.1f}个"
+            f"（在{counted}个已有结果或有概率的目标中；{level}区间{low}–{high}个）。"
+        )
+        if both is not None:
+            text += f"核心目标（{head_names}）全部达成的概率：{both}。"
+        text += (
+            f"以上按各目标相互独立计算（泊松二项分布）；若各目标受共同冲击影响（潜在相关系数"
+            f"{tally['shared_shock']:g}），{level}区间扩大为{slow}–{shigh}个。"
+        )
+        if tally.get("illustrative"):
+            text += (
+                f"**示意数据：**计入的目标中有{len(tally['illustrative'])}个依据虚构数值，"
+                "以上数字并非真实评估。"
+            )
+        return text
+    text = (
+        f"**The plan at a glance.** Of {tally['targets']} targets: {counts['met']} met, "
+        f"{counts['likely']} likely (P(met) at least 66 %), {counts['even']} about as likely as "
+        f"not, {counts['unlikely']} unlikely (below 33 %), {counts['not_met']} not met, "
+        f"{counts['unassessed']} without a probability. Expected number met: "
+        f"{tally['expected']:.1f} of the {counted} with an outcome or a probability ({level} "
+        f"interval {low}-{high})."
+    )
+    if both is not None:
+        text += f" Chance that the headline targets ({head_names}) are all met: {both}."
+    text += (
+        " This treats the targets as independent (Poisson-binomial); if they share a common "
+        f"shock (latent correlation {tally['shared_shock']:g}), the {level} interval widens to "
+        f"{slow}-{shigh}."
+    )
+    if tally.get("illustrative"):
+        text += (
+            f" **ILLUSTRATIVE:** {len(tally['illustrative'])} of the counted targets rest on "
+            "made-up figures, so these numbers are not a real assessment."
+        )
+    return text
+
+
 def probability_reason(p: float | None, bound: str | None, language: str = "en") -> str | None:
     """Why a probability is shown as a bound (one sentence), or None when it is not one."""
     check_language(language)
@@ -985,6 +1061,21 @@ def fan_alt(result: Any, language: str = "en") -> str:
     if first is not None:
         text += f"Observed {first}–{result.last_year}, "
     return text + f"projection to {result.target_year} with intervals, target {goal}, P(met) {p}."
+
+
+def targets_met_alt(tally: Mapping[str, Any], language: str = "en") -> str:
+    """Alt text of the chart of the number of targets met."""
+    check_language(language)
+    low, high = tally["interval"]
+    if language == "zh":
+        return (
+            f"柱状图：达成目标个数的概率分布，预计{tally['expected']:.1f}个，"
+            f"{share(tally['level'], language)}区间{low}–{high}个。"
+        )
+    return (
+        f"Bar chart: the probability of each number of targets met; {tally['expected']:.1f} "
+        f"expected, {share(tally['level'], language)} interval {low}-{high}."
+    )
 
 
 def scorecard_alt(rows: int, language: str = "en") -> str:

@@ -55,6 +55,7 @@ _SCORECARD_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "output_dir": ((str,), "a folder, or '' for results_dir"),
     "run_name": _TYPES["run_name"],
     "runs": ((list, tuple), "a list of run names, or [] for every result in results_dir"),
+    "headline": ((list, tuple), "a list of indicator ids, or [] for none"),
 }
 
 # Values a parameter can have (what papermill injects, YAML included); a name in a notebook's
@@ -113,6 +114,7 @@ class ScorecardParameters:
     output_dir: str
     run_name: str
     runs: tuple[str, ...] = ()
+    headline: tuple[str, ...] = ()
 
 
 def _injected_names(namespace: Mapping[str, Any]) -> set[str] | None:
@@ -245,6 +247,7 @@ def check_scorecard_parameters(namespace: Mapping[str, Any]) -> ScorecardParamet
         output_dir=p.get("output_dir", ""),
         run_name=run_name,
         runs=tuple(str(r) for r in p.get("runs", ())),
+        headline=tuple(str(h) for h in p.get("headline", ())),
     )
 
 

@@ -56,6 +56,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib import ticker as mticker
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -67,6 +68,7 @@ from brandstats.errors import BrandstatsError, DataError
 
 __all__ = [
     "GROUP_ORDER",
+    "OUTLOOK_COLOURS",
     "PROGRESS_COLOURS",
     "cjk_font",
     "plot_assessment",
@@ -84,6 +86,26 @@ PROGRESS_COLOURS: Mapping[str, str] = {
     "moving away": "#D55E00",
 }
 _NOT_ASSESSED_COLOUR = "#BBBBBB"
+
+#: Scorecard bar colour by what P(met) says (the bar's length is P(met), so colour and length
+#: always agree): the IPCC classes likely (>= 66 %), about as likely as not, unlikely (< 33 %),
+#: and the outcomes; the progress category is written beside the value instead.
+OUTLOOK_COLOURS: Mapping[str, str] = {
+    "met": "#009E73",
+    "likely": "#0072B2",
+    "even": "#E69F00",
+    "unlikely": "#D55E00",
+    "not met": "#7F3C00",
+}
+
+
+def _outlook_class(probability: float, met: Any) -> str | None:
+    if not _is_missing(met):
+        return "met" if _truthy(met) else "not met"
+    if _is_missing(probability):
+        return None
+    return "likely" if probability >= 0.66 else "unlikely" if probability < 0.33 else "even"
+
 
 _INK = "#222222"
 _GREY = "#8C8C8C"
@@ -895,10 +917,13 @@ def plot_scorecard(
     -----
     Groups are shown in the order of :data:`GROUP_ORDER` (other groups after them), rows in
     their input order within a group, each group under a bold heading. Bar length is the
-    probability (0 when NaN), bar colour the progress category (:data:`PROGRESS_COLOURS`,
-    grey when not assessed). The text after each bar is the probability, "n/a" when it could
-    not be computed, or "met"/"not met" when the target year has passed. Illustrative rows are
-    hatched, carry an "(illustrative)" suffix and add a note inside the axes.
+    probability (0 when NaN), bar colour what the probability says (:data:`OUTLOOK_COLOURS`:
+    likely, about as likely as not, unlikely, or the outcome; grey without a probability), so
+    that colour and length cannot disagree; the official-style progress category is written
+    after the value ("25 % · on track"). The text after each bar is the probability, "n/a"
+    when it could not be computed, or "met"/"not met" when the target year has passed.
+    Illustrative rows are hatched, carry an "(illustrative)" suffix and add a note inside the
+    axes.
     """
     _require(scorecard, ["indicator", "group", "probability"], "scorecard")
     typeset = _typeset(language)
@@ -948,12 +973,12 @@ def plot_scorecard(
     with plt.rc_context(_style(typeset)):
         ax = _new_axes(ax, (9, 0.42 * n_rows + 1.6))
         widths = probability.fillna(0.0).to_numpy()
-        colours = [
-            PROGRESS_COLOURS.get(str(c).strip().lower(), _NOT_ASSESSED_COLOUR)
-            if not _is_missing(c)
-            else _NOT_ASSESSED_COLOUR
-            for c in category
+        classes = [_outlook_class(p, m) for p, m in zip(probability, met, strict=True)]
+        classes = [
+            "met" if c is None and v == "already met" else c
+            for c, v in zip(classes, card.get("verdict", [None] * len(card)), strict=True)
         ]
+        colours = [OUTLOOK_COLOURS.get(c or "", _NOT_ASSESSED_COLOUR) for c in classes]
         bars = ax.barh(
             bar_y,
             widths,
@@ -979,6 +1004,8 @@ def plot_scorecard(
                 text = fmt.verdict(verdict, typeset.language)
             else:
                 text = word("n/a")
+            if not _is_missing(category.iloc[i]) and _is_missing(met.iloc[i]):
+                text += " · " + fmt.category(category.iloc[i], typeset.language)
             ax.text(
                 widths[i] + 0.012,
                 bar_y[i],
@@ -1009,13 +1036,12 @@ def plot_scorecard(
         ax.set_axisbelow(True)
 
         handles: list[Any] = [
-            Patch(facecolor=colour, label=typeset.clean(fmt.category(name, typeset.language)))
-            for name, colour in PROGRESS_COLOURS.items()
+            Patch(facecolor=OUTLOOK_COLOURS[name], label=typeset.clean(word(f"outlook_{name}")))
+            for name in OUTLOOK_COLOURS
+            if name in classes
         ]
-        if any(_is_missing(c) or str(c).strip().lower() not in PROGRESS_COLOURS for c in category):
-            handles.append(
-                Patch(facecolor=_NOT_ASSESSED_COLOUR, label=fmt.category(None, typeset.language))
-            )
+        if None in classes:
+            handles.append(Patch(facecolor=_NOT_ASSESSED_COLOUR, label=word("outlook_none")))
         if any(illustrative):
             handles.append(
                 Patch(
@@ -1080,3 +1106,52 @@ def plot_assessment(result: Any, *, language: str = "en", ax: Axes | None = None
         language=language,
         ax=ax,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# the number of targets met
+
+
+def plot_targets_met(
+    tally: Mapping[str, Any], *, language: str = "en", ax: Axes | None = None
+) -> Axes:
+    """Draw the distribution of the number of targets met (:func:`brandstats.tally.targets_met`).
+
+    Bars are P(k targets met); the bars inside the central interval are dark, the others light;
+    a dashed line marks the expected number. Targets without a probability are not counted
+    (the title says how many).
+
+    Returns
+    -------
+    Axes
+        The axes drawn on.
+    """
+    typeset = _typeset(language)
+    pmf = np.asarray(tally["distribution"], dtype=float)
+    counts = np.arange(pmf.size)
+    low, high = tally["interval"]
+    inside = (counts >= low) & (counts <= high)
+    with plt.rc_context(_style(typeset)):
+        ax = _new_axes(ax, (7, 3.2))
+        ax.bar(counts, pmf, color=np.where(inside, "#1f5f99", "#a9c6e0"), width=0.75, zorder=2)
+        ax.axvline(tally["expected"], color=_INK, ls="--", lw=1.2, zorder=3)
+        ax.set_xticks(counts)
+        ax.set_xlabel(typeset.word("targets_met_x"), **typeset.font)
+        ax.set_ylabel(typeset.word("targets_met_y"), **typeset.font)
+        ax.set_title(
+            typeset.clean(
+                typeset.word(
+                    "targets_met_title", expected=f"{tally['expected']:.1f}", low=low, high=high,
+                    level=f"{tally['level']:.0%}", counted=pmf.size - 1,
+                    targets=tally["targets"],
+                )
+            ),
+            loc="left", **typeset.font,
+        )  # fmt: skip
+        ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=0))
+        if tally.get("illustrative"):
+            ax.text(0.99, 0.95, typeset.word("scorecard_note"), transform=ax.transAxes,
+                    ha="right", va="top", fontsize="small", fontweight="bold",
+                    color=_WARNING_RED, gid="illustrative_note", **typeset.font)  # fmt: skip
+        sns.despine(ax=ax)
+    return ax

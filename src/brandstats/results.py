@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from . import format as fmt
+from . import tally
 from .atomic import write_json_atomic, write_text_atomic
 from .attainment import Assessment
 from .config import GROUP_ORDER
@@ -244,7 +245,11 @@ def read_results(
 
 
 def write_scorecard(
-    table: pd.DataFrame, output_dir: str | os.PathLike[str], *, run_name: str = ""
+    table: pd.DataFrame,
+    output_dir: str | os.PathLike[str],
+    *,
+    run_name: str = "",
+    headline: Iterable[str] = (),
 ) -> Path:
     """Write ``scorecard.csv`` (UTF-8 with BOM, so Excel shows Chinese) into ``output_dir``.
 
@@ -252,7 +257,9 @@ def write_scorecard(
     with a leading ``'`` (:func:`brandstats.format.spreadsheet_cell`); numbers stay numbers.
 
     With ``run_name``, a short JSON summary goes to ``<output_dir>/<run_name>.json`` too; it
-    names the CSV by its file name, as the two stay together.
+    names the CSV by its file name, as the two stay together, and holds ``targets_met`` (the
+    distribution of the number of targets met, :func:`brandstats.tally.targets_met`, with the
+    ``headline`` indicators' joint chance) and ``verdicts`` (how many targets by verdict).
     Both are written atomically; the folder is created when missing. Returns the CSV's path.
     """
     if table.empty:
@@ -269,6 +276,8 @@ def write_scorecard(
             "results": len(table),
             "runs": table["run_name"].tolist(),
             "illustrative": int((table["data"] == "illustrative").sum()),
+            "targets_met": tally.targets_met(table, headline=tuple(headline)),
+            "verdicts": tally.verdict_counts(table),
         }
         write_json_atomic(folder / f"{run_name}.json", summary)
     return path
@@ -583,6 +592,21 @@ def _year_suffix(year: Any, language: str) -> str:
     if fmt.is_missing(year):
         return ""
     return f"（{int(year)}年）" if language == "zh" else f" ({int(year)})"
+
+
+def plan_markdown(
+    table: pd.DataFrame, *, language: str = "en", headline: Iterable[str] = ()
+) -> tuple[str, dict[str, Any]]:
+    """The plan at a glance (:func:`brandstats.format.plan_summary`) and the tally behind it."""
+    counted = tally.targets_met(table, headline=tuple(headline))
+    key = "name_zh" if language == "zh" else "name_en"
+    names = {
+        f"{r['indicator']}" + (f" ({r['region']})" if r.get("region") else ""): str(
+            r.get(key) or r["indicator"]
+        )
+        for r in table.to_dict("records")
+    }
+    return fmt.plan_summary(counted, tally.verdict_counts(table), language, names), counted
 
 
 def scorecard_html(table: pd.DataFrame, *, language: str = "en") -> str:
