@@ -24,6 +24,7 @@ _EXPORTS = {
     "assess": "attainment",
     "assess_all": "attainment",
     "assess_series": "attainment",
+    "assess_vintages": "vintages",
     "Assessment": "attainment",
     "check_parameters": "parameters",
     "ScorecardParameters": "parameters",

@@ -163,6 +163,9 @@ _WORDS: dict[str, dict[str, str]] = {
     "progress": {"en": "Official-style progress", "zh": "进展评价（官方口径）"},
     "reconciliation": {"en": "Why the two differ", "zh": "两者为何不同"},
     "track_record": {"en": "Track record", "zh": "以往表现"},
+    "change": {"en": "Change since the previous vintage", "zh": "较上一版变化"},
+    "why_moved": {"en": "Why it moved", "zh": "变化原因"},
+    "outlook_over_time": {"en": "The outlook over time", "zh": "达成概率的变化"},
     "outcome": {"en": "Outcome", "zh": "实际结果"},
     "data": {"en": "Data", "zh": "数据"},
     "series": {"en": "The observed series and its sources", "zh": "观测序列及其来源"},
@@ -275,6 +278,7 @@ _WORDS: dict[str, dict[str, str]] = {
     "chart:outlook_unlikely": {"en": "unlikely (P(met) < 33 %)", "zh": "不太可能（<33%）"},
     "chart:outlook_not met": {"en": "not met", "zh": "未达成"},
     "chart:outlook_none": {"en": "no probability", "zh": "无法估计概率"},
+    "chart:vintage_x": {"en": "as of (the data up to that year)", "zh": "截至年份（所用数据）"},
     "chart:targets_met_x": {"en": "number of targets met", "zh": "达成的目标个数"},
     "chart:targets_met_y": {"en": "probability", "zh": "概率"},
     "chart:targets_met_title": {
@@ -728,6 +732,71 @@ def plan_summary(
     return text
 
 
+def change(delta: float | None, language: str = "en") -> str:
+    """A change of probability in percentage points: ``+12 pp`` (``+12个百分点``)."""
+    check_language(language)
+    if is_missing(delta):
+        return DASH
+    points = f"{100 * float(delta):+.0f}"  # type: ignore[arg-type]
+    return f"{points}个百分点" if language == "zh" else f"{points} pp"
+
+
+def vintage_reason(
+    why: Mapping[str, Any] | None, unit: str, language: str = "en", *, indicator: str | None = None
+) -> str | None:
+    """Why P(met) moved between two vintages (:func:`brandstats.vintages.why_moved`), worded."""
+    check_language(language)
+    if not why:
+        return None
+    zh = language == "zh"
+    value = lambda v: quantity(v, unit, language, indicator=indicator)  # noqa: E731
+    reason = why.get("reason")
+    if reason == "new_observation":
+        seen = value(why["value"])
+        if why.get("expected") is None:
+            text = (
+                f"新增{why['year']}年观测值{seen}"
+                if zh
+                else f"new figure for {why['year']}: {seen}"
+            )
+        else:
+            side = {"above": ("高于", "above"), "below": ("低于", "below"),
+                    "as expected": ("符合", "as")}[why["direction"]]  # fmt: skip
+            expected = value(why["expected"])
+            text = (
+                f"新增{why['year']}年观测值{seen}，{side[0]}上一版预测的{expected}"
+                if zh
+                else f"new figure for {why['year']}: {seen}, {side[1]} the previous vintage's "
+                f"forecast of {expected}"
+            )
+    elif reason == "revision":
+        text = (
+            f"{why['year']}年数据修订：{value(why['old'])} → {value(why['new'])}"
+            if zh
+            else f"{why['year']} revised: {value(why['old'])} -> {value(why['new'])}"
+        )
+    else:
+        text = "数据未变，模型权重调整" if zh else "same data, models re-weighted"
+    moved = why.get("reweighted") or []
+    if moved and reason != "reweighting":
+        names = ("、" if zh else ", ").join(model_name(m, language) for m in moved)
+        text += f"；模型权重变化：{names}" if zh else f"; weights moved: {names}"
+    return text
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON types: NaN becomes None, numpy scalars become Python ones."""
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
 def probability_reason(p: float | None, bound: str | None, language: str = "en") -> str | None:
     """Why a probability is shown as a bound (one sentence), or None when it is not one."""
     check_language(language)
@@ -1076,6 +1145,18 @@ def targets_met_alt(tally: Mapping[str, Any], language: str = "en") -> str:
         f"Bar chart: the probability of each number of targets met; {tally['expected']:.1f} "
         f"expected, {share(tally['level'], language)} interval {low}-{high}."
     )
+
+
+def vintages_alt(vintages: Any, language: str = "en") -> str:
+    """Alt text of the outlook-over-time chart."""
+    check_language(language)
+    years = [v["as_of"] for v in vintages]
+    first, last = vintages[0], vintages[-1]
+    start = probability(first.get("probability"), language, first.get("probability_bound"))
+    end = probability(last.get("probability"), language, last.get("probability_bound"))
+    if language == "zh":
+        return f"折线图：截至{years[0]}–{years[-1]}各年的达成概率，从{start}到{end}。"
+    return f"Line chart: P(met) as of each year {years[0]}-{years[-1]}, from {start} to {end}."
 
 
 def scorecard_alt(rows: int, language: str = "en") -> str:

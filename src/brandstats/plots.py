@@ -46,7 +46,7 @@ import io
 import re
 import textwrap
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,6 +74,8 @@ __all__ = [
     "plot_assessment",
     "plot_fan",
     "plot_scorecard",
+    "plot_targets_met",
+    "plot_vintages",
     "show",
 ]
 
@@ -1153,5 +1155,51 @@ def plot_targets_met(
             ax.text(0.99, 0.95, typeset.word("scorecard_note"), transform=ax.transAxes,
                     ha="right", va="top", fontsize="small", fontweight="bold",
                     color=_WARNING_RED, gid="illustrative_note", **typeset.font)  # fmt: skip
+        sns.despine(ax=ax)
+    return ax
+
+
+def plot_vintages(
+    vintages: Sequence[Mapping[str, Any]],
+    *,
+    illustrative: bool = False,
+    language: str = "en",
+    ax: Axes | None = None,
+) -> Axes:
+    """Draw P(met) as of each vintage (:func:`brandstats.assess_vintages`): a line over the
+    years, each point coloured as the scorecard colours it, the outcome written where the
+    target year is observed; ``illustrative`` writes the made-up-data warning on the chart.
+
+    Returns
+    -------
+    Axes
+        The axes drawn on.
+    """
+    typeset = _typeset(language)
+    years = [int(v["as_of"]) for v in vintages]
+    p = [np.nan if v.get("probability") is None else float(v["probability"]) for v in vintages]
+    with plt.rc_context(_style(typeset)):
+        ax = _new_axes(ax, (7, 3.0))
+        ax.plot(years, p, color=_GREY, lw=1.4, zorder=2, gid="vintage_line")
+        for year, prob, v in zip(years, p, vintages, strict=True):
+            outcome = v.get("verdict") in ("met", "not met")
+            if outcome:
+                ax.text(year, 0.5, fmt.verdict(v["verdict"], typeset.language), ha="center",
+                        va="center", fontsize="small", color=_INK, **typeset.font)  # fmt: skip
+                continue
+            cls = _outlook_class(prob, None) if not np.isnan(prob) else None
+            colour = OUTLOOK_COLOURS.get(cls or "", _NOT_ASSESSED_COLOUR)
+            ax.scatter([year], [0 if np.isnan(prob) else prob], color=colour, zorder=3, s=36,
+                       gid=f"vintage:{year}")  # fmt: skip
+        ax.axhline(0.5, color="0.35", ls=":", lw=1.2, zorder=1)
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xticks(years)
+        ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=0))
+        if illustrative:
+            ax.text(0.99, 0.95, typeset.word("scorecard_note"), transform=ax.transAxes,
+                    ha="right", va="top", fontsize="small", fontweight="bold",
+                    color=_WARNING_RED, gid="illustrative_note", **typeset.font)  # fmt: skip
+        ax.set_xlabel(typeset.word("vintage_x"), **typeset.font)
+        ax.set_ylabel(typeset.word("xlabel_probability"), **typeset.font)
         sns.despine(ax=ax)
     return ax

@@ -98,14 +98,21 @@ def data_kind(qualifiers: Iterable[Any]) -> str:
 
 
 def write_result(
-    result: Assessment | Mapping[str, Any], output_dir: str | os.PathLike[str], run_name: str
+    result: Assessment | Mapping[str, Any],
+    output_dir: str | os.PathLike[str],
+    run_name: str,
+    *,
+    vintages: Iterable[Mapping[str, Any]] | None = None,
 ) -> Path:
     """Write ``result.to_dict()`` (plus ``run_name``) to ``output_dir/run_name.json`` atomically.
 
-    ``result`` may also be a record such as :func:`no_result_record` makes. ``output_dir`` is
+    ``result`` may also be a record such as :func:`no_result_record` makes. ``vintages``
+    (:func:`brandstats.assess_vintages`) is kept under ``"vintages"``. ``output_dir`` is
     created when missing.
     """
     record = dict(result) if isinstance(result, Mapping) else result.to_dict()
+    if vintages is not None:
+        record["vintages"] = fmt.jsonable(list(vintages))
     folder = Path(output_dir)
     folder.mkdir(parents=True, exist_ok=True)
     record.pop("run_name", None)
@@ -228,9 +235,11 @@ def read_results(
         row["last_qualifier"] = history[-1].get("qualifier") if history else None
         row["data"] = data_kind(h.get("qualifier") for h in record.get("history") or [])
         row["run_name"] = record.get("run_name") or path.stem
+        vintages = record.get("vintages") or []
+        row["change"] = vintages[-1].get("change") if vintages else None
         rows.append(row)
     table = pd.DataFrame(
-        rows, columns=[*SCORECARD_COLUMNS, "currently_meets", "last_qualifier", "data"]
+        rows, columns=[*SCORECARD_COLUMNS, "currently_meets", "last_qualifier", "data", "change"]
     )
     if not table.empty:
         order = table["group"].map({g: i for i, g in enumerate(GROUP_ORDER)})
@@ -594,6 +603,27 @@ def _year_suffix(year: Any, language: str) -> str:
     return f"（{int(year)}年）" if language == "zh" else f" ({int(year)})"
 
 
+def vintages_html(
+    vintages: Iterable[Mapping[str, Any]], result: Assessment, language: str = "en"
+) -> str:
+    """The outlook over time as an HTML table: each vintage's P(met), verdict and why it moved."""
+    w = lambda key: fmt.word(key, language)  # noqa: E731
+    header = [w("as_of"), w("p_met"), w("change"), w("verdict"), w("why_moved")]
+    rows = []
+    for v in vintages:
+        why = fmt.vintage_reason(v.get("why"), result.unit, language, indicator=result.indicator)
+        rows.append(
+            [
+                str(v["as_of"]),
+                fmt.probability(v.get("probability"), language, v.get("probability_bound")),
+                fmt.change(v.get("change"), language),
+                fmt.verdict(v.get("verdict"), language),
+                why or fmt.DASH,
+            ]
+        )
+    return _table_html(header, rows)
+
+
 def plan_markdown(
     table: pd.DataFrame, *, language: str = "en", headline: Iterable[str] = ()
 ) -> tuple[str, dict[str, Any]]:
@@ -621,6 +651,7 @@ def scorecard_html(table: pd.DataFrame, *, language: str = "en") -> str:
         w("target"),
         w("latest"),
         w("p_met"),
+        w("change"),
         w("verdict"),
         w("progress"),
         w("data"),
@@ -647,8 +678,14 @@ def scorecard_html(table: pd.DataFrame, *, language: str = "en") -> str:
             fmt.quantity(
                 r["last_value"], unit, language, indicator=ind, qualifier=r.get("last_qualifier")
             )
-            + _year_suffix(r.get("last_year"), language),
+            + _year_suffix(r.get("last_year"), language)
+            + (
+                ("，" if language == "zh" else "; ") + w("currently meets")
+                if r.get("currently_meets") is True and r.get("verdict") not in _OUTCOMES
+                else ""
+            ),
             fmt.probability(r["probability"], language, r.get("probability_bound")),
+            fmt.change(r.get("change"), language),
             fmt.verdict(r["verdict"], language),
             fmt.category(r["progress_category"], language),
             fmt.word(r.get("data") or "real", language),

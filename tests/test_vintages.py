@@ -1,0 +1,78 @@
+"""The outlook over time (brandstats.vintages): every vintage equals the CLI's --as-of answer,
+and the reasons it moved are read off the data by hand."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import pandas as pd
+import pytest
+
+import brandstats as bs
+from brandstats import format as fmt
+from brandstats.cli import main
+from brandstats.vintages import why_moved
+
+
+def test_every_vintage_equals_assess_all_as_of(observations, targets):
+    vintages = bs.assess_vintages(observations, targets, "product_brand_count", "Jinan")
+    years = sorted(
+        observations.loc[observations["indicator"] == "product_brand_count", "year"].unique()
+    )
+    assert [v["as_of"] for v in vintages] == [int(y) for y in years]
+    for v in vintages:
+        row = bs.assess_all(
+            observations, targets, indicators=["product_brand_count"], as_of=v["as_of"]
+        ).iloc[0]
+        assert v["probability"] == row["probability"] and v["verdict"] == row["verdict"]
+    for before, now in itertools.pairwise(vintages):
+        if None not in (before["probability"], now["probability"]):
+            assert now["change"] == now["probability"] - before["probability"]
+
+
+def test_a_vintage_equals_the_cli(observations, targets, capsys):
+    vintages = bs.assess_vintages(observations, targets, "product_brand_count", "Jinan")
+    v = vintages[-2]
+    capsys.readouterr()
+    assert main(["assess", "--indicator", "product_brand_count", "--as-of", str(v["as_of"]),
+                 "--format", "json"]) == 0  # fmt: skip
+    row = json.loads(capsys.readouterr().out)[0]
+    assert row["probability"] == v["probability"] and row["verdict"] == v["verdict"]
+
+
+def _series(values: dict[int, float]) -> bs.Assessment:
+    s = pd.Series(values)
+    return bs.assess_series(s, target=300, comparison=">=", target_year=2024, unit="count")
+
+
+def test_why_a_new_observation_moved_it():
+    before = _series({2016: 100.0, 2017: 120, 2018: 138, 2019: 160})
+    rows = before.forecast.loc[(before.forecast["model"] == "auto")
+                               & (before.forecast["year"] == 2020)]  # fmt: skip
+    expected = float(rows["median"].iloc[0])
+    high = _series({2016: 100.0, 2017: 120, 2018: 138, 2019: 160, 2020: expected + 30})
+    got = why_moved(before, high)
+    assert got["reason"] == "new_observation" and got["year"] == 2020
+    assert got["direction"] == "above" and got["expected"] == expected
+    low = _series({2016: 100.0, 2017: 120, 2018: 138, 2019: 160, 2020: expected - 30})
+    assert why_moved(before, low)["direction"] == "below"
+    assert high.probability > low.probability
+    text = fmt.vintage_reason(got, "count", "en")
+    assert text.startswith("new figure for 2020") and "above the previous vintage" in text
+    assert "高于上一版预测" in fmt.vintage_reason(got, "count", "zh")
+
+
+def test_why_a_revision_moved_it():
+    before = _series({2016: 100.0, 2017: 120, 2018: 138, 2019: 160})
+    revised = _series({2016: 100.0, 2017: 120, 2018: 150, 2019: 160})
+    got = why_moved(before, revised)
+    assert (got["reason"], got["year"], got["old"], got["new"]) == ("revision", 2018, 138, 150)
+    same = why_moved(before, before)
+    assert same["reason"] == "reweighting" and same["reweighted"] == []
+
+
+@pytest.mark.parametrize("delta", [0.123, -0.05, None])
+def test_change_in_percentage_points(delta):
+    text = fmt.change(delta)
+    assert text == {0.123: "+12 pp", -0.05: "-5 pp", None: fmt.DASH}[delta]
