@@ -76,3 +76,37 @@ def test_why_a_revision_moved_it():
 def test_change_in_percentage_points(delta):
     text = fmt.change(delta)
     assert text == {0.123: "+12 pp", -0.05: "-5 pp", None: fmt.DASH}[delta]
+
+
+def _with(observations, indicator, year, value):
+    """The observations up to ``year`` - 1 of ``indicator`` (Jinan), plus ``value`` in ``year``."""
+    mine = (observations["indicator"] == indicator) & (observations["region"] == "Jinan")
+    rows = observations.loc[mine & (observations["year"] < year)]
+    added = rows.iloc[[-1]].assign(year=year, value=value, qualifier="reported")
+    return pd.concat([observations.loc[~mine], rows, added], ignore_index=True)
+
+
+def test_next_years_value_keeps_even_odds(observations, targets):
+    """2 % above the value found gives P(met) >= 0.5, 2 % below gives < 0.5 (a refit each)."""
+    result = bs.assess(observations, targets, "product_brand_count", as_of=2019)
+    coming = bs.next_year(observations, targets, result)
+    assert coming["year"] == 2020 and coming["direction"] == "at least"
+    value = coming["value_for_even_odds"]
+    assert value == int(value)  # a count: the first whole number that keeps even odds
+    for factor, even in ((1.02, True), (0.98, False)):
+        data = _with(observations, "product_brand_count", 2020, round(value * factor))
+        p = bs.assess(data, targets, "product_brand_count", as_of=2020).probability
+        assert (p >= 0.5) == even, (factor, p)
+    path = result.required_path[2020]
+    assert coming["required_path"] == path
+    text = fmt.next_year(coming, "count", "en")
+    assert text.startswith(f"2020 must bring at least {int(value)}")
+    assert fmt.next_year(coming, "count", "zh", short=True) == f"2020年：至少{int(value)}个"
+
+
+def test_next_year_is_the_target_itself_in_the_target_year(observations, targets):
+    result = bs.assess(observations, targets, "product_brand_count")  # 2021, target 2022
+    coming = bs.next_year(observations, targets, result)
+    assert coming["year"] == 2022 and coming["value_for_even_odds"] == result.target
+    settled = bs.assess(observations, targets, "high_tech_enterprises")  # met in 2022
+    assert bs.next_year(observations, targets, settled) is None

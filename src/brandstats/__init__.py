@@ -25,6 +25,7 @@ _EXPORTS = {
     "assess_all": "attainment",
     "assess_series": "attainment",
     "assess_vintages": "vintages",
+    "next_year": "nextyear",
     "Assessment": "attainment",
     "check_parameters": "parameters",
     "ScorecardParameters": "parameters",

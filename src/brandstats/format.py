@@ -165,6 +165,7 @@ _WORDS: dict[str, dict[str, str]] = {
     "track_record": {"en": "Track record", "zh": "以往表现"},
     "change": {"en": "Change since the previous vintage", "zh": "较上一版变化"},
     "why_moved": {"en": "Why it moved", "zh": "变化原因"},
+    "next_year": {"en": "Next year", "zh": "下一年"},
     "outlook_over_time": {"en": "The outlook over time", "zh": "达成概率的变化"},
     "outcome": {"en": "Outcome", "zh": "实际结果"},
     "data": {"en": "Data", "zh": "数据"},
@@ -732,13 +733,61 @@ def plan_summary(
     return text
 
 
+def next_year(
+    record: Mapping[str, Any] | None,
+    unit: str,
+    language: str = "en",
+    *,
+    indicator: str | None = None,
+    short: bool = False,
+) -> str | None:
+    """What next year must bring (:func:`brandstats.next_year`), in words; None without it.
+
+    ``short`` gives the scorecard's cell: ``2023: at least 5,180`` (``2023年：至少5,180``).
+    """
+    check_language(language)
+    if not record:
+        return None
+    zh = language == "zh"
+    year, value = record["year"], record.get("value_for_even_odds")
+    if value is None:
+        never = record.get("reason") == "never"
+        if zh:
+            return f"{year}年：" + (
+                "任何取值都无法使达成概率回到一半"
+                if never
+                else "任何取值都能保持一半以上的达成概率"
+            )
+        return f"{year}: " + (
+            "no value in the unit's range gives even odds"
+            if never
+            else "any value keeps the odds at least even"
+        )
+    at_least = record.get("direction") == "at least"
+    shown = quantity(value, unit, language, indicator=indicator)
+    word_ = ("至少" if at_least else "至多") if zh else ("at least" if at_least else "at most")
+    if short:
+        return f"{year}年：{word_}{shown}" if zh else f"{year}: {word_} {shown}"
+    path = record.get("required_path")
+    path_text = "" if path is None else quantity(path, unit, language, indicator=indicator)
+    if zh:
+        text = f"{year}年需{word_}{shown}，才能使达成概率保持在50%及以上（模型按该值重新拟合）"
+        return text + (f"；匀速增长路径上的{year}年值为{path_text}。" if path_text else "。")
+    text = (
+        f"{year} must bring {word_} {shown} to keep P(met) at 50 % or more (the models refitted "
+        "on that figure)"
+    )
+    return text + (f"; the required path's value for {year} is {path_text}." if path_text else ".")
+
+
 def change(delta: float | None, language: str = "en") -> str:
     """A change of probability in percentage points: ``+12 pp`` (``+12个百分点``)."""
     check_language(language)
     if is_missing(delta):
         return DASH
-    points = f"{100 * float(delta):+.0f}"  # type: ignore[arg-type]
-    return f"{points}个百分点" if language == "zh" else f"{points} pp"
+    points = round(100 * float(delta))  # type: ignore[arg-type]
+    shown = "0" if points == 0 else f"{points:+d}"  # never "-0"
+    return f"{shown}个百分点" if language == "zh" else f"{shown} pp"
 
 
 def vintage_reason(

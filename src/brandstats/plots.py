@@ -1114,6 +1114,13 @@ def plot_assessment(result: Any, *, language: str = "en", ax: Axes | None = None
 # the number of targets met
 
 
+def _note_below(ax: Axes, typeset: _Typeset) -> None:
+    """The made-up-data warning under a chart's axis label, where no bar or line can hide it."""
+    ax.text(1.0, -0.32, typeset.word("illustrative_note"), transform=ax.transAxes, ha="right",
+            va="top", fontsize="small", fontweight="bold", color=_WARNING_RED,
+            gid="illustrative_note", **typeset.font)  # fmt: skip
+
+
 def plot_targets_met(
     tally: Mapping[str, Any], *, language: str = "en", ax: Axes | None = None
 ) -> Axes:
@@ -1152,9 +1159,7 @@ def plot_targets_met(
         )  # fmt: skip
         ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=0))
         if tally.get("illustrative"):
-            ax.text(0.99, 0.95, typeset.word("scorecard_note"), transform=ax.transAxes,
-                    ha="right", va="top", fontsize="small", fontweight="bold",
-                    color=_WARNING_RED, gid="illustrative_note", **typeset.font)  # fmt: skip
+            _note_below(ax, typeset)
         sns.despine(ax=ax)
     return ax
 
@@ -1196,9 +1201,7 @@ def plot_vintages(
         ax.set_xticks(years)
         ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=0))
         if illustrative:
-            ax.text(0.99, 0.95, typeset.word("scorecard_note"), transform=ax.transAxes,
-                    ha="right", va="top", fontsize="small", fontweight="bold",
-                    color=_WARNING_RED, gid="illustrative_note", **typeset.font)  # fmt: skip
+            _note_below(ax, typeset)
         ax.set_xlabel(typeset.word("vintage_x"), **typeset.font)
         ax.set_ylabel(typeset.word("xlabel_probability"), **typeset.font)
         sns.despine(ax=ax)

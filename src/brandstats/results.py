@@ -103,16 +103,20 @@ def write_result(
     run_name: str,
     *,
     vintages: Iterable[Mapping[str, Any]] | None = None,
+    next_year: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write ``result.to_dict()`` (plus ``run_name``) to ``output_dir/run_name.json`` atomically.
 
     ``result`` may also be a record such as :func:`no_result_record` makes. ``vintages``
-    (:func:`brandstats.assess_vintages`) is kept under ``"vintages"``. ``output_dir`` is
-    created when missing.
+    (:func:`brandstats.assess_vintages`) is kept under ``"vintages"``, ``next_year``
+    (:func:`brandstats.next_year`) under ``"next_year"``. ``output_dir`` is created when
+    missing.
     """
     record = dict(result) if isinstance(result, Mapping) else result.to_dict()
     if vintages is not None:
         record["vintages"] = fmt.jsonable(list(vintages))
+    if next_year is not None:
+        record["next_year"] = fmt.jsonable(dict(next_year))
     folder = Path(output_dir)
     folder.mkdir(parents=True, exist_ok=True)
     record.pop("run_name", None)
@@ -237,9 +241,23 @@ def read_results(
         row["run_name"] = record.get("run_name") or path.stem
         vintages = record.get("vintages") or []
         row["change"] = vintages[-1].get("change") if vintages else None
+        row["next_year"] = fmt.next_year(
+            record.get("next_year"), str(record.get("unit")), short=True,
+            indicator=record.get("indicator"),
+        )  # fmt: skip
+        row["next_year_record"] = record.get("next_year")
         rows.append(row)
     table = pd.DataFrame(
-        rows, columns=[*SCORECARD_COLUMNS, "currently_meets", "last_qualifier", "data", "change"]
+        rows,
+        columns=[
+            *SCORECARD_COLUMNS,
+            "currently_meets",
+            "last_qualifier",
+            "data",
+            "change",
+            "next_year",
+            "next_year_record",
+        ],
     )
     if not table.empty:
         order = table["group"].map({g: i for i, g in enumerate(GROUP_ORDER)})
@@ -653,6 +671,7 @@ def scorecard_html(table: pd.DataFrame, *, language: str = "en") -> str:
         w("p_met"),
         w("change"),
         w("verdict"),
+        w("next_year"),
         w("progress"),
         w("data"),
     ]
@@ -687,6 +706,8 @@ def scorecard_html(table: pd.DataFrame, *, language: str = "en") -> str:
             fmt.probability(r["probability"], language, r.get("probability_bound")),
             fmt.change(r.get("change"), language),
             fmt.verdict(r["verdict"], language),
+            fmt.next_year(r.get("next_year_record"), unit, language, indicator=ind, short=True)
+            or fmt.DASH,
             fmt.category(r["progress_category"], language),
             fmt.word(r.get("data") or "real", language),
         ]

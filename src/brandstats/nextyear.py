@@ -1,0 +1,121 @@
+"""What next year must bring: the figure that keeps the odds of meeting the target even.
+
+For a target not yet settled, :func:`next_year` finds the value v for the year after the latest
+observation such that, were v observed, the engine (the same :func:`brandstats.assess`, models
+refitted on the longer series) would give P(met) = 50 %: a director's trigger ("2023: at least
+5,180 to keep even odds"). It is found by Brent's root search (:func:`scipy.optimize.brentq`) on
+P(met | v) - 0.5, which rises with v for an "at least" target and falls for an "at most" one.
+Beside it: the value on the required path (constant growth to the target).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import optimize
+
+from .attainment import Assessment, assess
+from .errors import BrandstatsError, InsufficientDataError
+
+__all__ = ["EVEN", "next_year"]
+
+EVEN = 0.5
+"""The odds to keep."""
+
+_SETTLED = ("met", "not met", "already met", "unknown")
+
+
+def next_year(
+    observations: pd.DataFrame,
+    targets: pd.DataFrame,
+    result: Assessment,
+    *,
+    model: str = "auto",
+    levels: Sequence[float] = (0.5, 0.9),
+    seed: int = 0,
+) -> dict[str, Any] | None:
+    """The value needed next year to keep P(met) at 50 % or more.
+
+    Parameters
+    ----------
+    observations, targets : pandas.DataFrame
+        The data ``result`` was assessed on.
+    result : Assessment
+        The target's assessment (its vintage: the next year is the one after its latest
+        observation).
+
+    Returns
+    -------
+    dict or None
+        None when the target is settled or has no probability. Otherwise ``year``,
+        ``value_for_even_odds`` (None when no value in the unit's range gives even odds, with
+        ``reason``: ``"always"``, every value keeps them, or ``"never"``), ``required_path``
+        (the value on the constant-growth path to the target) and ``direction`` (``"at least"``
+        for a ">"/">=" target, else ``"at most"``).
+    """
+    if result.verdict in _SETTLED or result.probability is None:
+        return None
+    year = result.last_year + 1
+    at_least = result.comparison in (">", ">=")
+    out: dict[str, Any] = {
+        "year": year,
+        "required_path": result.required_path.get(year),
+        "direction": "at least" if at_least else "at most",
+        "value_for_even_odds": None,
+        "reason": None,
+    }
+    if year >= result.target_year:  # next year is the target year: the target itself
+        out["value_for_even_odds"] = float(result.target)
+        return out
+    lo, hi = result.support
+    rows = observations.loc[
+        (observations["indicator"] == result.indicator) & (observations["region"] == result.region)
+    ]
+    template = rows.iloc[-1].to_dict()
+
+    def gap(value: float) -> float:
+        added = pd.DataFrame([{**template, "year": year, "value": value,
+                               "qualifier": "reported", "source": "what-if"}])  # fmt: skip
+        data = pd.concat([rows.loc[rows["year"] < year], added], ignore_index=True)
+        others = observations.loc[~observations.index.isin(rows.index)]
+        try:
+            p = assess(
+                pd.concat([others, data], ignore_index=True), targets, result.indicator,
+                result.region, as_of=year, model=model, levels=levels, seed=seed,
+            ).probability  # fmt: skip
+        except (InsufficientDataError, BrandstatsError):
+            return math.nan
+        return math.nan if p is None else (p - EVEN) * (1 if at_least else -1)
+
+    low, high = _bracket(result, lo, hi)
+    g_low, g_high = gap(low), gap(high)
+    if math.isnan(g_low) or math.isnan(g_high):
+        out["reason"] = "never"
+        return out
+    if g_low >= 0:
+        out["reason"] = "always"
+        return out
+    if g_high < 0:
+        out["reason"] = "never"
+        return out
+    # 1e-4 relative: far finer than figures are published, and few refits
+    value = optimize.brentq(gap, low, high, xtol=1e-9 * max(abs(high), 1.0), rtol=1e-4)
+    if result.unit in ("count", "rank"):  # whole numbers: the first that keeps even odds
+        value = math.ceil(value - 1e-9) if at_least else math.floor(value + 1e-9)
+    out["value_for_even_odds"] = float(value)
+    return out
+
+
+def _bracket(result: Assessment, lo: float, hi: float) -> tuple[float, float]:
+    """Values far below and far above what next year may bring, inside the support."""
+    last = result.last_value
+    spread = max(abs(last), abs(result.target), 1e-9)
+    low = last - 2 * spread if not np.isfinite(lo) else lo + 1e-9 * spread
+    high = last + 2 * spread if not np.isfinite(hi) else hi - 1e-9 * spread
+    if result.unit == "rank":
+        low = max(low, 1.0)
+    return low, high
