@@ -66,6 +66,19 @@ def _is_targets_file(path: Path, sheet: str | None) -> bool:
     return "target" in columns or "comparison" in columns
 
 
+DATA_HELP = (
+    "observations file (default: shipped); repeat for revised figures: a later file's figure "
+    "replaces an earlier one's for the same indicator, region and year"
+)
+
+
+def _print_revisions(frame: pd.DataFrame) -> None:
+    """Each figure a later file revised: old -> new, which file."""
+    for r in frame.attrs.get("revisions", []):
+        print(f"     revised {r['indicator']} {r['region']} {r['year']}: {r['old']:g} "
+              f"({r['old_file']}) -> {r['new']:g} ({r['new_file']})")  # fmt: skip
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from .loading import load_observations, load_targets
 
@@ -108,6 +121,12 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         except BrandstatsError as exc:
             failed += 1
             print(f"FAIL {path}\n  {exc}", file=sys.stderr)
+    data = [p for p, k in kinds.items() if k == "data"]
+    if len(data) > 1 and not failed:  # read in order: later files revise earlier ones
+        merged = load_observations(data, targets=targets, sheet=args.sheet)
+        revisions = merged.attrs["revisions"]
+        print(f"ok   {len(data)} data files read in order: {count(len(revisions), 'revision')}")
+        _print_revisions(merged)
     return 1 if failed else 0
 
 
@@ -299,6 +318,14 @@ def _cmd_assess(args: argparse.Namespace) -> int:
     return 0
 
 
+def _data_path(paths: list[str] | None) -> str | list[str] | None:
+    """The notebooks' data_path: one absolute path, or a list of them (revised figures)."""
+    if not paths:
+        return None
+    resolved = [str(Path(p).resolve()) for p in paths]
+    return resolved[0] if len(resolved) == 1 else resolved
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     import time
 
@@ -315,12 +342,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
         _check_indicators(args.indicator, targets)
     given = {
         "language": args.language,
-        "data_path": str(Path(args.data).resolve()) if args.data else None,
+        "data_path": _data_path(args.data),
         "targets_path": str(Path(args.targets).resolve()) if args.targets else None,
         "as_of": args.as_of,
         "model": args.model,
     }
     given = {k: v for k, v in given.items() if v is not None}
+    if args.scheduler and isinstance(given.get("data_path"), list):
+        raise BrandstatsError(
+            "several --data files cannot travel to a Dask cluster yet: run without --scheduler, "
+            "or merge them into one file first"
+        )
     runs = load_batch_config(args.config) if args.config else None
     jobs = plan_jobs(
         observations, targets, runs=runs, indicators=args.indicator,
@@ -434,7 +466,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("assess", help="P(met), verdict and progress for each target")
-    p.add_argument("--data", metavar="PATH", help="observations file (default: shipped)")
+    p.add_argument("--data", metavar="PATH", action="append", help=DATA_HELP)
     p.add_argument("--targets", metavar="PATH", help="targets file (default: shipped)")
     p.add_argument("--sheet", help=SHEET_HELP)
     p.add_argument(
@@ -458,7 +490,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--indicator", nargs="+", action="extend", metavar="ID",
         help="only these indicators (repeatable)",
     )  # fmt: skip
-    p.add_argument("--data", metavar="PATH", help="observations file (default: shipped)")
+    p.add_argument("--data", metavar="PATH", action="append", help=DATA_HELP)
     p.add_argument("--targets", metavar="PATH", help="targets file (default: shipped)")
     p.add_argument("--as-of", type=int, metavar="YEAR", help="use observations up to YEAR")
     p.add_argument("--model", choices=MODEL_CHOICES)

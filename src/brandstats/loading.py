@@ -22,6 +22,7 @@ import datetime
 import decimal
 import difflib
 import io
+import itertools
 import math
 import os
 import re
@@ -58,6 +59,7 @@ __all__ = [
     "file_problem",
     "load_observations",
     "load_targets",
+    "merge_observations",
     "normalize_region",
     "read_table",
     "region_aliases",
@@ -1205,7 +1207,7 @@ def validate_targets(table: pd.DataFrame, *, file: str = "<DataFrame>") -> pd.Da
 
 
 def load_observations(
-    path: str | os.PathLike[str] | None = None,
+    path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
     *,
     targets: pd.DataFrame | str | os.PathLike[str] | None = None,
     sheet: str | int | None = None,
@@ -1214,8 +1216,10 @@ def load_observations(
 
     Parameters
     ----------
-    path : path-like, optional
-        A CSV, XLSX or Parquet file; the shipped ``data/observations.csv`` by default. Tidy
+    path : path-like or list of path-like, optional
+        A CSV, XLSX or Parquet file; the shipped ``data/observations.csv`` by default. Several
+        files are read in order, a later one's figure replacing an earlier one's for the same
+        indicator, region and year (revised figures): see :func:`merge_observations`. Tidy
         (columns ``indicator, region, year, value, unit`` and optionally ``qualifier, source``)
         or wide (``indicator, region, unit`` and one column per year, e.g. ``2019`` or
         ``2019年``; optional ``qualifier, source`` apply to the whole row).
@@ -1248,11 +1252,46 @@ def load_observations(
         error. When the first sheet of a workbook has no table, the error names the sheets
         that have one.
     """
-    src, sheet = _source_path(path, sheet, "observations.csv")
     if not isinstance(targets, pd.DataFrame):
         targets = load_targets(targets)
+    if isinstance(path, list | tuple):
+        if not path:
+            return load_observations(None, targets=targets, sheet=sheet)
+        frames = [load_observations(p, targets=targets, sheet=sheet) for p in path]
+        return merge_observations(frames, [Path(str(p)).name for p in path])
+    src, sheet = _source_path(path, sheet, "observations.csv")
     table = _sheet_table(src, sheet, "indicator")
     return validate_observations(table, targets, file=src.name)
+
+
+def merge_observations(frames: Sequence[pd.DataFrame], files: Sequence[str]) -> pd.DataFrame:
+    """Several loaded observation tables as one: for the same indicator, region and year, the
+    figure of the later table replaces the earlier one (a revision).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The merged table, sorted as :func:`load_observations` sorts; ``attrs["revisions"]``
+        lists every figure a later file changed: indicator, region, year, old, new, old_file,
+        new_file (a repeated identical figure is no revision); ``attrs["files"]`` the files.
+    """
+    keys = ["indicator", "region", "year"]
+    pairs = enumerate(zip(frames, files, strict=True))
+    tagged = [frame.assign(_file=name, _order=i) for i, (frame, name) in pairs]
+    both = pd.concat(tagged, ignore_index=True).sort_values([*keys, "_order"], kind="stable")
+    revisions = []
+    for key, group in both.groupby(keys, sort=False):
+        if len(group) < 2:
+            continue
+        for (_, old), (_, new) in itertools.pairwise(group.iterrows()):
+            if old["value"] != new["value"] or old["qualifier"] != new["qualifier"]:
+                revisions.append(dict(zip(keys, key, strict=True)) | {
+                    "old": float(old["value"]), "new": float(new["value"]),
+                    "old_file": old["_file"], "new_file": new["_file"]})  # fmt: skip
+    merged = both.drop_duplicates(keys, keep="last").drop(columns=["_file", "_order"])
+    merged = merged.sort_values(keys, ignore_index=True)
+    merged.attrs = {**frames[-1].attrs, "revisions": revisions, "files": list(files)}
+    return merged
 
 
 def _melt_wide(table: pd.DataFrame, file: str) -> pd.DataFrame:

@@ -39,7 +39,10 @@ _TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "model": ((str,), "one of auto, drift, linear, loglinear, holt"),
     "levels": ((list, tuple), "a list of levels between 0 and 1, e.g. [0.5, 0.9]"),
     "base_year": ((int,), "a year, or 0 for the first observed year"),
-    "data_path": ((str,), "a file path, or '' for the shipped data"),
+    "data_path": (
+        (str, list),
+        "a file path, a list of them (later files revise earlier ones), or '' for the shipped data",
+    ),
     "targets_path": ((str,), "a file path, or '' for the shipped targets"),
     "language": ((str,), "'en' or 'zh'"),
     "output_dir": ((str,), "a folder, or '' to write no result file"),
@@ -292,7 +295,13 @@ def check_parameters(namespace: Mapping[str, Any]) -> RunContext:
     base_year = _year("base_year", p.get("base_year", 0))
 
     targets = load_targets(_resolve("targets_path", p.get("targets_path", "")))
-    observations = load_observations(_resolve("data_path", p.get("data_path", "")), targets=targets)
+    data_path = p.get("data_path", "")
+    paths = (
+        [_resolve("data_path", str(d)) for d in data_path]
+        if isinstance(data_path, list)
+        else _resolve("data_path", data_path)
+    )
+    observations = load_observations(paths, targets=targets)
     indicator = p.get("indicator", "")
     known = targets.loc[targets["target"].notna(), "indicator"].tolist()
     if indicator not in known:
