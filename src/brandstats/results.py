@@ -648,9 +648,9 @@ def plan_markdown(
     """The plan at a glance (:func:`brandstats.format.plan_summary`) and the tally behind it."""
     counted = tally.targets_met(table, headline=tuple(headline))
     key = "name_zh" if language == "zh" else "name_en"
-    names = {
-        f"{r['indicator']}" + (f" ({r['region']})" if r.get("region") else ""): str(
-            r.get(key) or r["indicator"]
+    names = {  # user text: shown literally, never as Markdown or HTML
+        f"{r['indicator']}" + (f" ({r['region']})" if r.get("region") else ""): fmt.markdown_text(
+            str(r.get(key) or r["indicator"])
         )
         for r in table.to_dict("records")
     }
