@@ -54,6 +54,10 @@ def test_run_writes_reports_and_an_identical_scorecard_each_time(tmp_path, capsy
     assert "ILLUSTRATIVE" in html
     assert "check_parameters" not in html  # reports show outputs, not code
     assert "ILLUSTRATIVE" in (first / "scorecard.html").read_text(encoding="utf-8")
+    for notebook in first.glob("*.ipynb"):  # JupyterLab would show stderr in red
+        outputs = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+        streams = [o for c in outputs for o in c.get("outputs", []) if o.get("name") == "stderr"]
+        assert streams == [], notebook.name
 
 
 def test_parameters_arrive_as_data_and_html_escapes_sources(tmp_path):
