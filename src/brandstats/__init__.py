@@ -38,6 +38,8 @@ _EXPORTS = {
     "results": "",
     "project": "backtest",
     "plots": "",
+    "display": "",
+    "PlanTable": "display",
     "batch": "",
 }
 
