@@ -44,6 +44,8 @@ def test_run_writes_reports_and_an_identical_scorecard_each_time(tmp_path, capsy
     for name in ("product_brand_value_Jinan", "high_tech_enterprises_Jinan", "scorecard"):
         for ext in (".ipynb", ".html", ".json"):
             assert (first / f"{name}{ext}").is_file(), name + ext
+    workbook = pd.read_excel(first / "scorecard.xlsx", sheet_name=None)  # beside the CSV
+    assert len(workbook["Scorecard"]) == 2 and len(workbook["Sources"]) == 2
     a = (first / "scorecard.csv").read_bytes()
     assert a == (second / "scorecard.csv").read_bytes()  # same inputs, same answer
     card = pd.read_csv(first / "scorecard.csv", encoding="utf-8-sig")
