@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -98,3 +100,49 @@ def test_jupyterlab_runs_the_notebook_and_shows_p_met_and_the_chart(browser, lab
         assert errors.count() == 0, errors.all_inner_texts()
     finally:
         page.close()
+
+
+def _headers(html: str) -> list[str]:
+    """The column headers of every table a printed page shows (the full record stays in its
+    collapsed <details>, on screen as on paper), as text."""
+    html = re.sub(r"<details>.*?</details>", "", html, flags=re.DOTALL)
+    cells = re.findall(r"<th[^>]*>(.*?)</th>", html, flags=re.DOTALL)
+    return [unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in cells if c.strip()]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no system Chromium: install Debian's `chromium`")
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils is not installed")
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_reports_and_scorecard_print_every_column_on_a4(tmp_path, language):
+    from brandstats import format as fmt
+    from brandstats.cli import main
+
+    out = tmp_path / "out"
+    main(["run", "--indicator", "product_brand_value", "--output", str(out),
+          "--language", language, "--workers", "1"])  # fmt: skip
+    for name, landscape in (("product_brand_value_Jinan", False), ("scorecard", True)):
+        page, pdf = out / f"{name}.html", tmp_path / f"{name}.pdf"
+        subprocess.run(
+            [CHROMIUM, "--headless", *CHROMIUM_ARGS, "--no-pdf-header-footer",
+             f"--print-to-pdf={pdf}", page.as_uri()],
+            check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+        width, height = map(float, re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts \(A4\)",
+                                             info).groups())  # fmt: skip
+        assert (width > height) is landscape, name
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                              check=True).stdout  # fmt: skip
+        flat = re.sub(r"\s+", "", text)
+        headers = _headers(page.read_text(encoding="utf-8"))
+        assert len(headers) >= 10
+        # a header's words, and each CJK character (a PDF's text may order the glyphs of a
+        # fallback font apart from their line), are all in the printed text
+        missing = [
+            h
+            for h in headers
+            if not all(t in flat for t in re.findall(r"[\u4e00-\u9fff]|[^\s\u4e00-\u9fff]+", h))
+        ]
+        assert missing == [], name
+        assert re.sub(r"\s+", "", fmt.word("plan_name", language)) in flat
+        assert re.search(r"20\d\d-\d\d-\d\d", text)  # the run's date in the page header
