@@ -273,3 +273,17 @@ def test_assess_says_why_a_rank_bound_has_no_progress(capsys):
     assert row["progress_category"] is None and row["progress_reason"] == "bound_only"
     code, out, _ = _assess(capsys, "--indicator", "public_service_rank")
     assert "not assessed (bound only)" in out
+
+
+def test_assess_table_shortens_long_reasons_the_csv_keeps_them(capsys):
+    from brandstats.cli import REASON_WIDTH
+
+    table, rows, _ = _assess_every_format(capsys, "--indicator", "taishan_quality_brands")
+    full = rows[0]["reason"]
+    assert len(full) > 200 and full.startswith("no model can be fitted: drift needs")
+    line = next(line for line in table.splitlines() if "taishan_quality_brands" in line)
+    assert line.rstrip().endswith("no model can be fitted …")
+    assert "drift needs" not in line  # the models' needs stay in the csv
+    reason = line.rstrip()[line.rstrip().rindex("no model") :]
+    assert len(reason) <= REASON_WIDTH
+    assert "--format csv or json has them in full" in table

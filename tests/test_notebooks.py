@@ -52,6 +52,17 @@ def run(tmp_path: Path, **parameters) -> dict:
     return json.loads((tmp_path / f"{name}.json").read_text(encoding="utf-8"))
 
 
+def stderr_outputs(path: Path) -> list[str]:
+    """The text of every stderr stream and error an executed notebook shows."""
+    nb = nbformat.read(path, as_version=4)
+    outputs = [o for c in nb.cells for o in c.get("outputs", [])]
+    return [
+        str(o.get("text") or o.get("evalue"))
+        for o in outputs
+        if o.get("name") == "stderr" or o.get("output_type") == "error"
+    ]
+
+
 @pytest.mark.slow
 def test_defaults_run_and_record_an_illustrative_result(tmp_path):
     result = run(tmp_path)
@@ -62,6 +73,14 @@ def test_defaults_run_and_record_an_illustrative_result(tmp_path):
     text = json.dumps([c.get("outputs", []) for c in nb.cells])
     assert "ILLUSTRATIVE" in text
     assert "image/png" in text  # the fan chart
+    assert stderr_outputs(tmp_path / "out.ipynb") == []  # JupyterLab shows stderr in red
+
+
+@pytest.mark.slow
+def test_chinese_report_of_illustrative_data_writes_nothing_to_stderr(tmp_path):
+    # the chart's bold illustrative note once logged 'findfont: Failed to find font weight bold'
+    run(tmp_path, language="zh")
+    assert stderr_outputs(tmp_path / "out.ipynb") == []
 
 
 @pytest.mark.slow

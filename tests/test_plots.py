@@ -552,6 +552,23 @@ def test_scorecard_makes_axes_and_draws_cleanly(scorecard):
     assert dict(matplotlib.rcParams) == before
 
 
+@needs_cjk
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_bold_text_logs_no_findfont_warning(
+    caplog, money_history, money_forecast, scorecard, language
+):
+    # a notebook shows matplotlib's 'findfont: Failed to find font weight bold' log as stderr
+    card = scorecard.assign(illustrative=True)
+    for ax in (
+        fan(money_history, money_forecast, illustrative=True, language=language),
+        plot_scorecard(card, language=language),
+    ):
+        with caplog.at_level("WARNING", logger="matplotlib.font_manager"):
+            ax.figure.canvas.draw()
+        plt.close(ax.figure)
+    assert [r.getMessage() for r in caplog.records] == []
+
+
 # ---------------------------------------------------------------------------------- language
 
 

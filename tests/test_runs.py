@@ -44,6 +44,8 @@ def test_run_writes_reports_and_an_identical_scorecard_each_time(tmp_path, capsy
     for name in ("product_brand_value_Jinan", "high_tech_enterprises_Jinan", "scorecard"):
         for ext in (".ipynb", ".html", ".json"):
             assert (first / f"{name}{ext}").is_file(), name + ext
+    workbook = pd.read_excel(first / "scorecard.xlsx", sheet_name=None)  # beside the CSV
+    assert len(workbook["Scorecard"]) == 2 and len(workbook["Sources"]) == 2
     a = (first / "scorecard.csv").read_bytes()
     assert a == (second / "scorecard.csv").read_bytes()  # same inputs, same answer
     card = pd.read_csv(first / "scorecard.csv", encoding="utf-8-sig")
@@ -54,6 +56,10 @@ def test_run_writes_reports_and_an_identical_scorecard_each_time(tmp_path, capsy
     assert "ILLUSTRATIVE" in html
     assert "check_parameters" not in html  # reports show outputs, not code
     assert "ILLUSTRATIVE" in (first / "scorecard.html").read_text(encoding="utf-8")
+    for notebook in first.glob("*.ipynb"):  # JupyterLab would show stderr in red
+        outputs = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+        streams = [o for c in outputs for o in c.get("outputs", []) if o.get("name") == "stderr"]
+        assert streams == [], notebook.name
 
 
 def test_parameters_arrive_as_data_and_html_escapes_sources(tmp_path):

@@ -40,6 +40,8 @@ _EXPORTS = {
     "results": "",
     "project": "backtest",
     "plots": "",
+    "display": "",
+    "PlanTable": "display",
     "batch": "",
 }
 

@@ -394,6 +394,33 @@ class Assessment:
             **dict(self.meta),
         }
 
+    def summary(self, language: str = "en") -> str:
+        """The report's opening as Markdown: heading, target, latest value, P(met) and
+        verdict, official-style progress, outcome, kind of data (names taken literally).
+
+        Examples
+        --------
+        >>> print(result.summary())  # doctest: +SKIP
+        # Total brand value ... — Jinan
+        - **Target**: > 6,000 亿元 by 2022 ...
+        """
+        from . import results
+
+        heading = results.heading_markdown(self, language)
+        return f"{heading}\n\n{results.summary_markdown(self, language)}"
+
+    def plot(self, *, language: str = "en", ax: Any = None) -> Any:
+        """The fan chart (:func:`brandstats.plots.plot_assessment`); returns its Axes."""
+        from .plots import plot_assessment
+
+        return plot_assessment(self, language=language, ax=ax)
+
+    def _repr_html_(self) -> str:
+        """JupyterLab's view: the summary and the fan chart (in English)."""
+        from .display import assessment_html
+
+        return assessment_html(self)
+
     def to_dict(self) -> dict[str, Any]:
         """Everything, as plain JSON types (NaN -> None)."""
         return _jsonable(

@@ -242,6 +242,21 @@ def _text(value: object) -> str:
     return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
 
 
+REASON_WIDTH = 60
+"""The longest reason the table shows (the csv and json keep the full text)."""
+
+
+def _short_reason(text: str, width: int = REASON_WIDTH) -> str:
+    """A reason short enough for one table row: its lead clause (before ': ') when the whole
+    is too long, cut at a word with '…' when that is still too long."""
+    if len(text) <= width:
+        return text
+    lead = text.split(": ", 1)[0]
+    if len(lead) <= width:
+        return lead + " …"
+    return text[: width - 1].rsplit(" ", 1)[0] + " …"
+
+
 def _table_view(table: pd.DataFrame) -> pd.DataFrame:
     """The assessment as text cells: no NaN or None, a reason where nothing was assessed."""
     from . import format as fmt
@@ -280,7 +295,8 @@ def _table_view(table: pd.DataFrame) -> pd.DataFrame:
     ]
     progress = table["progress_note"].map(_text) if "progress_note" in table else ""
     shown["reason"] = [
-        "; ".join(x for x in pair if x) for pair in zip(reasons, progress, strict=False)
+        "; ".join(_short_reason(x) for x in pair if x)
+        for pair in zip(reasons, progress, strict=False)
     ]
     if not shown["reason"].any():
         shown = shown.drop(columns="reason")
@@ -308,8 +324,11 @@ def _cmd_assess(args: argparse.Namespace) -> int:
     table = _with_target_and_last(table.reindex(columns=ASSESS_COLUMNS), observations, targets)
     table["progress_note"] = _without_base_year(table, observations, args.base_year, args.as_of)
     if args.format == "table":
-        _print_frame(_table_view(table), "table")
+        view = _table_view(table)
+        _print_frame(view, "table")
         _print_untargeted(observations, targets, args.indicator)
+        if any(r.endswith("…") for r in view.get("reason", [])):
+            print("\n… reasons are shortened here; --format csv or json has them in full.")
         if (table["illustrative"] == True).any():  # noqa: E712 (object column)
             print("\nILLUSTRATIVE rows use made-up figures (see data/README.md).")
     else:

@@ -303,6 +303,14 @@ _WORDS: dict[str, dict[str, str]] = {
     },
     "chart:actual": {"en": "actual {year}: {value}", "zh": "{year}年实际值：{value}"},
     "chart:vintage": {"en": "as of {year}", "zh": "截至{year}年"},
+    # scorecard.xlsx and printed pages
+    "plan_name": {
+        "en": "Jinan Brand Strategy Three-Year Action Plan (2020-2022)",
+        "zh": "济南市品牌战略三年行动计划（2020—2022年）",
+    },
+    "sheet:scorecard": {"en": "Scorecard", "zh": "计分卡"},
+    "sheet:sources": {"en": "Sources", "zh": "来源"},
+    "data_sources": {"en": "sources of the figures", "zh": "数据来源"},
 }
 
 

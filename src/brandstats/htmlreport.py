@@ -8,12 +8,14 @@ template (``extra_loaders``) that extends JupyterLab's and adds the ``alt`` attr
 from __future__ import annotations
 
 import copy
+import datetime
 import functools
+from pathlib import Path
 from typing import Any
 
 import nbformat
 
-from .format import language_code
+from .format import language_code, word
 
 __all__ = ["REMOVE_TAG", "export_html"]
 
@@ -39,6 +41,22 @@ _TEMPLATE = """\
          text-align: left; vertical-align: top; padding: 0.3em 1em 0.3em 0; max-width: 40em; }
   .jp-RenderedHTMLCommon table.brandstats .short { white-space: nowrap; }
   details > summary { cursor: pointer; font-weight: 600; margin: 1em 0 0.5em; }
+  /* printing: A4 (landscape for the scorecard), the plan and the run's date atop each page,
+     every column on the page, charts and table rows never split */
+  @page { size: {{ resources.brandstats_page }}; margin: 16mm 12mm;
+          @top-left { content: "{{ resources.brandstats_plan }}"; font-size: 8pt; }
+          @top-right { content: "{{ resources.brandstats_date }}"; font-size: 8pt; } }
+  @media print {
+    body, .jp-Notebook { padding: 0 !important; margin: 0 !important; }
+    .jp-OutputArea-output, .jp-RenderedHTMLCommon { overflow: visible !important; }
+    .jp-RenderedHTMLCommon table.brandstats { font-size: 8pt; width: 100%; }
+    .jp-RenderedHTMLCommon table.brandstats th, .jp-RenderedHTMLCommon table.brandstats td {
+         max-width: none; padding-right: 0.6em; }
+    .jp-RenderedHTMLCommon table.brandstats td { overflow-wrap: anywhere; }  /* long URLs */
+    .jp-RenderedImage, img, tr { break-inside: avoid; }
+    img { max-width: 100% !important; height: auto; }
+    h1, h2, h3 { break-after: avoid; }
+  }
 </style>
 {% endblock extra_css %}
 {% block outputs %}
@@ -100,6 +118,24 @@ def _report_cells(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
+def _css_text(text: str) -> str:
+    """``text`` inside a CSS string ("..."), within an HTML <style> element."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3c ")
+
+
+def _print_resources(nb: nbformat.NotebookNode, language: str) -> dict[str, str]:
+    """The printed page: A4, landscape for the scorecard's wide table; the plan's name and the
+    run's date (papermill's end time; today for a notebook papermill did not run)."""
+    papermill = nb.get("metadata", {}).get("papermill", {})
+    wide = Path(str(papermill.get("input_path") or "")).stem == "scorecard"
+    ended = str(papermill.get("end_time") or "")[:10] or datetime.date.today().isoformat()
+    return {
+        "brandstats_page": "A4 landscape" if wide else "A4",
+        "brandstats_plan": _css_text(word("plan_name", language)),
+        "brandstats_date": _css_text(ended),
+    }
+
+
 def export_html(nb: nbformat.NotebookNode, *, title: str) -> str:
     """The HTML report of an executed notebook.
 
@@ -127,6 +163,10 @@ def export_html(nb: nbformat.NotebookNode, *, title: str) -> str:
     language = _language(nb)
     report = _report_cells(nb)
     report.metadata["title"] = title
-    resources = {"metadata": {"name": title}, "brandstats_alt": _DEFAULT_ALT[language]}
+    resources = {
+        "metadata": {"name": title},
+        "brandstats_alt": _DEFAULT_ALT[language],
+        **_print_resources(nb, language),
+    }
     body, _ = _exporter(language).from_notebook_node(report, resources=resources)
     return body

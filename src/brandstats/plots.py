@@ -161,6 +161,17 @@ def _family_path(family: str) -> tuple[str, int] | None:
     return str(found), int(getattr(found, "face_index", 0))
 
 
+@functools.cache
+def _has_bold(family: str) -> bool:
+    """Whether matplotlib knows a bold (600 or heavier) face of ``family`` (or of the font a
+    generic name such as ``sans-serif`` stands for)."""
+    found = _family_path(family)
+    name = fm.FontProperties(fname=found[0]).get_name() if found else family
+    weights = (entry.weight for entry in fm.fontManager.ttflist if entry.name == name)
+    return any(fm.weight_dict.get(w, 400) >= 600 if isinstance(w, str) else w >= 600
+               for w in weights)  # fmt: skip
+
+
 def _packaged_font() -> str | None:
     """Register the CJK font of :data:`_FONT_PACKAGE` with matplotlib; its family, or None."""
     spec = importlib.util.find_spec(_FONT_PACKAGE)
@@ -220,6 +231,20 @@ class _Typeset:
     @property
     def font(self) -> dict[str, Any]:
         return {"fontfamily": list(self.families)}
+
+    @property
+    def bold(self) -> dict[str, Any]:
+        """Font keywords for bold text: bold where the first family has a bold face.
+
+        Asked for a weight a family lacks (mplfonts ships Noto Sans CJK SC in one weight),
+        matplotlib draws the regular face anyway and logs a ``findfont`` warning, which a
+        notebook shows as stderr. So bold text keeps the families that have a bold face when
+        the first one does, and is drawn regular otherwise (as matplotlib would draw it).
+        """
+        bold = [f for f in self.families if _has_bold(f)]
+        if bold and bold[0] == self.families[0]:
+            return {"fontfamily": bold, "fontweight": "bold"}
+        return {**self.font, "fontweight": "normal"}
 
     def word(self, key: str, **fields: Any) -> str:
         """A chart label from :mod:`brandstats.format`."""
@@ -699,12 +724,11 @@ def _label_fan(ax: Axes, fan: _Fan, handles: list[Any], title: str, typeset: _Ty
             va="center",
             rotation=15,
             fontsize=15,
-            fontweight="bold",
             color=_WARNING_RED,
             alpha=0.55,
             zorder=6,
             gid="illustrative_note",
-            **font,
+            **typeset.bold,
         )
     ax.legend(
         handles=handles,
@@ -1027,7 +1051,7 @@ def plot_scorecard(
         ax.set_yticks(positions, labels, **font)
         ax.tick_params(axis="y", length=0)
         for index in headings:
-            ax.get_yticklabels()[index].set_fontweight("bold")
+            ax.get_yticklabels()[index].update(typeset.bold)
         ax.set_ylim(bottom, -0.6)
         ax.set_xlim(0, 1.16)
         ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0])
@@ -1061,11 +1085,10 @@ def plot_scorecard(
                 ha="right",
                 va="center",
                 fontsize="small",
-                fontweight="bold",
                 color=_WARNING_RED,
                 zorder=4,
                 gid="illustrative_note",
-                **font,
+                **typeset.bold,
             )
         handles.append(
             Line2D([], [], color="0.35", linestyle=":", linewidth=1.2, label="50%"),

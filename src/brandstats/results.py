@@ -27,6 +27,7 @@ from .config import GROUP_ORDER
 from .errors import BrandstatsError
 from .format import describe
 from .notes import Note
+from .workbook import write_scorecard_xlsx
 
 __all__ = [
     "assess_run",
@@ -42,6 +43,7 @@ __all__ = [
     "read_results",
     "record_html",
     "scorecard_html",
+    "sources_of",
     "summary_markdown",
     "write_result",
     "write_scorecard",
@@ -172,6 +174,14 @@ def no_result_record(run: Any, reason: str) -> dict[str, Any]:
     return {k: (None if fmt.is_missing(v) else v) for k, v in record.items()}
 
 
+def sources_of(run: Any) -> dict[str, Any]:
+    """The sources behind a notebook run's result, for its JSON record: the target's
+    (``source``) and the figures' (``data_sources``); the scorecard's workbook lists them."""
+    from .workbook import sources_of as sources
+
+    return dict(sources(run.observations, run.targets, run.indicator, run.region))
+
+
 def no_result_markdown(run: Any, reason: str, language: str = "en") -> str:
     """The report's opening when there is no assessment: the target and why there is none."""
     fmt.check_language(language)
@@ -246,19 +256,12 @@ def read_results(
             indicator=record.get("indicator"),
         )  # fmt: skip
         row["next_year_record"] = record.get("next_year")
+        row["source"] = record.get("source")  # the target's, and the figures' (scorecard.xlsx)
+        row["data_sources"] = "; ".join(map(str, record.get("data_sources") or [])) or None
         rows.append(row)
-    table = pd.DataFrame(
-        rows,
-        columns=[
-            *SCORECARD_COLUMNS,
-            "currently_meets",
-            "last_qualifier",
-            "data",
-            "change",
-            "next_year",
-            "next_year_record",
-        ],
-    )
+    extra = ["currently_meets", "last_qualifier", "data", "change", "next_year",
+             "next_year_record", "source", "data_sources"]  # fmt: skip
+    table = pd.DataFrame(rows, columns=[*SCORECARD_COLUMNS, *extra])
     if not table.empty:
         order = table["group"].map({g: i for i, g in enumerate(GROUP_ORDER)})
         table = table.assign(_order=order.fillna(len(GROUP_ORDER))).sort_values(
@@ -277,8 +280,11 @@ def write_scorecard(
     *,
     run_name: str = "",
     headline: Iterable[str] = (),
+    language: str = "en",
 ) -> Path:
-    """Write ``scorecard.csv`` (UTF-8 with BOM, so Excel shows Chinese) into ``output_dir``.
+    """Write ``scorecard.csv`` (UTF-8 with BOM, so Excel shows Chinese) into ``output_dir``,
+    and beside it ``scorecard.xlsx`` (:func:`brandstats.workbook.write_scorecard_xlsx`, its
+    headers and words in ``language``).
 
     Text that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@`` ...) is written
     with a leading ``'`` (:func:`brandstats.format.spreadsheet_cell`); numbers stay numbers.
@@ -297,6 +303,7 @@ def write_scorecard(
     path = write_text_atomic(
         folder / "scorecard.csv", "\ufeff" + cells.to_csv(index=False, lineterminator="\n")
     )
+    write_scorecard_xlsx(table, folder / "scorecard.xlsx", language=language)
     if run_name:
         summary = {
             "scorecard": path.name,  # beside this JSON (a batch writes both in a staging folder)

@@ -1,0 +1,148 @@
+"""JupyterLab itself, driven by Playwright with the system's Chromium: the notebook runs there
+as a user runs it, and shows P(met) and the chart with no error or stderr output."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from html import unescape
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium of the system (Debian's ``chromium``), never a downloaded one."""
+    if CHROMIUM is None:
+        pytest.skip("no system Chromium: install Debian's `chromium` (.ci/run does in CI)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A JupyterLab server over a copy of the notebook; its URL with the token."""
+    folder = tmp_path_factory.mktemp("lab")
+    shutil.copy(ROOT / "notebooks" / "project_target.ipynb", folder)
+    port, token = _free_port(), secrets.token_hex(16)
+    command = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
+               "--ip=127.0.0.1", f"--IdentityProvider.token={token}",
+               f"--ServerApp.root_dir={folder}", "--LabApp.news_url=",
+               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]  # fmt: skip
+    if os.geteuid() == 0:
+        command.append("--allow-root")
+    log = (folder / "lab.log").open("w")
+    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=folder)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            with contextlib.suppress(OSError):
+                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=1)
+                break
+            time.sleep(0.5)
+        else:
+            pytest.fail("JupyterLab did not start: " + (folder / "lab.log").read_text())
+        yield url, token
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+def test_jupyterlab_runs_the_notebook_and_shows_p_met_and_the_chart(browser, lab, tmp_path):
+    url, token = lab
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(f"{url}/lab/tree/project_target.ipynb?token={token}")
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
+                               timeout=60_000)  # fmt: skip
+        page.click(".lm-MenuBar-itemLabel:text-is('Run')")  # Run > Run All Cells
+        page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
+        page.wait_for_selector(".jp-OutputArea-output img", timeout=120_000)
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
+                               timeout=120_000)  # fmt: skip
+        page.screenshot(path=str(tmp_path / "lab.png"), full_page=True)
+        outputs = page.locator(".jp-OutputArea-output")
+        text = " ".join(outputs.all_inner_texts())
+        assert "P(met):" in text and "ILLUSTRATIVE" in text
+        image = page.locator(".jp-OutputArea-output img").first
+        assert image.evaluate("img => img.naturalWidth") > 300  # the fan chart, decoded
+        errors = page.locator(
+            "[data-mime-type='application/vnd.jupyter.stderr'], .jp-OutputArea-executeResult "
+            "pre.jp-mod-error, [data-mime-type='application/vnd.jupyter.error']"
+        )
+        assert errors.count() == 0, errors.all_inner_texts()
+    finally:
+        page.close()
+
+
+def _headers(html: str) -> list[str]:
+    """The column headers of every table a printed page shows (the full record stays in its
+    collapsed <details>, on screen as on paper), as text."""
+    html = re.sub(r"<details>.*?</details>", "", html, flags=re.DOTALL)
+    cells = re.findall(r"<th[^>]*>(.*?)</th>", html, flags=re.DOTALL)
+    return [unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in cells if c.strip()]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no system Chromium: install Debian's `chromium`")
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils is not installed")
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_reports_and_scorecard_print_every_column_on_a4(tmp_path, language):
+    from brandstats import format as fmt
+    from brandstats.cli import main
+
+    out = tmp_path / "out"
+    main(["run", "--indicator", "product_brand_value", "--output", str(out),
+          "--language", language, "--workers", "1"])  # fmt: skip
+    for name, landscape in (("product_brand_value_Jinan", False), ("scorecard", True)):
+        page, pdf = out / f"{name}.html", tmp_path / f"{name}.pdf"
+        subprocess.run(
+            [CHROMIUM, "--headless", *CHROMIUM_ARGS, "--no-pdf-header-footer",
+             f"--print-to-pdf={pdf}", page.as_uri()],
+            check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+        width, height = map(float, re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts \(A4\)",
+                                             info).groups())  # fmt: skip
+        assert (width > height) is landscape, name
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                              check=True).stdout  # fmt: skip
+        flat = re.sub(r"\s+", "", text)
+        headers = _headers(page.read_text(encoding="utf-8"))
+        assert len(headers) >= 10
+        # a header's words, and each CJK character (a PDF's text may order the glyphs of a
+        # fallback font apart from their line), are all in the printed text
+        missing = [
+            h
+            for h in headers
+            if not all(t in flat for t in re.findall(r"[\u4e00-\u9fff]|[^\s\u4e00-\u9fff]+", h))
+        ]
+        assert missing == [], name
+        assert re.sub(r"\s+", "", fmt.word("plan_name", language)) in flat
+        assert re.search(r"20\d\d-\d\d-\d\d", text)  # the run's date in the page header
