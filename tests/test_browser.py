@@ -49,10 +49,17 @@ def lab(tmp_path_factory):
     """A JupyterLab server over a copy of the notebook; its URL with the token."""
     folder = tmp_path_factory.mktemp("lab")
     shutil.copy(ROOT / "notebooks" / "project_target.ipynb", folder)
+    # every cell in the page, not only those in view (JupyterLab 4 renders a long notebook's
+    # cells lazily, so text and charts scrolled out of view are not in the page to be found)
+    settings = folder / "user-settings" / "@jupyterlab" / "notebook-extension"
+    settings.mkdir(parents=True)
+    (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
     port, token = _free_port(), secrets.token_hex(16)
     command = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
                "--ip=127.0.0.1", f"--IdentityProvider.token={token}",
                f"--ServerApp.root_dir={folder}", "--LabApp.news_url=",
+               f"--LabApp.user_settings_dir={folder / 'user-settings'}",
+               f"--LabApp.workspaces_dir={folder / 'workspaces'}",
                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]  # fmt: skip
     if os.geteuid() == 0:
         command.append("--allow-root")

@@ -1140,8 +1140,8 @@ def plot_assessment(result: Any, *, language: str = "en", ax: Axes | None = None
 def _note_below(ax: Axes, typeset: _Typeset) -> None:
     """The made-up-data warning under a chart's axis label, where no bar or line can hide it."""
     ax.text(1.0, -0.32, typeset.word("illustrative_note"), transform=ax.transAxes, ha="right",
-            va="top", fontsize="small", fontweight="bold", color=_WARNING_RED,
-            gid="illustrative_note", **typeset.font)  # fmt: skip
+            va="top", fontsize="small", color=_WARNING_RED, gid="illustrative_note",
+            **typeset.bold)  # fmt: skip
 
 
 def plot_targets_met(
