@@ -43,6 +43,7 @@ __all__ = [
     "assess_group",
     "assess_series",
     "default_region",
+    "jsonable",
     "measure_progress",
     "probability_bound",
     "probability_met",
@@ -251,12 +252,12 @@ def measure_progress(
 # ----------------------------------------------------------------------------- assessment
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """Plain JSON types: NaN/NA become None, numpy scalars become Python ones."""
     if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -423,7 +424,7 @@ class Assessment:
 
     def to_dict(self) -> dict[str, Any]:
         """Everything, as plain JSON types (NaN -> None)."""
-        return _jsonable(
+        return jsonable(
             {
                 **self.row(),
                 "levels": list(self.levels),

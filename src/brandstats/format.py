@@ -841,19 +841,6 @@ def vintage_reason(
     return text
 
 
-def jsonable(value: Any) -> Any:
-    """Plain JSON types: NaN becomes None, numpy scalars become Python ones."""
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, str):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def probability_reason(p: float | None, bound: str | None, language: str = "en") -> str | None:
     """Why a probability is shown as a bound (one sentence), or None when it is not one."""
     check_language(language)

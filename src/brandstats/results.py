@@ -22,7 +22,7 @@ import pandas as pd
 from . import format as fmt
 from . import tally
 from .atomic import write_json_atomic, write_text_atomic
-from .attainment import Assessment
+from .attainment import Assessment, jsonable
 from .config import GROUP_ORDER
 from .errors import BrandstatsError
 from .format import describe
@@ -116,9 +116,9 @@ def write_result(
     """
     record = dict(result) if isinstance(result, Mapping) else result.to_dict()
     if vintages is not None:
-        record["vintages"] = fmt.jsonable(list(vintages))
+        record["vintages"] = jsonable(list(vintages))
     if next_year is not None:
-        record["next_year"] = fmt.jsonable(dict(next_year))
+        record["next_year"] = jsonable(dict(next_year))
     folder = Path(output_dir)
     folder.mkdir(parents=True, exist_ok=True)
     record.pop("run_name", None)
