@@ -767,3 +767,16 @@ def test_fan_title_lines_do_not_touch(ax, money_history, money_forecast):
     renderer = ax.figure.canvas.get_renderer()
     two = title.get_window_extent(renderer).height
     assert two >= 2.4 * one_line.get_window_extent(renderer).height
+
+
+def test_a_met_target_without_a_probability_has_a_full_bar(ax, scorecard):
+    card = scorecard.assign(
+        probability=[np.nan, 0.95, np.nan, 0.2, 1.0, 0.5],
+        met=[True, np.nan, np.nan, np.nan, True, np.nan],
+        verdict=["met", "very likely", "n/a", "unlikely", "met", "about as likely"],
+    )
+    plot_scorecard(card, ax=ax)
+    bar = one(ax, "bar:high_tech_enterprises")
+    assert bar.get_width() == 1.0  # the outcome: met, colour and length agree
+    assert to_hex(bar.get_facecolor()) == OUTLOOK_COLOURS["met"].lower()
+    assert one(ax, "bar:industrial_pass_rate").get_width() == 0.0  # no probability, no outcome

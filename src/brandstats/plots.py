@@ -998,12 +998,13 @@ def plot_scorecard(
     n_rows = len(positions) + (1 if note_row is not None else 0)
     with plt.rc_context(_style(typeset)):
         ax = _new_axes(ax, (9, 0.42 * n_rows + 1.6))
-        widths = probability.fillna(0.0).to_numpy()
         classes = [_outlook_class(p, m) for p, m in zip(probability, met, strict=True)]
         classes = [
             "met" if c is None and v == "already met" else c
             for c, v in zip(classes, card.get("verdict", [None] * len(card)), strict=True)
         ]
+        # an outcome is a probability of 1 or 0: a met target's bar is full, as its colour says
+        widths = np.where([c == "met" for c in classes], 1.0, probability.fillna(0.0).to_numpy())
         colours = [OUTLOOK_COLOURS.get(c or "", _NOT_ASSESSED_COLOUR) for c in classes]
         bars = ax.barh(
             bar_y,
