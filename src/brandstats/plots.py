@@ -69,7 +69,6 @@ from brandstats.errors import BrandstatsError, DataError
 __all__ = [
     "GROUP_ORDER",
     "OUTLOOK_COLOURS",
-    "PROGRESS_COLOURS",
     "cjk_font",
     "plot_assessment",
     "plot_fan",
@@ -80,13 +79,6 @@ __all__ = [
 ]
 
 
-#: Bar colour per progress category (Okabe-Ito colours, safe for colour-blind readers).
-PROGRESS_COLOURS: Mapping[str, str] = {
-    "on track": "#0072B2",
-    "moderate progress": "#56B4E9",
-    "insufficient progress": "#E69F00",
-    "moving away": "#D55E00",
-}
 _NOT_ASSESSED_COLOUR = "#BBBBBB"
 
 #: Scorecard bar colour by what P(met) says (the bar's length is P(met), so colour and length
