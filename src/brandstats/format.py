@@ -714,7 +714,7 @@ def plan_summary(
         )
         if tally.get("illustrative"):
             text += (
-                f"**示意数据：**计入的目标中有{len(tally['illustrative'])}个依据虚构数值，"
+                f"**示意数据**：计入的目标中有{len(tally['illustrative'])}个依据虚构数值，"
                 "以上数字并非真实评估。"
             )
         return text
