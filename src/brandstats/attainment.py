@@ -27,7 +27,15 @@ import pandas as pd
 from .config import ACCUMULATIONS, MODELS
 from .engine import BOUNDING, Outlook, Problem, make_problem, outlooks, project_bounded
 from .errors import BrandstatsError, InsufficientDataError
-from .loading import assessable_pairs
+from .hierarchy import aggregation, summed_series, tree_outlooks
+from .loading import (
+    ancestors,
+    assessable_pairs,
+    closest_regions,
+    region_tree,
+    target_order,
+    unobserved_targets,
+)
 from .models import check_levels
 from .notes import Note, note_of
 from .spec import TargetSpec, meets, peer_regions, probability_met, target_spec
@@ -323,6 +331,7 @@ class Assessment:
     progress_reason: str | None = None
     floor: float = 0.0
     predictive: Any = field(default=None, repr=False, compare=False)
+    aggregate: Mapping[str, Any] | None = None
 
     def interval(self, level: float | None = None) -> tuple[float, float, float, float]:
         """(point, median, lower, upper) of the target-year forecast at ``level``.
@@ -374,6 +383,7 @@ class Assessment:
             "observed_growth": progress.observed_growth if progress else math.nan,
             "required_growth": progress.required_growth if progress else math.nan,
             "still_required_growth": progress.still_required_growth if progress else math.nan,
+            "base_year": progress.base_year if progress else int(self.history["year"].iloc[0]),
             "forecast_mean": point,
             "forecast_median": median,
             "forecast_lower": lower,
@@ -438,6 +448,7 @@ class Assessment:
                 "required_path": dict(self.required_path),
                 "reconciliation": dict(self.reconciliation) if self.reconciliation else None,
                 "pooling": dict(self.pooling) if self.pooling else None,
+                "aggregate": dict(self.aggregate) if self.aggregate else None,
                 "forecast": self.forecast.to_dict("records"),
                 "backtest": self.backtest.to_dict("records"),
                 "history": self.history.to_dict("records"),
@@ -540,6 +551,23 @@ def assess_series(
     problem = make_problem(spec, series, qualifiers, as_of=as_of)
     return _assess_group({region: problem}, model=model, levels=levels, base_year=base_year,
                          seed=seed)[region]  # fmt: skip
+
+
+def _from_children(
+    spec: TargetSpec,
+    found: Sequence[Problem | BrandstatsError | None],
+    names: Sequence[str],
+    weights: Sequence[float],
+) -> tuple[pd.Series, pd.Series]:
+    """A parent's series from its children's when it has none of its own (see
+    :mod:`brandstats.hierarchy`)."""
+    basis, why = aggregation(spec.unit, weights)
+    if basis is None:
+        raise InsufficientDataError(Note("no_series_no_aggregate", why=why))
+    missing = [n for n, f in zip(names, found, strict=True) if not isinstance(f, Problem)]
+    if missing:
+        raise InsufficientDataError(Note("no_series_missing", regions=", ".join(missing)))
+    return summed_series([f for f in found if isinstance(f, Problem)], weights, basis)
 
 
 def _assess_group(
@@ -665,6 +693,7 @@ def _assessment(
         pooling=dict(outlook.pooling) if outlook.pooling else None,
         floor=outlook.floor if probability is not None else 0.0,
         predictive=outlook.predictive,
+        aggregate=dict(outlook.aggregate) if outlook.aggregate else None,
     )
 
 
@@ -898,26 +927,51 @@ def assess_group(
     """
     levels = _check_options(model, levels)
     data = observations.loc[observations["indicator"] == indicator]
+    rows_of = targets.loc[(targets["indicator"] == indicator) & targets["target"].notna()]
+    tree = {r: p for r, p in region_tree(rows_of).items() if p}
+    children: dict[str, list[str]] = {}
+    for region, parent in tree.items():
+        children.setdefault(parent, []).append(region)
+    weights = dict(zip(rows_of["region"], rows_of.get("weight", np.nan), strict=True))
     problems: dict[str, Problem] = {}
     errors: dict[str, BrandstatsError] = {}
-    for region in dict.fromkeys([*peer_regions(observations, targets, indicator), *asked]):
+    derived: set[str] = set()
+    regions = dict.fromkeys([*peer_regions(observations, targets, indicator), *asked])
+    # children first: a parent without a series of its own is read from theirs
+    for region in sorted(regions, key=lambda r: -len(ancestors(r, tree))):
         rows = data.loc[data["region"] == region].set_index("year").sort_index()
-        if rows.empty:
-            errors[region] = InsufficientDataError(
-                f"no observations of {indicator!r} for region {region!r}"
-            )
-            continue
         try:
             spec = target_spec(targets, indicator, region)
-            problems[region] = make_problem(spec, rows["value"], rows["qualifier"], as_of=as_of)
+            if rows.empty and region in children:
+                series, qualifiers = _from_children(
+                    spec, [problems.get(k, errors.get(k)) for k in children[region]],
+                    children[region], [weights.get(k, np.nan) for k in children[region]],
+                )  # fmt: skip
+                derived.add(region)
+            elif rows.empty:
+                close = closest_regions(observations, targets, indicator, region)
+                raise _no_observations(indicator, region, close)
+            else:
+                series, qualifiers = rows["value"], rows["qualifier"]
+            problems[region] = make_problem(spec, series, qualifiers, as_of=as_of)
         except BrandstatsError as exc:
             errors[region] = exc
-    assessed = _assess_group(
-        problems, model=model, levels=levels, base_year=base_year, seed=seed,
-        reference=reference,
+    found_outlooks = tree_outlooks(
+        problems, tree, children=children, weights=weights, derived=derived, model=model,
+        levels=levels, seed=seed, reference=reference,
     )  # fmt: skip
+    assessed = {
+        key: _assessment(problem, found_outlooks[key], model=model, levels=levels,
+                         base_year=base_year)
+        for key, problem in problems.items()
+    }  # fmt: skip
     found: dict[str, Assessment | BrandstatsError] = {**assessed}
     return {region: found.get(region, errors.get(region)) for region in asked}
+
+
+def _no_observations(indicator: str, region: str, close: Sequence[str]) -> InsufficientDataError:
+    hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
+    return InsufficientDataError(f"no observations of {indicator!r} for region {region!r}{hint}")
 
 
 def assess_all(
@@ -951,6 +1005,11 @@ def assess_all(
     """
     levels = _check_options(model, levels)
     pairs = assessable_pairs(observations, targets, indicators=indicators, region=region)
+    unobserved = [
+        (ind, name)
+        for ind, name, _ in unobserved_targets(observations, targets, observed_only=False)
+        if (not indicators or ind in indicators) and region in (None, name)
+    ]
     by_indicator: dict[str, list[str]] = {}
     for indicator, name in pairs:
         by_indicator.setdefault(indicator, []).append(name)
@@ -961,8 +1020,10 @@ def assess_all(
             base_year=base_year, seed=seed,
         )  # fmt: skip
         found |= {(indicator, name): outcome for name, outcome in outcomes.items()}
+    for ind, name in unobserved:  # every target keeps its row: "no data", and why
+        found[(ind, name)] = assess_group(observations, targets, ind, [name])[name]
     rows = []
-    for pair in pairs:
+    for pair in target_order(targets, [*pairs, *unobserved]):
         outcome = found[pair]
         if isinstance(outcome, InsufficientDataError):
             rows.append({"indicator": pair[0], "region": pair[1], "verdict": "no data",

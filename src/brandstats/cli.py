@@ -127,7 +127,27 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         revisions = merged.attrs["revisions"]
         print(f"ok   {len(data)} data files read in order: {count(len(revisions), 'revision')}")
         _print_revisions(merged)
+    if data and not failed:
+        observations = load_observations(data, targets=targets, sheet=args.sheet)
+        failed += _print_tree(observations, targets)
     return 1 if failed else 0
+
+
+def _print_tree(observations: pd.DataFrame, targets: pd.DataFrame) -> int:
+    """Targets without observations (a failure: they would read "no data"), and what the
+    region tree's sums say (notes); returns the number of failures."""
+    from . import format as fmt
+    from .hierarchy import tree_findings
+    from .loading import unobserved_targets
+
+    missing = unobserved_targets(observations, targets)
+    for indicator, region, close in missing:
+        hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
+        print(f"FAIL {indicator}: the target of {region!r} has no observations{hint}; "
+              "it would read 'no data'", file=sys.stderr)  # fmt: skip
+    for kind, finding in tree_findings(observations, targets, lambda v, u: fmt.quantity(v, u)):
+        print(f"{'note' if kind == 'note' else 'WARN'} {finding}")
+    return len(missing)
 
 
 ASSESS_COLUMNS = [

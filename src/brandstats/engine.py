@@ -201,6 +201,9 @@ class Outlook:
     pooling: Mapping[str, Any] | None = None
     floor: float = 0.0
     predictive: Any = field(default=None, repr=False, compare=False)
+    path: Mapping[int, Any] = field(default_factory=dict, repr=False, compare=False)
+    cases: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    aggregate: Mapping[str, Any] | None = None
 
 
 def p_met(problem: Problem, predictive: Any, tail: float) -> float:
@@ -342,6 +345,8 @@ def _outlook(
         pooling=pooling,
         floor=0.0 if settled else projection.tail,
         predictive=predictive,
+        path=dict(projection.predictive),
+        cases=None if projection.run is None else projection.run.mixture,
     )
 
 
@@ -383,6 +388,7 @@ def _reference_outlook(
         forecast=frame,
         floor=0.0 if spec.settled_by(problem.last_value) else floor,
         predictive=predictive,
+        path={spec.target_year: predictive},
     )
 
 

@@ -30,7 +30,7 @@ import stat
 import unicodedata
 import warnings
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,7 @@ __all__ = [
     "OBSERVATION_COLUMNS",
     "QUALIFIERS",
     "TARGET_COLUMNS",
+    "ancestors",
     "assessable_pairs",
     "canonical_region",
     "file_problem",
@@ -63,6 +64,9 @@ __all__ = [
     "normalize_region",
     "read_table",
     "region_aliases",
+    "region_tree",
+    "target_order",
+    "unobserved_targets",
     "untargeted_regions",
     "validate_observations",
     "validate_targets",
@@ -71,7 +75,7 @@ __all__ = [
 
 TARGET_COLUMNS = (
     "indicator", "name_en", "name_zh", "group", "unit", "comparison", "target",
-    "target_year", "region", "source", "accumulation", "lower", "upper",
+    "target_year", "region", "source", "accumulation", "lower", "upper", "parent", "weight",
 )  # fmt: skip
 _MAX_COLUMNS = 16_384
 """The widest table a spreadsheet holds (Excel's XFD); a wider CSV row is refused at once."""
@@ -107,7 +111,11 @@ _COLUMN_ALIASES = {
     "来源": "source", "数据来源": "source", "sources": "source",
     "目标": "target", "目标值": "target", "目标年份": "target_year", "比较": "comparison",
     "别名": "aliases", "region_aliases": "aliases", "地区别名": "aliases",
+    "上级": "parent", "上级地区": "parent", "所属": "parent", "权重": "weight",
 }  # fmt: skip
+ROOT_NAMES = ("全市", "全省", "全区", "全县", "全国", "市级", "city total")
+"""Names of the whole of a region tree's root (全市: the whole city), read as the root region
+when the targets file gives a tree (a ``parent`` column) with one root."""
 _COMPARISON_ALIASES = {"≥": ">=", "≤": "<=", "=>": ">=", "=<": "<=", "＞": ">", "＜": "<"}
 _PLACEHOLDERS = {
     "",
@@ -604,7 +612,24 @@ def _region_lookup(targets: pd.DataFrame) -> dict[str, str]:
         *zip(named, named, strict=True),
     ]:
         lookup[alias.casefold()] = region
+    tree = region_tree(targets)
+    roots = set(tree.values()) - set(tree)
+    if len(roots) == 1:  # 全市 is the city when the tree has one root
+        root = roots.pop()
+        lookup |= {name.casefold(): root for name in ROOT_NAMES if name.casefold() not in lookup}
     return lookup
+
+
+def region_tree(targets: pd.DataFrame) -> dict[str, str]:
+    """{region: its parent} from a targets catalogue's ``parent`` column (empty without one).
+
+    A parent is the region whose total the region is part of (a district's city); the tree's
+    root has no row of its own here unless it has a parent.
+    """
+    if "parent" not in targets or "region" not in targets:
+        return {}
+    pairs = targets.loc[targets["parent"].fillna("") != "", ["region", "parent"]]
+    return dict(zip(pairs["region"], pairs["parent"], strict=True))
 
 
 def canonical_region(name: str, targets: pd.DataFrame) -> str:
@@ -675,6 +700,7 @@ def assessable_pairs(
         with_target = with_target.loc[with_target["indicator"].isin(indicators)]
     observed = observations[["indicator", "region"]].drop_duplicates()
     specific = set(zip(with_target["indicator"], with_target["region"], strict=True))
+    tree = region_tree(targets)
     pairs = []
     for t in with_target.itertuples():
         regions = observed.loc[observed["indicator"] == t.indicator, "region"]
@@ -682,10 +708,73 @@ def assessable_pairs(
             candidates = [t.region]
         else:  # a blank region: every observed region without a target of its own
             candidates = [r for r in sorted(regions) if (t.indicator, r) not in specific]
+        # a parent is assessable from its districts' data too (brandstats.hierarchy)
+        within = {_ancestor for r in regions for _ancestor in ancestors(r, tree)}
         for r in candidates:
-            if r in set(regions) and (region is None or r == region):
+            if (r in set(regions) or r in within) and (region is None or r == region):
                 pairs.append((t.indicator, r))
     return pairs
+
+
+def unobserved_targets(
+    observations: pd.DataFrame, targets: pd.DataFrame, *, observed_only: bool = True
+) -> list[tuple[str, str, list[str]]]:
+    """Targets whose region has no observations (nor districts that stand in for it), with
+    the observed region names closest to it: ``历下区`` in the targets and ``历下`` in the data
+    would otherwise drop out of every table without a word.
+
+    With ``observed_only`` (``validate``: a file of revisions need not hold every indicator),
+    only the targets of indicators that have observations; else every target of a region.
+
+    Returns
+    -------
+    list of (indicator, region, closest observed regions), in catalogue order
+    """
+    assessable = set(assessable_pairs(observations, targets))
+    with_target = targets.loc[targets["target"].notna() & (targets["region"] != "")]
+    out = []
+    for t in with_target.itertuples():
+        observed = observations.loc[observations["indicator"] == t.indicator, "region"]
+        if (observed_only and observed.empty) or (t.indicator, t.region) in assessable:
+            continue
+        out.append((str(t.indicator), str(t.region), closest_regions(
+            observations, targets, str(t.indicator), str(t.region))))  # fmt: skip
+    return out
+
+
+def closest_regions(
+    observations: pd.DataFrame, targets: pd.DataFrame, indicator: str, region: str
+) -> list[str]:
+    """Up to three observed regions of ``indicator`` whose names are closest to ``region``,
+    those that no target names first (the likely misspellings: 历下 for 历下区)."""
+    observed = set(observations.loc[observations["indicator"] == indicator, "region"])
+    named = set(targets.loc[targets["indicator"] == indicator, "region"])
+    names = sorted(observed - named) or sorted(observed)
+    close = difflib.get_close_matches(region, names, n=3, cutoff=0.5)
+    close += [n for n in names if (n in region or region in n) and n not in close]
+    return close[:3]
+
+
+def target_order(
+    targets: pd.DataFrame, pairs: Iterable[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """(indicator, region) pairs in catalogue order: a region's own row, else its
+    indicator's blank-region row; pairs of the same row by region."""
+    pairs = list(dict.fromkeys(pairs))
+    position = {}
+    for i, (ind, region) in enumerate(zip(targets["indicator"], targets["region"], strict=True)):
+        position.setdefault((ind, region), i)
+    rank = {p: position.get(p, position.get((p[0], ""), len(targets))) for p in pairs}
+    return sorted(pairs, key=lambda p: (rank[p], "" if rank[p] == position.get(p) else p[1]))
+
+
+def ancestors(region: str, tree: Mapping[str, str]) -> list[str]:
+    """The regions above ``region`` in a region tree ({region: parent}), nearest first."""
+    out: list[str] = []
+    while region in tree and tree[region] not in out and tree[region] != region:
+        region = tree[region]
+        out.append(region)
+    return out
 
 
 def _letter(j: int) -> str:
@@ -1086,6 +1175,53 @@ def _parse_bounds(
         return given, None, [Problem(*where, col, shown, str(exc).split(", got ")[0])]
 
 
+def _parse_parent(
+    rec: dict, region: str, aliases: Mapping[str, str], where: tuple[str, int]
+) -> tuple[str, float, list[Problem]]:
+    """The ``parent`` (region whose total this region is part of) and ``weight`` cells of a
+    target row, with the problems found."""
+    parent = normalize_region(rec.get("parent", ""))
+    parent = aliases.get(parent.casefold(), parent)
+    problems = []
+    if parent and parent == region:
+        problems.append(Problem(*where, "parent", parent, "another region than the row's own"))
+    elif parent and not region:
+        problems.append(Problem(*where, "region", "", "a region: a row with a parent is the "
+                                "target of one region within it"))  # fmt: skip
+    text, weight = _as_text(rec.get("weight", "")), np.nan
+    if text and text.lower() not in _PLACEHOLDERS:
+        try:
+            weight = float(text.replace(",", ""))
+        except ValueError:
+            weight = np.nan
+        if not (math.isfinite(weight) and weight > 0):
+            problems.append(Problem(*where, "weight", text, "a positive number (the region's "
+                                    "population, firms ...) or blank"))  # fmt: skip
+    return parent, weight, problems
+
+
+def _tree_problems(out: pd.DataFrame, file: str) -> list[Problem]:
+    """A region with two parents, or a parent that is its own ancestor."""
+    problems = []
+    tree: dict[str, str] = {}
+    for rec in out.loc[out["parent"] != ""].to_dict("records"):
+        known = tree.setdefault(rec["region"], rec["parent"])
+        if known != rec["parent"]:
+            expected = f"one parent for every row of {rec['region']!r} (another row: {known!r})"
+            problems.append(Problem(file, int(rec["_row"]), "parent", rec["parent"], expected))
+    for region in tree:
+        seen, at = {region}, tree[region]
+        while at in tree:
+            if at in seen:
+                row = int(out.loc[out["region"] == region, "_row"].iloc[0])
+                expected = "a tree: this region is its own ancestor (" + " -> ".join(seen) + ")"
+                problems.append(Problem(file, row, "parent", tree[region], expected))
+                break
+            seen.add(at)
+            at = tree[at]
+    return problems
+
+
 def _impossible(target: float, comparison: str, unit: str, bounds: tuple[float, float]) -> str:
     lo, hi = bounds
     return (
@@ -1163,6 +1299,8 @@ def validate_targets(table: pd.DataFrame, *, file: str = "<DataFrame>") -> pd.Da
         if group and group not in GROUPS:
             problems.append(Problem(file, row, "group", group, "one of " + ", ".join(GROUPS)))
         problems += _repeated(seen, (ind, region), (file, row), "indicator", ind)
+        parent, weight, found = _parse_parent(rec, region, aliases, (file, row))
+        problems += found
         rows.append(
             {
                 "indicator": ind,
@@ -1178,6 +1316,8 @@ def validate_targets(table: pd.DataFrame, *, file: str = "<DataFrame>") -> pd.Da
                 "accumulation": accumulation,
                 "lower": np.nan if declared["lower"] is None else declared["lower"],
                 "upper": np.nan if declared["upper"] is None else declared["upper"],
+                "parent": parent,
+                "weight": weight,
                 "_row": row,
             }
         )
@@ -1193,6 +1333,7 @@ def validate_targets(table: pd.DataFrame, *, file: str = "<DataFrame>") -> pd.Da
                 problems.append(
                     Problem(file, int(out.loc[at, "_row"]), col, str(cells[at]), expected)
                 )
+    problems += _tree_problems(out, file)
     if problems:
         raise DataError(problems)
     if out.empty:

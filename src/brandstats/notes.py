@@ -111,6 +111,47 @@ TEMPLATES: Mapping[str, Mapping[str, str]] = {
         "{horizon}年间的变化推断（参照案例{cases}个）",
     },
     "too_few_observations": {"en": "too few observations", "zh": "观测值太少"},
+    "aggregate_dependent": {
+        "en": "the {basis} of its {regions} districts' forecasts, joined with the correlation "
+        "{rho:.2f} their backtest errors showed ({cases} shared cases)",
+        "zh": "由下辖{regions}个区县的预测{basis}而得，按其回测误差显示的相关系数{rho:.2f}"
+        "联合（共同案例{cases}个）",
+    },
+    "aggregate_independent": {
+        "en": "the {basis} of its {regions} districts' forecasts, taken as independent: their "
+        "backtests share {cases} cases, too few to estimate how they move together",
+        "zh": "由下辖{regions}个区县的预测{basis}而得，按相互独立处理：其回测只有{cases}个"
+        "共同案例，不足以估计其联动",
+    },
+    "basis_sum": {"en": "sum", "zh": "加总"},
+    "basis_weighted_mean": {"en": "weighted mean", "zh": "加权平均"},
+    "no_aggregate_rank": {
+        "en": "no aggregate of its districts: ranks neither add up nor average",
+        "zh": "不汇总下辖区县：名次既不能相加也不能平均",
+    },
+    "no_aggregate_weights": {
+        "en": "no aggregate of its districts: a {unit} value does not add up, and without a "
+        "weight column (population, firms) for every district there is no weighted mean",
+        "zh": "不汇总下辖区县：{unit}数值不能相加，且并非每个区县都有权重列（人口、企业数），"
+        "无法加权平均",
+    },
+    "no_aggregate_missing": {
+        "en": "no aggregate of its districts: no forecast for {regions}",
+        "zh": "不汇总下辖区县：{regions}没有预测",
+    },
+    "no_common_year": {
+        "en": "its {regions} districts have no year observed in all of them",
+        "zh": "下辖{regions}个区县没有共同的观测年份",
+    },
+    "no_series_no_aggregate": {
+        "en": "no observations of its own, and {why}",
+        "zh": "本级没有观测值，且{why}",
+    },
+    "no_series_missing": {
+        "en": "no observations of its own, and its districts cannot stand in: {regions} "
+        "cannot be assessed",
+        "zh": "本级没有观测值，下辖区县也无法替代：{regions}无法评估",
+    },
     "basis_one_value": {"en": "its one value", "zh": "其唯一观测值"},
     "basis_two_values": {
         "en": "its latest value, its one observed change",

@@ -317,7 +317,9 @@ def check_parameters(namespace: Mapping[str, Any]) -> RunContext:
 
         region = default_region(observations, targets, indicator)
     regions = observations.loc[observations["indicator"] == indicator, "region"].unique()
-    if region not in set(regions):
+    named = targets.loc[targets["indicator"] == indicator, "region"]
+    # a region with a target of its own gets a report without data too: "no data", and why
+    if region not in set(regions) and region not in set(named):
         raise ParameterError(
             f"parameter region={region!r}: no observations of {indicator!r} there; "
             f"observed regions: {', '.join(map(str, regions)) or '(none)'}"

@@ -26,6 +26,7 @@ from .attainment import Assessment, jsonable
 from .config import GROUP_ORDER
 from .errors import BrandstatsError
 from .format import describe
+from .league import rank_in_parent
 from .notes import Note
 from .workbook import write_scorecard_xlsx
 
@@ -78,6 +79,8 @@ SCORECARD_COLUMNS = [
     "illustrative",
     "reason",
     "run_name",
+    "parent",
+    "base_year",
 ]
 """The fields of a result record the scorecard reads (every record has them)."""
 
@@ -270,6 +273,7 @@ def read_results(
         for col in ("probability", "progress_ratio", "target", "last_value", "actual"):
             table[col] = pd.to_numeric(table[col])
         table = table.drop(columns="_order").reset_index(drop=True)
+        table["rank_in_parent"] = rank_in_parent(table)  # districts (brandstats.league)
     table.attrs["missing"] = sorted(wanted - {r["run_name"] for r in rows})  # failed runs
     return table
 

@@ -116,10 +116,14 @@ def plan_runs(
         The target notebook; ``notebooks/project_target.ipynb`` by default.
     """
     from .. import format as fmt  # imports pandas: not when brandstats.batch is imported
-    from ..loading import assessable_pairs
+    from ..loading import assessable_pairs, target_order, unobserved_targets
 
     nb = Path(notebook) if notebook else NOTEBOOKS_DIR / TARGET_NOTEBOOK
     pairs = assessable_pairs(observations, targets, indicators=indicators)
+    pairs = target_order(targets, [*pairs, *(  # every target, those without data reading "no data"
+        (i, r) for i, r, _ in unobserved_targets(observations, targets, observed_only=False)
+        if not indicators or i in indicators
+    )])  # fmt: skip
     language = fmt.language_code((parameters or {}).get("language", "en"))
     names = _target_names(targets, language)
     jobs, seen = [], set()
