@@ -56,8 +56,11 @@ def _observations(targets: pd.DataFrame, *, city: bool, city_name: str = "Jinan"
     if city:
         frame = pd.DataFrame(rows)
         sums = frame.groupby("year")["value"].sum()
-        rows += [{"indicator": "firms", "region": city_name, "year": y, "value": v,
-                  "unit": "count", "qualifier": "illustrative"} for y, v in sums.items()]  # fmt: skip
+        rows += [
+            {"indicator": "firms", "region": city_name, "year": y, "value": v, "unit": "count",
+             "qualifier": "illustrative"}
+            for y, v in sums.items()
+        ]  # fmt: skip
     return bs.validate_observations(pd.DataFrame(rows).astype(str), targets)
 
 
@@ -221,15 +224,19 @@ def _percent(weights: bool, city: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
     rows = [{"indicator": "share", "unit": "%", "comparison": ">=", "target": 50,
              "target_year": 2024, "region": r, "parent": "Jinan",
              "weight": w if weights else ""} for r, (_, w) in shares.items()]  # fmt: skip
-    rows.insert(0, {"indicator": "share", "unit": "%", "comparison": ">=", "target": 50,
-                    "target_year": 2024, "region": "Jinan", "parent": "", "weight": ""})  # fmt: skip
+    city = {"indicator": "share", "unit": "%", "comparison": ">=", "target": 50,
+            "target_year": 2024, "region": "Jinan", "parent": "", "weight": ""}  # fmt: skip
+    rows.insert(0, city)
     targets = bs.validate_targets(pd.DataFrame(rows).astype(str))
     obs = [{"indicator": "share", "region": r, "year": y, "value": s + 0.3 * (y - 2015)
             + 0.2 * ((y * 7) % 3), "unit": "%"}
            for r, (s, _) in shares.items() for y in range(2015, 2022)]  # fmt: skip
     if city:
-        obs += [{"indicator": "share", "region": "Jinan", "year": y, "value": 55.0 + 0.1 * (y - 2015),
-                 "unit": "%"} for y in range(2015, 2022)]  # fmt: skip
+        obs += [
+            {"indicator": "share", "region": "Jinan", "year": y, "value": 55 + 0.1 * (y - 2015),
+             "unit": "%"}
+            for y in range(2015, 2022)
+        ]  # fmt: skip
     return bs.validate_observations(pd.DataFrame(obs).astype(str), targets), targets
 
 
