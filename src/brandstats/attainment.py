@@ -384,6 +384,7 @@ class Assessment:
             "required_growth": progress.required_growth if progress else math.nan,
             "still_required_growth": progress.still_required_growth if progress else math.nan,
             "base_year": progress.base_year if progress else int(self.history["year"].iloc[0]),
+            "progress_kind": progress.kind if progress else None,
             "forecast_mean": point,
             "forecast_median": median,
             "forecast_lower": lower,

@@ -163,6 +163,27 @@ _WORDS: dict[str, dict[str, str]] = {
     "progress": {"en": "Official-style progress", "zh": "进展评价（官方口径）"},
     "reconciliation": {"en": "Why the two differ", "zh": "两者为何不同"},
     "track_record": {"en": "Track record", "zh": "以往表现"},
+    "districts": {"en": "Districts", "zh": "下辖区县"},
+    "districts_sum": {
+        "en": "the sum of its districts' figures (each district's source is in its report)",
+        "zh": "下辖区县数值之和（各区县的来源见其报告）",
+    },
+    "kind:compound": {"en": "a growth rate (% a year)", "zh": "年均增长率（%）"},
+    "kind:absolute": {"en": "an absolute change a year", "zh": "年均绝对增量"},
+    "none_needed": {"en": "none: the latest figure meets it", "zh": "无需增长（最新值已达标）"},
+    "league": {"en": "League table of the districts", "zh": "区县考核排名"},
+    "rank_in_parent": {"en": "Rank", "zh": "排名"},
+    "completion": {"en": "Completion (latest / target)", "zh": "完成率（最新值/目标）"},
+    "elapsed": {"en": "Time elapsed", "zh": "时间进度"},
+    "still_required": {"en": "Growth still required a year", "zh": "尚需年均增长"},
+    "league_intro": {
+        "en": "Each parent region first, then its districts by P(met) (equal P(met): by name). "
+        "Completion is the latest figure over the sub-target (target over latest for an "
+        "\"at most\" target); time elapsed is the share of the period from the base year to "
+        "the target year behind the latest figure.",
+        "zh": "先列上级地区，再按达标概率列其下辖区县（概率相同者按名称）。完成率为最新值除以"
+        "分解目标（“不超过”类目标为目标除以最新值）；时间进度为从基期到目标年份已过去的比例。",
+    },
     "change": {"en": "Change since the previous vintage", "zh": "较上一版变化"},
     "why_moved": {"en": "Why it moved", "zh": "变化原因"},
     "next_year": {"en": "Next year", "zh": "下一年"},
@@ -351,6 +372,9 @@ _FIELDS = {
     "observed_growth": ("observed growth", "实际增长"),
     "required_growth": ("required growth", "所需增长"),
     "still_required_growth": ("growth still required", "仍需增长"),
+    "base_year": ("base year of the progress measure", "进展评价基期"),
+    "progress_kind": ("growth measured as", "增长口径"),
+    "parent": ("part of", "上级地区"),
     "forecast_mean": ("forecast mean", "预测均值"),
     "forecast_median": ("forecast median", "预测中位数"),
     "forecast_lower": ("forecast interval, lower end", "预测区间下限"),
@@ -1411,3 +1435,32 @@ def spreadsheet_cell(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
+
+
+def aggregate(info: Mapping[str, Any] | None, unit: str, language: str = "en", *,
+              indicator: str | None = None) -> str:
+    """One sentence on a parent's outlook from its districts (:mod:`brandstats.hierarchy`):
+    the basis, and beside it what its own series alone gives, with the gap."""
+    if not info:
+        return ""
+    zh = language == "zh"
+    q = lambda v: quantity(v, unit, language, indicator=indicator)  # noqa: E731
+    n = len(info.get("children") or ())
+    kind = ("加总" if info.get("basis") == "sum" else "加权平均") if zh else str(info.get("basis"))
+    text = (
+        f"达标概率由下辖{n}个区县预测的{kind}得出（中位数{q(info['median'])}）"
+        if zh
+        else f"P(met) is read from the {kind} of its {n} districts' forecasts "
+        f"(median {q(info['median'])})"
+    )
+    own, own_median = info.get("own_probability"), info.get("own_median")
+    if own is None or own_median is None:
+        return text + ("；本级没有自己的序列。" if zh else "; it has no series of its own.")
+    gap = q(abs(own_median - info["median"]))
+    own_p = probability(own, language)
+    return text + (
+        f"；仅用本级序列则为{own_p}（中位数{q(own_median)}），两者中位数相差{gap}。"
+        if zh
+        else f"; its own series alone gives {own_p} (median {q(own_median)}), "
+        f"a gap of {gap} between the medians."
+    )

@@ -18,7 +18,8 @@ __all__ = ["LEAGUE_COLUMNS", "league_table", "rank_in_parent"]
 LEAGUE_COLUMNS = [
     "indicator", "parent", "region", "rank_in_parent", "of", "probability", "verdict",
     "target", "comparison", "unit", "target_year", "last_value", "last_year", "completion",
-    "elapsed", "still_required_growth", "as_of",
+    "elapsed", "still_required_growth", "progress_kind", "as_of", "name_en", "name_zh",
+    "run_name", "illustrative",
 ]  # fmt: skip
 """``completion``: latest / target for an "at least" target, target / latest for an "at
 most" one (1 or more: the latest figure meets it; none for ranks); ``elapsed``: the share of

@@ -51,13 +51,15 @@ def next_year(
     Returns
     -------
     dict or None
-        None when the target is settled or has no probability. Otherwise ``year``,
+        None when the target is settled or has no probability, or when its P(met) is read
+        from its districts (:mod:`brandstats.hierarchy`: a figure of its own would not move
+        it; each district has its own next-year value). Otherwise ``year``,
         ``value_for_even_odds`` (None when no value in the unit's range gives even odds, with
         ``reason``: ``"always"``, every value keeps them, or ``"never"``), ``required_path``
         (the value on the constant-growth path to the target) and ``direction`` (``"at least"``
         for a ">"/">=" target, else ``"at most"``).
     """
-    if result.verdict in _SETTLED or result.probability is None:
+    if result.verdict in _SETTLED or result.probability is None or result.aggregate:
         return None
     year = result.last_year + 1
     at_least = result.comparison in (">", ">=")

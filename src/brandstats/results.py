@@ -26,7 +26,7 @@ from .attainment import Assessment, jsonable
 from .config import GROUP_ORDER
 from .errors import BrandstatsError
 from .format import describe
-from .league import rank_in_parent
+from .league import league_table, rank_in_parent
 from .notes import Note
 from .workbook import write_scorecard_xlsx
 
@@ -81,12 +81,14 @@ SCORECARD_COLUMNS = [
     "run_name",
     "parent",
     "base_year",
+    "progress_kind",
 ]
 """The fields of a result record the scorecard reads (every record has them)."""
 
 _BOUNDS = ("lower_bound", "upper_bound")
 # notes that say why a result has no backtest table
-_NO_BACKTEST = ("reference_outlook", "no_backtest", "no_model")
+_NO_BACKTEST = ("reference_outlook", "no_backtest", "no_model", "aggregate_dependent",
+                "aggregate_independent")  # fmt: skip
 _OUTCOMES = ("met", "not met", "already met")
 
 
@@ -278,6 +280,11 @@ def read_results(
     return table
 
 
+LEAGUE_SUMMARY = ["indicator", "parent", "region", "rank_in_parent", "of", "probability",
+                  "verdict", "completion", "elapsed", "as_of"]  # fmt: skip
+"""The league table's columns in the scorecard's JSON summary."""
+
+
 def write_scorecard(
     table: pd.DataFrame,
     output_dir: str | os.PathLike[str],
@@ -308,6 +315,13 @@ def write_scorecard(
         folder / "scorecard.csv", "\ufeff" + cells.to_csv(index=False, lineterminator="\n")
     )
     write_scorecard_xlsx(table, folder / "scorecard.xlsx", language=language)
+    league = league_table(table)
+    if not league.empty:  # districts: the league table's own page and CSV
+        write_text_atomic(folder / "league.html", league_page(league, language=language))
+        write_text_atomic(
+            folder / "league.csv",
+            "\ufeff" + league.map(fmt.spreadsheet_cell).to_csv(index=False, lineterminator="\n"),
+        )
     if run_name:
         summary = {
             "scorecard": path.name,  # beside this JSON (a batch writes both in a staging folder)
@@ -316,6 +330,7 @@ def write_scorecard(
             "illustrative": int((table["data"] == "illustrative").sum()),
             "targets_met": tally.targets_met(table, headline=tuple(headline)),
             "verdicts": tally.verdict_counts(table),
+            "league": jsonable(league[LEAGUE_SUMMARY].to_dict("records")),
         }
         write_json_atomic(folder / f"{run_name}.json", summary)
     return path
@@ -340,6 +355,70 @@ def _table_html(header: list[str], rows: Iterable[Iterable[str]], *, raw: bool =
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join(f"<tr>{cells('td', r)}</tr>" for r in rows)
     return f'<table class="brandstats"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def league_html(league: pd.DataFrame, *, language: str = "en") -> str:
+    """The league table (:func:`brandstats.league.league_table`) as an HTML table: each
+    parent, then its districts by rank; names link to their reports."""
+    fmt.check_language(language)
+    w = lambda key: fmt.word(key, language)  # noqa: E731
+    keys = ("indicator", "region", "rank_in_parent", "p_met", "verdict", "target", "latest",
+            "completion", "elapsed", "still_required")  # fmt: skip
+    header = [w(k) for k in keys]
+    rows = []
+    for r in league.to_dict("records"):
+        unit, ind = r["unit"], r["indicator"]
+        name = html.escape(str(r.get(f"name_{language}") or ind))
+        place = html.escape(fmt.region(r["region"], language))
+        if r.get("run_name"):
+            place = f'<a href="{html.escape(str(r["run_name"]))}.html">{place}</a>'
+        if not r.get("parent"):
+            place = f"<strong>{place}</strong>"
+        if r.get("illustrative") is True:
+            place += f" ({html.escape(w('illustrative'))})"
+        rank = r.get("rank_in_parent")
+        cells = [
+            name,
+            place,
+            fmt.DASH if fmt.is_missing(rank) else html.escape(f"{int(rank)} / {int(r['of'])}"),
+            html.escape(fmt.probability(r["probability"], language)),
+            html.escape(fmt.verdict(r["verdict"], language)),
+            html.escape(fmt.DASH if fmt.is_missing(r.get("target")) else fmt.target(
+                r["comparison"], r["target"], unit, r["target_year"], language, indicator=ind)),
+            html.escape(fmt.quantity(r["last_value"], unit, language, indicator=ind)
+                        + _year_suffix(r.get("last_year"), language)),
+            html.escape(fmt.DASH if fmt.is_missing(r["completion"])
+                        else fmt.share(r["completion"], language)),
+            html.escape(fmt.DASH if fmt.is_missing(r["elapsed"])
+                        else fmt.share(r["elapsed"], language)),
+            html.escape(w("none_needed") if not fmt.is_missing(r["completion"])
+                        and r["completion"] >= 1 else fmt.growth(
+                            r.get("still_required_growth"), r.get("progress_kind") or "compound",
+                            language, unit=unit, indicator=ind)),
+        ]  # fmt: skip
+        rows.append(cells)
+    return _table_html(header, rows, raw=True)
+
+
+def league_page(league: pd.DataFrame, *, language: str = "en", title: str = "") -> str:
+    """The league table as a page of its own (``league.html`` beside the scorecard)."""
+    heading = html.escape(title or fmt.word("league", language))
+    intro = html.escape(fmt.word("league_intro", language))
+    if (league["illustrative"] == True).any():  # noqa: E712 (an object column)
+        intro = f"<strong>{html.escape(fmt.word('illustrative_banner', language))}</strong> {intro}"
+    lang = "zh-CN" if language == "zh" else "en"
+    style = (
+        "body{font-family:'Noto Sans CJK SC','Noto Sans',sans-serif;margin:2em;color:#222}"
+        "table{border-collapse:collapse;font-size:14px}th,td{padding:4px 8px;"
+        "border-bottom:1px solid #ddd;text-align:left;vertical-align:top}"
+        "th{background:#f3f3f3}@page{size:A4 landscape;margin:12mm}"
+    )
+    return (
+        f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
+        f"<title>{heading}</title><style>{style}</style></head><body>"
+        f"<h1>{heading}</h1><p>{intro}</p>{league_html(league, language=language)}"
+        "</body></html>\n"
+    )
 
 
 def heading_markdown(result: Assessment, language: str = "en") -> str:
@@ -402,6 +481,9 @@ def summary_markdown(result: Assessment, language: str = "en") -> str:
     )
     if sentence:
         items.append(f"**{w('reconciliation')}**{colon}{sentence}")
+    districts = fmt.aggregate(getattr(result, "aggregate", None), unit, language, indicator=ind)
+    if districts:
+        items.append(f"**{w('districts')}**{colon}{districts}")
     bound = fmt.probability_reason(result.probability, result.probability_bound, language)
     if bound:
         items.append(bound)
@@ -447,18 +529,24 @@ def provenance(
     as_of: int | None = None,
     used: Iterable[int] | None = None,
     language: str = "en",
+    history: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The observed series with each figure's qualifier and source, as display text.
 
     The ``used`` column says whether the figure entered the assessment: its year is in
     ``used`` (the assessment's history: the vintage up to the target year) when given, else
     within the vintage (``as_of``). Other figures are shown for the record but never reach a
-    model or the chart.
+    model or the chart. A region without figures of its own (a parent read from its
+    districts, :mod:`brandstats.hierarchy`) shows ``history``, the assessment's series, as the
+    sum of its districts' figures.
     """
     fmt.check_language(language)
     rows = observations.loc[
         (observations["indicator"] == indicator) & (observations["region"] == region)
     ]
+    if rows.empty and history is not None and len(history):
+        unit = observations.loc[observations["indicator"] == indicator, "unit"].iloc[0]
+        rows = history.assign(unit=unit, source=fmt.word("districts_sum", language))
     w = lambda key: fmt.word(key, language)  # noqa: E731
     years = (
         {int(y) for y in used}
@@ -490,9 +578,13 @@ def provenance_html(
     as_of: int | None = None,
     used: Iterable[int] | None = None,
     language: str = "en",
+    history: pd.DataFrame | None = None,
 ) -> str:
     """:func:`provenance` as an HTML table (no index)."""
-    table = provenance(observations, indicator, region, as_of=as_of, used=used, language=language)
+    table = provenance(
+        observations, indicator, region, as_of=as_of, used=used, language=language,
+        history=history,
+    )  # fmt: skip
     return _table_html(list(table.columns), table.itertuples(index=False))
 
 
@@ -559,6 +651,10 @@ def _record_value(field: str, value: Any, result: Assessment, language: str) -> 
         return fmt.probability(value, language, bound)
     if field == "model":
         return fmt.model_name(value, language)
+    if field == "progress_kind":
+        return fmt.word(f"kind:{value}", language)
+    if field == "base_year":
+        return str(value)
     if field == "reconciliation_reason":
         return fmt.reconciliation_reason(value, language)
     if field == "reconciliation":
