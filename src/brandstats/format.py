@@ -179,7 +179,7 @@ _WORDS: dict[str, dict[str, str]] = {
     "league_intro": {
         "en": "Each parent region first, then its districts by P(met) (equal P(met): by name). "
         "Completion is the latest figure over the sub-target (target over latest for an "
-        "\"at most\" target); time elapsed is the share of the period from the base year to "
+        '"at most" target); time elapsed is the share of the period from the base year to '
         "the target year behind the latest figure.",
         "zh": "先列上级地区，再按达标概率列其下辖区县（概率相同者按名称）。完成率为最新值除以"
         "分解目标（“不超过”类目标为目标除以最新值）；时间进度为从基期到目标年份已过去的比例。",
@@ -1437,8 +1437,9 @@ def spreadsheet_cell(value: Any) -> Any:
     return value
 
 
-def aggregate(info: Mapping[str, Any] | None, unit: str, language: str = "en", *,
-              indicator: str | None = None) -> str:
+def aggregate(
+    info: Mapping[str, Any] | None, unit: str, language: str = "en", *, indicator: str | None = None
+) -> str:
     """One sentence on a parent's outlook from its districts (:mod:`brandstats.hierarchy`):
     the basis, and beside it what its own series alone gives, with the gap."""
     if not info:

@@ -755,9 +755,7 @@ def closest_regions(
     return close[:3]
 
 
-def target_order(
-    targets: pd.DataFrame, pairs: Iterable[tuple[str, str]]
-) -> list[tuple[str, str]]:
+def target_order(targets: pd.DataFrame, pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     """(indicator, region) pairs in catalogue order: a region's own row, else its
     indicator's blank-region row; pairs of the same row by region."""
     pairs = list(dict.fromkeys(pairs))
