@@ -98,3 +98,13 @@ def test_illustrative_counts_are_labelled(language):
     assert len(got["illustrative"]) == 5  # the counted ones: a, b, c, d, f
     text = fmt.plan_summary(got, verdict_counts(card), language)
     assert ("ILLUSTRATIVE" if language == "en" else "示意数据") in text
+
+
+def test_districts_sub_targets_are_not_targets_of_the_plan():
+    """A district's row (with a parent) is in the league table, not in the plan's count."""
+    card = _card().assign(parent="")
+    district = {"indicator": "a", "region": "历下区", "probability": 0.1, "verdict": "unlikely",
+                "as_of": None, "data": "real", "parent": "X"}  # fmt: skip
+    with_district = pd.concat([card, pd.DataFrame([district])], ignore_index=True)
+    assert targets_met(with_district) == targets_met(card)
+    assert verdict_counts(with_district) == verdict_counts(card)

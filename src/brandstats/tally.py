@@ -29,7 +29,12 @@ _DRAWS = 20_000
 
 
 def _latest(table: pd.DataFrame) -> pd.DataFrame:
-    """One row per (indicator, region): the latest vintage (all data when ``as_of`` is empty)."""
+    """One row per (indicator, region): the latest vintage (all data when ``as_of`` is empty).
+
+    A district's sub-target (a row with a ``parent``, :mod:`brandstats.hierarchy`) is not a
+    target of the plan: its parent's row counts, and the districts are in the league table."""
+    if "parent" in table:
+        table = table.loc[table["parent"].fillna("").astype(str) == ""]
     if table.empty:
         return table
     vintage = pd.to_numeric(table["as_of"], errors="coerce").fillna(np.inf)
