@@ -175,3 +175,40 @@ def test_reports_and_scorecard_print_every_column_on_a4(tmp_path, language):
         assert missing == [], name
         assert re.sub(r"\s+", "", fmt.word("plan_name", language)) in flat
         assert re.search(r"20\d\d-\d\d-\d\d", text)  # the run's date in the page header
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no system Chromium: install Debian's `chromium`")
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils is not installed")
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_the_district_batch_reads_in_a_browser(tmp_path, language):
+    """The ILLUSTRATIVE district example (data/examples): the league table and the city's
+    report, printed by headless Chromium, show every district, the ranks, the city's sum and
+    the ILLUSTRATIVE label."""
+    from brandstats import format as fmt
+    from brandstats.cli import main
+
+    examples, out = ROOT / "data" / "examples", tmp_path / "out"
+    code = main(["run", "--targets", str(examples / "districts_targets.csv"), "--data",
+                 str(examples / "districts_observations.csv"), "--output", str(out),
+                 "--language", language])  # fmt: skip
+    assert code == 0
+    city = next(out.glob("high_tech_enterprises_Jinan*.html"))
+    texts = {}
+    for page in (out / "league.html", city):
+        pdf = tmp_path / f"{page.stem}.pdf"
+        subprocess.run(
+            [CHROMIUM, "--headless", *CHROMIUM_ARGS, "--no-pdf-header-footer",
+             f"--print-to-pdf={pdf}", page.as_uri()],
+            check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                              check=True).stdout  # fmt: skip
+        texts[page.name] = re.sub(r"\s+", "", text)
+    league = texts["league.html"]
+    for district in ("历下区", "市中区", "槐荫区", "天桥区", "历城区", "其他区县"):
+        assert district in league
+    if language == "en":  # (pdftotext interleaves the cells of a CJK table)
+        assert "/6" in league  # ranks among the 6
+    assert re.sub(r"\s+", "", fmt.word("illustrative", language)) in league
+    sentence = "下辖6个区县" if language == "zh" else "ofits6districts"
+    assert sentence in texts[city.name]
