@@ -192,6 +192,19 @@ def test_the_district_batch_reads_in_a_browser(tmp_path, language):
                  str(examples / "districts_observations.csv"), "--output", str(out),
                  "--language", language])  # fmt: skip
     assert code == 0
+    # the notebooks' numbers are the engine's: the same P(met) as assess_all, region by region
+    import json
+
+    import brandstats as bs
+
+    targets = bs.load_targets(examples / "districts_targets.csv")
+    table = bs.assess_all(
+        bs.load_observations(examples / "districts_observations.csv", targets=targets), targets
+    ).set_index("region")
+    records = [json.loads(p.read_text(encoding="utf-8")) for p in out.glob("high_tech*.json")]
+    assert len(records) == len(table) == 7
+    for record in records:
+        assert record["probability"] == table.loc[record["region"], "probability"]
     city = next(out.glob("high_tech_enterprises_Jinan*.html"))
     texts = {}
     for page in (out / "league.html", city):
