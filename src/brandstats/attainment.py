@@ -925,6 +925,11 @@ def assess_group(
     ...) gets its error instead of an Assessment and stays out of the others' group.
     ``reference`` replaces the shipped reference class (:mod:`brandstats.reference`; the
     calibration benchmark passes one learned without the family it scores).
+
+    With a region tree (a ``parent`` column in the targets), siblings are calibrated together
+    and a parent's outlook is its districts' sum or weighted mean
+    (:func:`brandstats.hierarchy.tree_outlooks`); a parent without observations of its own is
+    read from its districts' figures.
     """
     levels = _check_options(model, levels)
     data = observations.loc[observations["indicator"] == indicator]
@@ -933,7 +938,8 @@ def assess_group(
     children: dict[str, list[str]] = {}
     for region, parent in tree.items():
         children.setdefault(parent, []).append(region)
-    weights = dict(zip(rows_of["region"], rows_of.get("weight", np.nan), strict=True))
+    given = rows_of["weight"] if "weight" in rows_of else pd.Series(np.nan, index=rows_of.index)
+    weights = dict(zip(rows_of["region"], given, strict=True))
     problems: dict[str, Problem] = {}
     errors: dict[str, BrandstatsError] = {}
     derived: set[str] = set()
