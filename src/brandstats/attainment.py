@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import memo
 from .config import ACCUMULATIONS, MODELS
 from .engine import BOUNDING, Outlook, Problem, make_problem, outlooks, project_bounded
 from .errors import BrandstatsError, InsufficientDataError
@@ -932,6 +933,42 @@ def assess_group(
     read from its districts' figures.
     """
     levels = _check_options(model, levels)
+    peers = peer_regions(observations, targets, indicator)
+    options = dict(as_of=as_of, model=model, levels=levels, base_year=base_year, seed=seed)
+
+    def compute(regions: Sequence[str]) -> dict[str, Assessment | BrandstatsError]:
+        return _assess_regions(
+            observations, targets, indicator, regions, reference=reference, **options
+        )
+
+    if reference is None:  # a batch keeps the group for its other notebooks (brandstats.memo)
+        data = observations.loc[
+            observations["indicator"] == indicator, ["region", "year", "value", "qualifier"]
+        ]
+        rows = targets.loc[targets["indicator"] == indicator]
+        name = "group-" + memo.key(indicator, data, rows, sorted(options.items()))
+        found = memo.cached(name, lambda: compute(peers))
+    else:
+        found = compute(peers)
+    rest = [region for region in asked if region not in found]  # no data: says why
+    found = {**found, **(compute(rest) if rest else {})}
+    return {region: found[region] for region in asked}
+
+
+def _assess_regions(
+    observations: pd.DataFrame,
+    targets: pd.DataFrame,
+    indicator: str,
+    regions: Sequence[str],
+    *,
+    as_of: int | None,
+    model: str,
+    levels: tuple[float, ...],
+    base_year: int | None,
+    seed: int,
+    reference: Any,
+) -> dict[str, Assessment | BrandstatsError]:
+    """``regions`` of one indicator, each assessed or with the error that says why not."""
     data = observations.loc[observations["indicator"] == indicator]
     rows_of = targets.loc[(targets["indicator"] == indicator) & targets["target"].notna()]
     tree = {r: p for r, p in region_tree(rows_of).items() if p}
@@ -943,7 +980,6 @@ def assess_group(
     problems: dict[str, Problem] = {}
     errors: dict[str, BrandstatsError] = {}
     derived: set[str] = set()
-    regions = dict.fromkeys([*peer_regions(observations, targets, indicator), *asked])
     # children first: a parent without a series of its own is read from theirs
     for region in sorted(regions, key=lambda r: -len(ancestors(r, tree))):
         rows = data.loc[data["region"] == region].set_index("year").sort_index()
@@ -972,8 +1008,7 @@ def assess_group(
                          base_year=base_year)
         for key, problem in problems.items()
     }  # fmt: skip
-    found: dict[str, Assessment | BrandstatsError] = {**assessed}
-    return {region: found.get(region, errors.get(region)) for region in asked}
+    return {region: assessed.get(region, errors.get(region)) for region in regions}
 
 
 def _no_observations(indicator: str, region: str, close: Sequence[str]) -> InsufficientDataError:

@@ -9,12 +9,15 @@ finished, marked interrupted. A full disk stops it the same way, with one error.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import functools
 import os
 import re
 import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -26,6 +29,7 @@ from typing import Any
 
 from ..atomic import write_json_atomic
 from ..errors import BrandstatsError
+from ..memo import ENV
 from . import outputs
 from .jobs import Job, check_declared, writes_result
 from .report import BatchInterrupted, BatchReport, JobResult
@@ -349,10 +353,20 @@ def _sigterm_interrupts() -> Iterator[None]:
 
 
 def _kernel_env() -> dict[str, str]:
-    """What the batch adds to its runners' environment, hence to the kernels'."""
+    """What the batch adds to its runners' environment, hence to the kernels': one BLAS thread
+    each, and the folder where the notebooks share the groups they assess (brandstats.memo)."""
+    env = {ENV: _cache_folder()}
     if any(name in os.environ for name in _BLAS_THREADS):
-        return {}
-    return dict.fromkeys(_BLAS_THREADS, "1")
+        return env
+    return env | dict.fromkeys(_BLAS_THREADS, "1")
+
+
+@functools.cache
+def _cache_folder() -> str:
+    """This process's cache folder for its batches (removed when the process ends)."""
+    folder = tempfile.mkdtemp(prefix="brandstats-cache-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 def _check_batch(

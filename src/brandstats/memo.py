@@ -1,0 +1,71 @@
+"""A group's assessments kept for the other notebooks of one batch.
+
+Every report of an indicator assesses the indicator's whole group (its regions, or its
+districts and their city), and every vintage of it again: a batch of districts x vintages
+would compute the same groups many times over. ``brandstats run`` sets :data:`ENV` to a
+folder of its own; :func:`cached` then keeps each result
+there under a hash of everything it was computed from, and a notebook that asks the same
+question reads it instead of computing it again. Without the variable (JupyterLab, the CLI's
+``assess``, tests) nothing is kept and every call computes. The folder lives as long as the
+process that runs the batch (its runners serve one batch after another): an entry's name is
+the hash of all it depends on, so it never goes stale.
+
+The result is the same object either way: the cache holds the one computation's pickled
+output, never a second code path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+__all__ = ["ENV", "cached", "key"]
+
+ENV = "BRANDSTATS_CACHE"
+"""The environment variable naming the batch's cache folder."""
+
+T = TypeVar("T")
+
+
+def key(*parts: Any) -> str:
+    """A hash of ``parts`` (frames by their CSV text, the rest by ``repr``)."""
+    import pandas as pd  # not when the batch's runner imports ENV
+
+    digest = hashlib.sha256()
+    for part in parts:
+        text = part.to_csv() if isinstance(part, pd.DataFrame | pd.Series) else repr(part)
+        digest.update(text.encode("utf-8"))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def cached(name: str, compute: Callable[[], T]) -> T:
+    """``compute()``, or its result kept under ``name`` in the batch's cache folder.
+
+    A result that cannot be pickled, or a folder that cannot be written, is simply not
+    kept; an unreadable entry is computed again.
+    """
+    folder = os.environ.get(ENV)
+    if not folder:
+        return compute()
+    path = Path(folder) / f"{name}.pickle"
+    try:
+        with path.open("rb") as f:
+            return pickle.load(f)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
+        pass
+    result = compute()
+    try:
+        data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        # written whole or not at all: another kernel may read it at the same moment
+        with tempfile.NamedTemporaryFile(dir=folder, delete=False, suffix=".part") as f:
+            f.write(data)
+        Path(f.name).replace(path)
+    except (OSError, pickle.PicklingError, TypeError, AttributeError):
+        pass
+    return result
