@@ -224,9 +224,9 @@ def _percent(weights: bool, city: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
     rows = [{"indicator": "share", "unit": "%", "comparison": ">=", "target": 50,
              "target_year": 2024, "region": r, "parent": "Jinan",
              "weight": w if weights else ""} for r, (_, w) in shares.items()]  # fmt: skip
-    city = {"indicator": "share", "unit": "%", "comparison": ">=", "target": 50,
-            "target_year": 2024, "region": "Jinan", "parent": "", "weight": ""}  # fmt: skip
-    rows.insert(0, city)
+    parent = {"indicator": "share", "unit": "%", "comparison": ">=", "target": 50,
+              "target_year": 2024, "region": "Jinan", "parent": "", "weight": ""}  # fmt: skip
+    rows.insert(0, parent)
     targets = bs.validate_targets(pd.DataFrame(rows).astype(str))
     obs = [{"indicator": "share", "region": r, "year": y, "value": s + 0.3 * (y - 2015)
             + 0.2 * ((y * 7) % 3), "unit": "%"}

@@ -1049,7 +1049,7 @@ def assess_all(
     pairs = assessable_pairs(observations, targets, indicators=indicators, region=region)
     unobserved = [
         (ind, name)
-        for ind, name, _ in unobserved_targets(observations, targets, observed_only=False)
+        for ind, name, _ in unobserved_targets(observations, targets)
         if (not indicators or ind in indicators) and region in (None, name)
     ]
     by_indicator: dict[str, list[str]] = {}

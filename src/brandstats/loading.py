@@ -717,14 +717,14 @@ def assessable_pairs(
 
 
 def unobserved_targets(
-    observations: pd.DataFrame, targets: pd.DataFrame, *, observed_only: bool = True
+    observations: pd.DataFrame, targets: pd.DataFrame
 ) -> list[tuple[str, str, list[str]]]:
-    """Targets whose region has no observations (nor districts that stand in for it), with
-    the observed region names closest to it: ``历下区`` in the targets and ``历下`` in the data
-    would otherwise drop out of every table without a word.
+    """Targets of an observed indicator whose region has no observations (nor districts that
+    stand in for it), with the observed region names closest to it: ``历下区`` in the targets
+    and ``历下`` in the data would otherwise drop out of every table without a word.
 
-    With ``observed_only`` (``validate``: a file of revisions need not hold every indicator),
-    only the targets of indicators that have observations; else every target of a region.
+    Indicators without any observation are left out (a file of revisions, or of some
+    indicators, need not hold every one).
 
     Returns
     -------
@@ -735,7 +735,7 @@ def unobserved_targets(
     out = []
     for t in with_target.itertuples():
         observed = observations.loc[observations["indicator"] == t.indicator, "region"]
-        if (observed_only and observed.empty) or (t.indicator, t.region) in assessable:
+        if observed.empty or (t.indicator, t.region) in assessable:
             continue
         out.append((str(t.indicator), str(t.region), closest_regions(
             observations, targets, str(t.indicator), str(t.region))))  # fmt: skip

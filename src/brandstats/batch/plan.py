@@ -121,7 +121,7 @@ def plan_runs(
     nb = Path(notebook) if notebook else NOTEBOOKS_DIR / TARGET_NOTEBOOK
     pairs = assessable_pairs(observations, targets, indicators=indicators)
     pairs = target_order(targets, [*pairs, *(  # every target, those without data reading "no data"
-        (i, r) for i, r, _ in unobserved_targets(observations, targets, observed_only=False)
+        (i, r) for i, r, _ in unobserved_targets(observations, targets)
         if not indicators or i in indicators
     )])  # fmt: skip
     language = fmt.language_code((parameters or {}).get("language", "en"))
