@@ -258,3 +258,18 @@ def test_percent_without_weights_has_no_aggregate_and_says_why():
     table = bs.assess_all(observations, targets).set_index("region")
     assert table.loc["Jinan", "verdict"] == "no data"
     assert "weight column" in table.loc["Jinan", "reason"]
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_the_report_sets_the_sum_and_the_own_series_side_by_side(language):
+    from brandstats import format as fmt
+
+    info = {"basis": "sum", "children": ["a", "b", "c", "d", "e"], "median": 5817.0,
+            "sum_of_medians": 5706.0, "own_probability": 0.62, "own_median": 5900.0}  # fmt: skip
+    text = fmt.aggregate(info, "count", language)
+    for figure in ("5,817", "5,706", "5,900", "62", "83"):  # 83: the gap between the medians
+        assert figure in text
+    assert fmt.aggregate(None, "count", language) == ""
+    alone = fmt.aggregate({**info, "own_probability": None, "own_median": None}, "count", language)
+    assert "5,900" not in alone
+    assert ("本级没有" if language == "zh" else "no series") in alone

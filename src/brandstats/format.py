@@ -1454,6 +1454,13 @@ def aggregate(
         else f"P(met) is read from the {kind} of its {n} districts' forecasts "
         f"(median {q(info['median'])})"
     )
+    medians = info.get("sum_of_medians")
+    if medians is not None and q(medians) != q(info["median"]):  # medians do not add up
+        text += (
+            f"，而非各区县中位数之和{q(medians)}（中位数不能相加）"
+            if zh
+            else f", not the sum of the districts' medians, {q(medians)} (medians do not add up)"
+        )
     own, own_median = info.get("own_probability"), info.get("own_median")
     if own is None or own_median is None:
         return text + ("；本级没有自己的序列。" if zh else "; it has no series of its own.")

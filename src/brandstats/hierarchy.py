@@ -237,6 +237,9 @@ def _aggregate(
         "dependence": rho,
         "shared_cases": shared,
         "median": median,
+        "sum_of_medians": float(sum(float(p[spec.target_year].ppf(0.5)) for p in paths.values()))
+        if basis == "sum"
+        else None,
         "own_probability": None if own is None else own.probability,
         "own_median": None if own is None else own.median,
     }

@@ -162,6 +162,7 @@ TEMPLATES: Mapping[str, Mapping[str, str]] = {
 that is itself a Note is worded in the same language, a model name is translated)."""
 
 _SCALES = {"logit": {"en": "logit", "zh": "logit"}, "log": {"en": "log", "zh": "对数"}}
+_UNITS = {"percent": {"en": "percentage", "zh": "百分比"}, "continuous": {"zh": "连续"}}
 
 
 class Note(str):
@@ -208,6 +209,8 @@ def _fill(
             value = model_name(value)
         elif key == "scale":
             value = _SCALES.get(value, {}).get(language, value)
+        elif key == "unit":
+            value = _UNITS.get(value, {}).get(language, value)
         shown[key] = value
     return TEMPLATES[code][language].format(**shown)
 
