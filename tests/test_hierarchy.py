@@ -273,3 +273,15 @@ def test_the_report_sets_the_sum_and_the_own_series_side_by_side(language):
     alone = fmt.aggregate({**info, "own_probability": None, "own_median": None}, "count", language)
     assert "5,900" not in alone
     assert ("本级没有" if language == "zh" else "no series") in alone
+
+
+def test_a_city_read_from_illustrative_districts_is_illustrative(root):
+    """The example's city figures are real, its districts' made up: the city's P(met) rests on
+    them, so it is labelled ILLUSTRATIVE."""
+    examples = root / "data" / "examples"
+    targets = bs.load_targets(examples / "districts_targets.csv")
+    observations = bs.load_observations(examples / "districts_observations.csv", targets=targets)
+    city = bs.assess(observations, targets, "high_tech_enterprises", "Jinan")
+    assert not (city.history["qualifier"] == "illustrative").any()  # its own series is real
+    assert city.aggregate["illustrative"] and city.illustrative
+    assert "illustrative" in [getattr(n, "code", "") for n in city.notes]

@@ -633,6 +633,10 @@ def _assessment(
     )
     if seen_q.iloc[-1] == unfavourable:
         path = {}
+    # a parent read from its districts is as illustrative as any of their figures
+    illustrative_sum = bool((outlook.aggregate or {}).get("illustrative"))
+    if illustrative_sum and Note("illustrative") not in notes:
+        notes.append(Note("illustrative"))
     notes.extend(outlook.notes)
     probability = outlook.probability
 
@@ -673,7 +677,7 @@ def _assessment(
         actual_qualifier=actual_qualifier,
         met=met,
         pointed_right_way=pointed,
-        illustrative=bool((seen_q == "illustrative").any()),
+        illustrative=bool((seen_q == "illustrative").any()) or illustrative_sum,
         widening=outlook.widening,
         coverage=dict(outlook.coverage),
         notes=tuple(notes),

@@ -211,6 +211,7 @@ def _aggregate(
     levels: tuple[float, ...],
     seed: int,
     model: str,
+    illustrative: bool,
 ) -> Outlook:
     """The parent's outlook from its children's forecasts (see the module's docstring)."""
     spec = problem.spec
@@ -240,6 +241,7 @@ def _aggregate(
         "sum_of_medians": float(sum(float(p[spec.target_year].ppf(0.5)) for p in paths.values()))
         if basis == "sum"
         else None,
+        "illustrative": illustrative,
         "own_probability": None if own is None else own.probability,
         "own_median": None if own is None else own.median,
     }
@@ -321,6 +323,7 @@ def tree_outlooks(
         out[parent] = _aggregate(
             problem, {k: out[k] for k in kids}, {k: paths[k] for k in kids}, w, basis, own,
             levels=levels, seed=seed, model=model,
+            illustrative=any((problems[k].seen_qualifiers == "illustrative").any() for k in kids),
         )  # fmt: skip
     return {key: out[key] for key in problems}
 
