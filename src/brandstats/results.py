@@ -253,6 +253,8 @@ def read_results(
         history = record.get("history") or []
         row["last_qualifier"] = history[-1].get("qualifier") if history else None
         row["data"] = data_kind(h.get("qualifier") for h in record.get("history") or [])
+        if record.get("illustrative") is True:  # e.g. a city read from made-up districts
+            row["data"] = "illustrative"
         row["run_name"] = record.get("run_name") or path.stem
         vintages = record.get("vintages") or []
         row["change"] = vintages[-1].get("change") if vintages else None
