@@ -503,9 +503,8 @@ def summary_markdown(result: Assessment, language: str = "en") -> str:
             else f"**{w('outcome')}**{colon}{actual} in {result.target_year}: target "
             f"{fmt.outcome(result.met, language)}"
         )
-    items.append(
-        f"**{w('data')}**{colon}{fmt.word(data_kind(result.history['qualifier']), language)}"
-    )
+    kind = "illustrative" if result.illustrative else data_kind(result.history["qualifier"])
+    items.append(f"**{w('data')}**{colon}{fmt.word(kind, language)}")
     return "\n".join(f"- {item}" for item in items)
 
 
