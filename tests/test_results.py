@@ -80,7 +80,8 @@ def test_a_target_without_data_up_to_its_year_is_explained(targets, observations
     assert why.endswith("no observation up to 2022; the first is from 2024")
     zh = results.no_result_markdown(run, why, "zh")
     assert zh == (
-        "# 山东省优质产品基地 — 济南\n\n- **目标**：2022年 ≥ 10个\n"
+        "# 山东省优质产品基地 — 济南\n\n*济南市品牌战略三年行动计划（2020—2022年）*\n\n"
+        "- **目标**：2022年 ≥ 10个\n"
         "- **判断**：**无数据**（2022年及以前没有观测值；最早的观测值来自2024年）\n"
         "- **数据**：真实数据"
     )

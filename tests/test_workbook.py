@@ -60,7 +60,8 @@ def test_numbers_stay_numbers_with_their_formats(tmp_path, table):
 
 
 def test_links_frozen_header_marked_rows_and_words(tmp_path, table):
-    book = openpyxl.load_workbook(write_scorecard_xlsx(table, tmp_path / "s.xlsx"))
+    plan = "Plan A & B"
+    book = openpyxl.load_workbook(write_scorecard_xlsx(table, tmp_path / "s.xlsx", plan=plan))
     sheet = book.active
     assert sheet.freeze_panes == "A2"
     assert [sheet.cell(r, 2).hyperlink.target for r in (2, 3)] == ["pbv_Jinan.html",
@@ -72,7 +73,7 @@ def test_links_frozen_header_marked_rows_and_words(tmp_path, table):
     assert "very unlikely" in values[1] and "moderate progress" in values[1]
     assert book.sheetnames == ["Scorecard", "Sources"]
     assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9  # A4
-    assert fmt.word("plan_name") in sheet.oddHeader.left.text
+    assert sheet.oddHeader.left.text == "Plan A && B"  # the plan's name, & escaped
 
 
 def test_text_is_never_a_formula(tmp_path, table):

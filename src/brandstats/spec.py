@@ -199,7 +199,11 @@ def target_spec(targets: pd.DataFrame, indicator: str, region: str) -> TargetSpe
         accumulation=str(row.get("accumulation") or "level"),
         lower=_bound(row.get("lower")),
         upper=_bound(row.get("upper")),
-        meta={k: str(row[k]) for k in ("name_en", "name_zh", "group") if k in row.index},
+        meta={
+            k: "" if pd.isna(row[k]) else str(row[k])
+            for k in ("name_en", "name_zh", "group", "group_en", "group_zh")
+            if k in row.index
+        },
     )
 
 
