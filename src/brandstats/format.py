@@ -158,7 +158,8 @@ _WORDS: dict[str, dict[str, str]] = {
     "latest": {"en": "Latest value", "zh": "最新值"},
     "p_met": {"en": "P(met)", "zh": "达成概率"},
     "verdict": {"en": "Verdict", "zh": "判断"},
-    "progress": {"en": "Official-style progress", "zh": "进展评价（官方口径）"},
+    "progress": {"en": "Progress (Eurostat method)", "zh": "进展评价（欧盟统计局方法）"},
+    "since_base_year": {"en": "since {year}", "zh": "自{year}年"},
     "reconciliation": {"en": "Why the two differ", "zh": "两者为何不同"},
     "track_record": {"en": "Track record", "zh": "以往表现"},
     "change": {"en": "Change since the previous vintage", "zh": "较上一版变化"},
@@ -198,14 +199,16 @@ _WORDS: dict[str, dict[str, str]] = {
     "status:used": {"en": "used", "zh": "已使用"},
     "status:not backtested": {"en": "not backtested", "zh": "未回测"},
     "status:not fitted": {"en": "not fitted", "zh": "无法拟合"},
+    "status:skipped": {"en": "not fitted", "zh": "无法拟合"},
     "field": {"en": "Field", "zh": "字段"},
     "goal": {"en": "Goal", "zh": "目标类别"},
     "indicator": {"en": "Indicator", "zh": "指标"},
     "region": {"en": "Region", "zh": "地区"},
     "as_of": {"en": "As of", "zh": "截至"},
-    "all data": {"en": "all data", "zh": "全部数据"},
+    "all data": {"en": "all data", "zh": "最新数据"},
     "report": {"en": "report", "zh": "报告"},
     "scorecard": {"en": "Scorecard: every target of the plan", "zh": "计分卡：行动计划的全部目标"},
+    "scorecard_of": {"en": "Scorecard: {plan}", "zh": "计分卡：{plan}"},
     "scorecard_title": {"en": "Scorecard", "zh": "计分卡"},
     "scorecard_intro": {
         "en": "One row per target; each links to its report. Results of the run that made "
@@ -1054,10 +1057,10 @@ _RECONCILIATION = {
         "zh": "最新值{last}已达到目标，但目标年份的预测中位数{median}未达到，因此达成概率为{p}。",
     },
     "tolerance": {
-        "en": "The category is {category} only through the official rule's 5 % tolerance "
+        "en": "The category is {category} only through the Eurostat rule's 5 % tolerance "
         "(observed {observed} against {required} required), so P(met) is {p}.",
-        "zh": "仅因官方规则5%的容差，进展评价才为“{category}”（实际{observed}，所需{required}），"
-        "因此达成概率为{p}。",
+        "zh": "仅因欧盟统计局规则5%的容差，进展评价才为“{category}”"
+        "（实际{observed}，所需{required}），因此达成概率为{p}。",
     },
     "forecast": {
         "en": "The growth rates ({observed} observed, {required} required) suggest {category}, "
@@ -1073,10 +1076,10 @@ _RECONCILIATION = {
     },
 }
 _RECONCILIATION_GENERIC = {
-    "en": "The official-style category ({category}) and P(met) ({p}) point different ways: "
+    "en": "The Eurostat-method category ({category}) and P(met) ({p}) point different ways: "
     "the category extrapolates the average growth since the base year, P(met) "
     "weighs the models' projections and their past errors.",
-    "zh": "官方口径的进展评价（{category}）与达成概率（{p}）方向不一致："
+    "zh": "欧盟统计局方法的进展评价（{category}）与达成概率（{p}）方向不一致："
     "进展评价外推自基期以来的平均增长，达成概率则综合各模型的预测及其历史误差。",
 }
 

@@ -425,7 +425,11 @@ def summary_markdown(result: Assessment, language: str = "en") -> str:
             + (f"（{why}）" if why and language == "zh" else f" ({why})" if why else "")
         )
     category = result.progress.category if result.progress else None
-    items.append(f"**{w('progress')}**{colon}{fmt.category(category, language)}")
+    since = ""
+    if result.progress is not None and result.progress.base_year is not None:
+        since = fmt.word("since_base_year", language, year=result.progress.base_year)
+        since = f"（{since}）" if language == "zh" else f" ({since})"
+    items.append(f"**{w('progress')}**{colon}{fmt.category(category, language)}{since}")
     sentence = fmt.reconciliation(
         getattr(result, "reconciliation", None),
         language,
