@@ -490,6 +490,7 @@ def test_scorecard_groups_are_free_text_with_labels_in_each_language(ax, languag
     )  # fmt: skip
     plot_scorecard(card, language=language, ax=ax)
     assert headings(ax) == expected
+    ax.figure.canvas.draw()  # every glyph drawn: a missing one warns, an error in the tests
 
 
 @needs_cjk

@@ -236,6 +236,18 @@ class _Typeset:
             return {"fontfamily": bold, "fontweight": "bold"}
         return {**self.font, "fontweight": "normal"}
 
+    def bold_for(self, text: str) -> dict[str, Any]:
+        """:attr:`bold` when its bold faces draw every character of ``text``; else regular in
+        every family, as a plan's own label may need (科技创新 on an English chart, whose bold
+        face has no Chinese)."""
+        style = self.bold
+        if style["fontweight"] == "bold":
+            faces = [found for f in style["fontfamily"] if (found := _family_path(f))]
+            drawn = frozenset().union(*(_charmap(*found) for found in faces))
+            if all(c.isspace() or ord(c) in drawn for c in text):
+                return style
+        return {**self.font, "fontweight": "normal"}
+
     def word(self, key: str, **fields: Any) -> str:
         """A chart label from :mod:`brandstats.format`."""
         return fmt.word(f"chart:{key}", self.language, **fields)
@@ -1041,7 +1053,7 @@ def plot_scorecard(
         ax.set_yticks(positions, labels, **font)
         ax.tick_params(axis="y", length=0)
         for index in headings:
-            ax.get_yticklabels()[index].update(typeset.bold)
+            ax.get_yticklabels()[index].update(typeset.bold_for(labels[index]))
         ax.set_ylim(bottom, -0.6)
         ax.set_xlim(0, 1.16)
         ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0])
