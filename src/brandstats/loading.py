@@ -1670,6 +1670,14 @@ def _unit_jumps(
     return problems
 
 
+def _look_alikes(indicator: str, letters: set[str]) -> list[str]:
+    """The characters of a Latin id that no declared id has and that are not ASCII: look-alikes
+    such as a Cyrillic е in ``hіgh_tech`` (an id in another script has none)."""
+    if not any(c.isascii() and c.isalpha() for c in indicator):
+        return []
+    return [c for c in dict.fromkeys(indicator) if not c.isascii() and c not in letters]
+
+
 def _not_in_shipped(unknown: Mapping[str, list[int]], file: str) -> Problem:
     """The one problem of observations naming indicators the shipped catalogue lacks: they
     were checked against it because no targets were given."""
@@ -1819,8 +1827,7 @@ def validate_observations(
                 if row in totals:  # a wide table: once per row, not once per year column
                     continue
                 totals.add(row)
-            elif odd := [c for c in dict.fromkeys(ind) if not c.isascii() and c not in letters]:
-                # a look-alike (Cyrillic е in an ASCII id): characters no declared id has
+            elif odd := _look_alikes(ind, letters):
                 shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in odd)
                 expected += f"; the id has non-ASCII characters: {shown}"
             elif shipped and "did you mean" not in expected:
