@@ -371,3 +371,23 @@ def test_a_second_plan_runs_in_english_and_chinese(book, tmp_path, capsys):
     assert [sheet.cell(r, 1).value for r in (2, 3, 4)] == ["科技创新", "科技创新", "创新环境"]
     links = {sheet.cell(r, 2).hyperlink.target for r in (2, 3, 4)}
     assert links == {f"{n}.html" for n in names}
+
+
+def test_the_readmes_own_plan_is_a_workbook_that_validates(tmp_path, root, capsys):
+    """The two tables of README.md's "Your own plan", typed into a workbook as they are shown,
+    validate; the plan's name is the one its Python lines print."""
+    section = (root / "README.md").read_text("utf-8").split("## Your own plan")[1].split("\n## ")[0]
+    tables = re.findall(r"((?:^\|.*\|\n)+)", section, flags=re.M)
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for title, table in zip(("目标", "观测数据"), tables[:2], strict=True):
+        sheet = book.create_sheet(title)
+        for line in table.splitlines():
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            if not set("".join(cells)) <= set("-"):  # the |---| line
+                sheet.append([float(c) if re.fullmatch(r"[\d.]+", c) else c or None for c in cells])
+    book.save(tmp_path / "my_plan.xlsx")
+    assert main(["validate", str(tmp_path / "my_plan.xlsx")]) == 0
+    assert "my_plan.xlsx#观测数据: 2 observations of 2 indicators" in capsys.readouterr().out
+    named = re.search(r"bs\.plan_name\(targets, \"zh\"\)\s+# '(.+)'", section).group(1)
+    assert plan_name(load_targets(tmp_path / "my_plan.xlsx"), "zh") == named

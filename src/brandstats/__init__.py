@@ -20,6 +20,7 @@ _EXPORTS = {
     "load_observations": "loading",
     "validate_targets": "loading",
     "validate_observations": "loading",
+    "plan_name": "loading",
     "QUALIFIERS": "loading",
     "assess": "attainment",
     "assess_all": "attainment",
