@@ -79,7 +79,7 @@ def test_one_workbook_holds_the_plan_found_by_its_columns(book):
     assert not targets.attrs["shipped"]
     observations = load_observations(book)  # checked against its own 目标 sheet
     assert len(observations) == 14 and set(observations["qualifier"]) == {"illustrative"}
-    assert observations.attrs["file"] == "my_plan.xlsx"
+    assert observations.attrs["file"] == "my_plan.xlsx#观测数据"  # messages name the sheet
     assert series_gaps(observations) == {("创新型企业数量", "样例市"): [2022]}
     same = load_observations(book, targets=book)
     pd.testing.assert_frame_equal(observations, same)
@@ -194,7 +194,7 @@ def test_a_percent_series_stored_as_fractions_is_refused_by_name(tmp_path, book)
     with pytest.raises(DataError) as error:
         load_observations(path)
     (problem,) = error.value.problems
-    assert (problem.file, problem.row, problem.column) == ("fractions.xlsx", 5, "value")
+    assert (problem.file, problem.row, problem.column) == ("fractions.xlsx#观测数据", 5, "value")
     assert "0.0293 looks like a fraction: 2.93 %?" in problem.expected
     assert "the target (>= 2.5 %)" in problem.expected
     # small real percentages, a hundred times too small to be fractions of the target, load

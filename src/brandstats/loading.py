@@ -1104,8 +1104,8 @@ def load_targets(
         Listing every problem, each with file, row, column, value and what was expected.
     """
     src, sheet = _source_path(path, sheet, "targets.csv")
-    sheet = _chosen_sheet(src, sheet, "targets")
-    out = validate_targets(_table(_read_grid(src, sheet), src.name, "indicator"), file=src.name)
+    sheet, name = _chosen_sheet(src, sheet, "targets")
+    out = validate_targets(_table(_read_grid(src, sheet), name, "indicator"), file=name)
     out.attrs["shipped"] = path is None
     return out
 
@@ -1189,12 +1189,17 @@ def workbook_sheets(path: str | os.PathLike[str]) -> dict[str, list[str]]:
     return found
 
 
-def _chosen_sheet(src: Path, sheet: str | int | None, kind: str) -> str | int | None:
-    """The worksheet to read: ``sheet`` when given; else, in a workbook, the one sheet holding
-    a table of ``kind`` ("targets" or "observations"); else None (the first sheet)."""
+def _chosen_sheet(src: Path, sheet: str | int | None, kind: str) -> tuple[str | int | None, str]:
+    """The worksheet to read and the name messages give the table.
+
+    ``sheet`` when given; else, in a workbook, the one sheet holding a table of ``kind``
+    ("targets" or "observations"), named ``book.xlsx#sheet`` when the workbook holds other
+    tables too (a plan's targets and observations); else None (the first sheet).
+    """
     if sheet is not None:
-        return sheet
-    found = workbook_sheets(src)[kind]
+        return sheet, src.name
+    tables = workbook_sheets(src)
+    found = tables[kind]
     if len(found) > 1:
         listed = ", ".join(map(repr, found))
         raise DataError.one(
@@ -1202,7 +1207,10 @@ def _chosen_sheet(src: Path, sheet: str | int | None, kind: str) -> str | int | 
             f"one worksheet of {kind}; sheets {listed} all hold {kind}: choose one with "
             f"{src.name}#{found[0]}, --sheet or sheet=...",
         )
-    return found[0] if found else None
+    if not found:
+        return None, src.name
+    several = len(tables["targets"]) + len(tables["observations"]) > 1
+    return found[0], f"{src.name}#{found[0]}" if several else src.name
 
 
 def _own_targets(path: str | os.PathLike[str]) -> pd.DataFrame | None:
@@ -1510,9 +1518,9 @@ def load_observations(
         frames = [load_observations(p, targets=targets, sheet=sheet) for p in path]
         return merge_observations(frames, [Path(str(p)).name for p in path])
     src, sheet = _source_path(path, sheet, "observations.csv")
-    sheet = _chosen_sheet(src, sheet, "observations")
+    sheet, name = _chosen_sheet(src, sheet, "observations")
     table = _sheet_table(src, sheet, "indicator")
-    return validate_observations(table, targets, file=src.name)
+    return validate_observations(table, targets, file=name)
 
 
 def merge_observations(frames: Sequence[pd.DataFrame], files: Sequence[str]) -> pd.DataFrame:
