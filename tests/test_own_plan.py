@@ -264,6 +264,9 @@ def test_regions_and_groups_named_in_each_language():
     assert fmt.group_name({"group": "科技创新"}, "en") == "科技创新"
     assert fmt.group_name({"group": "context"}, "zh") == "背景指标"
     assert fmt.group_name({"group": "likely"}, "zh") == "likely"  # a label, never a verdict
+    # firms are counted with 家 whatever the script of their id
+    assert fmt.quantity(650, "count", "zh", indicator="创新型企业数量") == "650家"
+    assert fmt.quantity(650, "count", "zh", indicator="专利数量") == "650个"
 
 
 def test_the_printed_page_carries_the_runs_title():

@@ -516,8 +516,12 @@ def display_value(value: Any, unit: str) -> Any:
     return value / _DIVISOR.get(unit, 1.0)
 
 
+_FIRMS = ("enterprise", "firm", "company", "企业", "公司", "单位")
+"""Words of an indicator id that count firms: counted with 家, other counts with 个."""
+
+
 def _measure_word(indicator: str | None) -> str:
-    return "家" if indicator and ("enterprise" in indicator or "firm" in indicator) else "个"
+    return "家" if indicator and any(w in indicator for w in _FIRMS) else "个"
 
 
 def quantity(
