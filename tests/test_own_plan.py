@@ -376,6 +376,19 @@ def test_a_second_plan_runs_in_english_and_chinese(book, tmp_path, capsys):
     assert links == {f"{n}.html" for n in names}
 
 
+@pytest.mark.slow
+def test_the_plans_name_may_come_from_a_batch_config(book, tmp_path, capsys):
+    config = tmp_path / "runs.yaml"
+    config.write_text('defaults:\n  title: "来自配置的计划"\n', encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["run", "--data", str(book), "--config", str(config), "--output", str(out),
+                 "--indicator", "研发投入强度"]) == 0  # fmt: skip
+    capsys.readouterr()
+    for page in ("scorecard.html", "研发投入强度_样例市.html"):
+        assert '@top-left { content: "来自配置的计划"' in (out / page).read_text("utf-8")
+    assert "Scorecard: 来自配置的计划" in _text(out / "scorecard.html")
+
+
 def test_the_readmes_own_plan_is_a_workbook_that_validates(tmp_path, root, capsys):
     """The two tables of README.md's "Your own plan", typed into a workbook as they are shown,
     validate; the plan's name is the one its Python lines print."""

@@ -1852,7 +1852,9 @@ def validate_observations(
             totals.add(row)
             continue
         if not region:
-            expected = "a region name such as Jinan (if blank from merged cells: unmerge, fill)"
+            expected = (
+                "a region name, as the targets write it (if blank from merged cells: unmerge, fill)"
+            )
             problems.append(Problem(file, row, "region", "", expected))
         year = _parse_year(year_text)
         if year is None or not YEAR_RANGE[0] <= year <= YEAR_RANGE[1]:
