@@ -99,7 +99,7 @@ def test_validate_and_assess_read_a_named_sheet(capsys, root):
     assert main(["validate", str(book), "--sheet", "1"]) == 0
     assert "4 observations of 3 indicators" in capsys.readouterr().out
     assert main(["validate", str(book)]) == 0  # the sheet found by its columns
-    assert f"ok   {book}#数据: 4 observations of 3 indicators" in capsys.readouterr().out
+    assert f"ok   {book}: 4 observations of 3 indicators" in capsys.readouterr().out
 
 
 def _assess(capsys, *args: str) -> tuple[int, str, str]:

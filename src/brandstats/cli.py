@@ -66,14 +66,15 @@ def _is_targets_file(path: Path, sheet: str | None) -> bool:
 
 
 def _tables(paths: Sequence[str], sheet: str | None) -> dict[str, str]:
-    """What to check: {path: "targets" or "data"}; a workbook given without a sheet is its
-    targets and observations sheets, found by their columns (``book.xlsx#目标``, ...)."""
+    """What to check: {path: "targets" or "data"}; a workbook given without a sheet that holds
+    several tables is its targets and observations sheets, found by their columns
+    (``book.xlsx#目标``, ...)."""
     from .loading import workbook_sheets
 
     kinds = {}
     for path in paths:
         found = workbook_sheets(path) if sheet is None else {}
-        if any(found.values()):
+        if sum(map(len, found.values())) > 1:
             kinds |= {f"{path}#{name}": "targets" for name in found["targets"]}
             kinds |= {f"{path}#{name}": "data" for name in found["observations"]}
             continue

@@ -73,6 +73,7 @@ __all__ = [
     "read_table",
     "region_aliases",
     "series_gaps",
+    "table_kind",
     "untargeted_regions",
     "validate_observations",
     "validate_targets",
