@@ -292,8 +292,9 @@ def test_validate_finds_both_sheets_and_lists_the_gap(book, capsys):
     assert "warning: 创新型企业数量 (样例市) has no figure for 2022" in out
 
 
-def test_assess_a_workbook_against_its_own_targets(book, capsys):
-    assert main(["assess", "--data", str(book), "--format", "json"]) == 0
+@pytest.mark.parametrize("sheet", ["", "#观测数据"])
+def test_assess_a_workbook_against_its_own_targets(book, capsys, sheet):
+    assert main(["assess", "--data", f"{book}{sheet}", "--format", "json"]) == 0
     records = json.loads(capsys.readouterr().out)
     assert [r["indicator"] for r in records] == [
         "高新技术产业产值",

@@ -93,9 +93,10 @@ def _targets_source(targets: str | None, data: Sequence[str] | None) -> str | No
     if targets:
         return targets
     for path in data or ():
-        found = workbook_sheets(path)["targets"]
+        book = path.rpartition("#")[0] if "#" in path and not Path(path).exists() else path
+        found = workbook_sheets(book)["targets"]  # book.xlsx#观测数据: book.xlsx's
         if len(found) == 1:
-            return f"{path}#{found[0]}"
+            return f"{book}#{found[0]}"
     return None
 
 
