@@ -117,11 +117,18 @@ def test_job_normalises_and_copies():
 
 
 @pytest.mark.parametrize(
-    "name", ["", ".hidden", "-x", "../up", "a/b", "a b", "é", "batch", "x" * 201, 3]
-)
+    "name",
+    ["", ".hidden", "-x", "../up", "a/b", "a b", "a#b", "50%", "a:b", "batch", "x" * 201,
+     "创" * 67, 3],
+)  # fmt: skip
 def test_job_rejects_unsafe_names(name):
     with pytest.raises(BrandstatsError, match="not a safe file name"):
         Job(name, ECHO)
+
+
+@pytest.mark.parametrize("name", ["创新型企业数量_历下区", "é", "x" * 200, "创" * 66, "a.b-c_d"])
+def test_job_takes_names_in_any_script_up_to_200_bytes(name):
+    assert Job(name, ECHO).name == name
 
 
 @pytest.mark.parametrize(

@@ -370,7 +370,7 @@ def test_reconciliation_of_the_engines_codes():
     )
     tolerance = {"reason": "tolerance", "observed_growth": 0.096, "required_growth": 0.1}
     assert fmt.reconciliation(tolerance, "zh", category_name="on track", p=0.45) == (
-        "仅因官方规则5%的容差，进展评价才为“进展顺利”（实际每年9.6%，所需每年10%），"
+        "仅因欧盟统计局规则5%的容差，进展评价才为“进展顺利”（实际每年9.6%，所需每年10%），"
         "因此达成概率为45%。"
     )
 

@@ -17,7 +17,7 @@ from numpy.testing import assert_allclose
 
 from brandstats import plots
 from brandstats.errors import BrandstatsError, DataError
-from brandstats.plots import GROUP_ORDER, OUTLOOK_COLOURS, plot_fan, plot_scorecard
+from brandstats.plots import OUTLOOK_COLOURS, plot_fan, plot_scorecard
 
 YI = 1e8  # 1 亿元 in yuan
 
@@ -152,7 +152,14 @@ def scorecard() -> pd.DataFrame:
             "illustrative": [False, False, False, True, False, False],
             "met": [np.nan, np.nan, np.nan, np.nan, True, np.nan],
         }
+    ).assign(  # the groups' labels, as the shipped targets file gives them
+        group_en=lambda d: d["group"].map(GROUP_EN), group_zh=lambda d: d["group"].map(GROUP_ZH)
     )
+
+
+GROUP_EN = {"product": "Product brands", "service": "Service brands",
+            "enterprise": "Enterprises", "quality": "Quality"}  # fmt: skip
+GROUP_ZH = {"product": "产品品牌", "service": "服务品牌", "enterprise": "企业", "quality": "质量"}
 
 
 def fan(history, forecast, **kwargs):
@@ -443,29 +450,58 @@ def test_scorecard_one_bar_per_row_width_is_probability(scorecard_ax, scorecard)
         assert found[gid] == pytest.approx(0.0 if math.isnan(p) else p)
 
 
-def test_scorecard_group_order_top_to_bottom(scorecard_ax):
+def headings(ax) -> list[str]:
+    """The scorecard's group headings: the y labels without a bar."""
+    rows = {round(p.get_y() + p.get_height() / 2, 6) for p in bars(ax)}
+    ticks = zip(ax.get_yticks(), ax.get_yticklabels(), strict=True)
+    return [t.get_text() for y, t in ticks if round(y, 6) not in rows]
+
+
+def test_scorecard_groups_in_the_order_the_table_names_them(scorecard_ax):
     ax = scorecard_ax
     assert ax.yaxis_inverted()
     top_down = [p.get_gid().removeprefix("bar:") for p in sorted(bars(ax), key=lambda p: p.get_y())]
     assert top_down == [
+        "high_tech_enterprises",
         "product_brand_value",
         "product_brand_count",
+        "industrial_pass_rate",
         "service_satisfaction",
         "public_service_rank",
-        "high_tech_enterprises",
-        "industrial_pass_rate",
     ]
-    headings = [t.get_text() for t in ax.get_yticklabels() if t.get_fontweight() == "bold"]
-    assert headings == ["Product brands", "Service brands", "Enterprises", "Quality"]
+    assert headings(ax) == ["Enterprises", "Product brands", "Quality", "Service brands"]
+    bold = [t.get_text() for t in ax.get_yticklabels() if t.get_fontweight() == "bold"]
+    assert bold == headings(ax)
     assert len(by_gid(ax, "group_separator")) == 3
 
 
-def test_scorecard_unknown_groups_come_last(ax, scorecard):
-    extra = scorecard.iloc[:1].assign(group="context", indicator="unicorn_firms")
-    plot_scorecard(pd.concat([extra, scorecard], ignore_index=True), ax=ax)
-    lowest = max(bars(ax), key=lambda p: p.get_y())
-    assert lowest.get_gid() == "bar:unicorn_firms"
-    assert GROUP_ORDER == ("product", "service", "enterprise", "quality")
+@needs_cjk
+@pytest.mark.parametrize(
+    ("language", "expected"), [("en", ["科技创新", "Quality", "Context"]),
+                               ("zh", ["科技创新", "质量", "背景指标"])],
+)  # fmt: skip
+def test_scorecard_groups_are_free_text_with_labels_in_each_language(ax, language, expected):
+    """A plan's own group is shown as written; a label in the language, when given, instead;
+    ``context`` (indicators without a target) in words."""
+    card = pd.DataFrame(
+        {"indicator": ["创新型企业数量", "pass_rate", "unicorns"],
+         "group": ["科技创新", "quality", "context"], "group_en": ["", "Quality", ""],
+         "group_zh": ["", "质量", ""], "probability": [0.2, 0.9, np.nan]}
+    )  # fmt: skip
+    plot_scorecard(card, language=language, ax=ax)
+    assert headings(ax) == expected
+    ax.figure.canvas.draw()  # every glyph drawn: a missing one warns, an error in the tests
+
+
+@needs_cjk
+def test_zh_scorecard_names_regions_in_chinese(ax, scorecard):
+    """Several regions: each row names its region, in Chinese in a Chinese chart (regions.csv:
+    Jinan is 济南), a region without a Chinese name as written."""
+    card = pd.concat([scorecard, scorecard.assign(region="样例市")], ignore_index=True)
+    plot_scorecard(card, language="zh", ax=ax)
+    labels = ytick_texts(ax)
+    assert "有效高新技术企业数量（济南）" in labels and "有效高新技术企业数量（样例市）" in labels
+    assert not any("Jinan" in label for label in labels)
 
 
 def test_scorecard_colour_follows_the_probability_not_the_category(scorecard_ax):
@@ -526,8 +562,8 @@ def test_scorecard_minimal_columns(ax):
     card = pd.DataFrame(
         {"indicator": ["a", "b"], "group": ["quality", "product"], "probability": [0.1, 0.9]}
     )
-    plot_scorecard(card, ax=ax)
-    assert [p.get_gid() for p in sorted(bars(ax), key=lambda p: p.get_y())] == ["bar:b", "bar:a"]
+    plot_scorecard(card, ax=ax)  # groups as the table names them: no plan's order assumed
+    assert [p.get_gid() for p in sorted(bars(ax), key=lambda p: p.get_y())] == ["bar:a", "bar:b"]
 
 
 def test_scorecard_several_regions_are_named(ax, scorecard):

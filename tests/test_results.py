@@ -80,7 +80,8 @@ def test_a_target_without_data_up_to_its_year_is_explained(targets, observations
     assert why.endswith("no observation up to 2022; the first is from 2024")
     zh = results.no_result_markdown(run, why, "zh")
     assert zh == (
-        "# 山东省优质产品基地 — 济南\n\n- **目标**：2022年 ≥ 10个\n"
+        "# 山东省优质产品基地 — 济南\n\n*济南市品牌战略三年行动计划（2020—2022年）*\n\n"
+        "- **目标**：2022年 ≥ 10个\n"
         "- **判断**：**无数据**（2022年及以前没有观测值；最早的观测值来自2024年）\n"
         "- **数据**：真实数据"
     )
@@ -100,3 +101,46 @@ def test_backtest_scored_on_the_models_scale_says_so(targets, observations):
     drift = cells[cells.index("drift") : cells.index("drift") + 4]
     assert re.fullmatch(r"0\.\d{1,5}", drift[3]), drift  # a logit-scale score, not a dash
     assert "连续分级概率评分（模型的对数几率尺度，越低越好）" in results.backtest_html(result, "zh")
+
+
+# ----------------------------------------------------------------------------- issue 20, part 5
+
+
+def test_progress_is_named_for_eurostats_method_with_its_base_year(targets, observations):
+    from brandstats import assess
+    from brandstats import format as fmt
+
+    result = assess(observations, targets, "service_satisfaction", "Jinan")
+    base = result.progress.base_year
+    en, zh = (results.summary_markdown(result, lang) for lang in ("en", "zh"))
+    category = fmt.category(result.progress.category, "zh")
+    assert f"**Progress (Eurostat method)**: {result.progress.category} (since {base})" in en
+    assert f"**进展评价（欧盟统计局方法）**：{category}（自{base}年）" in zh
+    assert "官方口径" not in zh and "Official-style" not in en
+
+
+def test_a_model_not_fitted_is_worded_in_each_language():
+    import pandas as pd
+
+    from brandstats import assess, validate_observations, validate_targets
+
+    targets = validate_targets(pd.DataFrame(
+        {"indicator": ["研发投入强度"], "unit": ["%"], "comparison": [">="], "target": ["2.5"],
+         "target_year": ["2025"], "region": ["样例市"]}
+    ))  # fmt: skip
+    observations = validate_observations(pd.DataFrame(
+        {"indicator": "研发投入强度", "region": "样例市", "year": range(2019, 2024),
+         "value": [2.05, 2.12, 2.21, 2.30, 2.38], "unit": "%", "qualifier": "illustrative"}
+    ), targets)  # fmt: skip
+    result = assess(observations, targets, "研发投入强度", "样例市")
+    assert "skipped" in set(result.backtest["status"])  # holt: needs 6 years, has 5
+    en, zh = results.backtest_html(result, "en"), results.backtest_html(result, "zh")
+    assert "status:" not in en and "status:" not in zh
+    assert '<td class="short">not fitted</td>' in en and '<td class="short">无法拟合</td>' in zh
+
+
+def test_the_scorecard_says_latest_data_for_a_run_on_all_data(folder):
+    table = results.read_results(folder, runs=["a"])
+    assert table["as_of"].isna().all()
+    assert '<td class="short">最新数据</td>' in results.scorecard_html(table, language="zh")
+    assert "全部数据" not in results.scorecard_html(table, language="zh")

@@ -60,7 +60,8 @@ def test_numbers_stay_numbers_with_their_formats(tmp_path, table):
 
 
 def test_links_frozen_header_marked_rows_and_words(tmp_path, table):
-    book = openpyxl.load_workbook(write_scorecard_xlsx(table, tmp_path / "s.xlsx"))
+    plan = "Plan A & B"
+    book = openpyxl.load_workbook(write_scorecard_xlsx(table, tmp_path / "s.xlsx", plan=plan))
     sheet = book.active
     assert sheet.freeze_panes == "A2"
     assert [sheet.cell(r, 2).hyperlink.target for r in (2, 3)] == ["pbv_Jinan.html",
@@ -72,7 +73,7 @@ def test_links_frozen_header_marked_rows_and_words(tmp_path, table):
     assert "very unlikely" in values[1] and "moderate progress" in values[1]
     assert book.sheetnames == ["Scorecard", "Sources"]
     assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9  # A4
-    assert fmt.word("plan_name") in sheet.oddHeader.left.text
+    assert sheet.oddHeader.left.text == "Plan A && B"  # the plan's name, & escaped
 
 
 def test_text_is_never_a_formula(tmp_path, table):
@@ -101,7 +102,8 @@ def test_write_scorecard_writes_the_workbook_beside_the_csv(tmp_path, table):
 @pytest.mark.skipif(not shutil.which("soffice"), reason="LibreOffice (soffice) is not installed")
 @pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils is not installed")
 def test_libreoffice_prints_every_column_on_the_page(tmp_path, table):
-    path = write_scorecard_xlsx(table, tmp_path / "s.xlsx")
+    plan = "Jinan Brand Strategy Three-Year Action Plan (2020-2022)"
+    path = write_scorecard_xlsx(table, tmp_path / "s.xlsx", plan=plan)
     subprocess.run(
         ["soffice", f"-env:UserInstallation=file://{tmp_path}/lo", "--headless",
          "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
@@ -116,5 +118,5 @@ def test_libreoffice_prints_every_column_on_the_page(tmp_path, table):
     first = pages[0]
     header = [c.value for c in openpyxl.load_workbook(path).active[1]]
     assert all(h.split()[0] in first for h in header), header
-    assert fmt.word("plan_name") in first
+    assert plan in first  # atop the page
     assert "6,000 亿元" in first and "≤ 10%" in first and "ILLUSTRATIVE" in first

@@ -1,4 +1,4 @@
-"""brandstats: will Jinan's brand-strategy targets be met, and how sure are we?
+"""brandstats: will a plan's targets be met, and how sure are we?
 
 The public API is small; heavy modules (statsmodels, matplotlib, papermill) are imported only
 when first used, so ``import brandstats`` stays cheap.
@@ -20,6 +20,7 @@ _EXPORTS = {
     "load_observations": "loading",
     "validate_targets": "loading",
     "validate_observations": "loading",
+    "plan_name": "loading",
     "QUALIFIERS": "loading",
     "assess": "attainment",
     "assess_all": "attainment",

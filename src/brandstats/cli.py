@@ -60,15 +60,50 @@ def _cmd_targets(args: argparse.Namespace) -> int:
 
 def _is_targets_file(path: Path, sheet: str | None) -> bool:
     """A file with a ``target`` or ``comparison`` column is a catalogue, else observations."""
-    from .loading import read_table
+    from .loading import read_table, table_kind
 
-    columns = read_table(path, sheet=sheet).columns
-    return "target" in columns or "comparison" in columns
+    return table_kind(read_table(path, sheet=sheet).columns) == "targets"
+
+
+def _tables(paths: Sequence[str], sheet: str | None) -> dict[str, str]:
+    """What to check: {path: "targets" or "data"}; a workbook given without a sheet that holds
+    several tables is its targets and observations sheets, found by their columns
+    (``book.xlsx#目标``, ...)."""
+    from .loading import workbook_sheets
+
+    kinds = {}
+    for path in paths:
+        found = workbook_sheets(path) if sheet is None else {}
+        if sum(map(len, found.values())) > 1:
+            kinds |= {f"{path}#{name}": "targets" for name in found["targets"]}
+            kinds |= {f"{path}#{name}": "data" for name in found["observations"]}
+            continue
+        try:
+            kinds[path] = "targets" if _is_targets_file(Path(path), sheet) else "data"
+        except BrandstatsError:
+            kinds[path] = "data"  # its own check says what is wrong
+    return kinds
+
+
+def _targets_source(targets: str | None, data: Sequence[str] | None) -> str | None:
+    """The targets to use: ``--targets``, else the targets sheet of a ``--data`` workbook that
+    holds one beside its observations (``book.xlsx#目标``), else None (the shipped ones)."""
+    from .loading import workbook_sheets
+
+    if targets:
+        return targets
+    for path in data or ():
+        book = path.rpartition("#")[0] if "#" in path and not Path(path).exists() else path
+        found = workbook_sheets(book)["targets"]  # book.xlsx#观测数据: book.xlsx's
+        if len(found) == 1:
+            return f"{book}#{found[0]}"
+    return None
 
 
 DATA_HELP = (
-    "observations file (default: shipped); repeat for revised figures: a later file's figure "
-    "replaces an earlier one's for the same indicator, region and year"
+    "observations file, or one workbook holding both a targets and an observations sheet "
+    "(default: shipped); repeat for revised figures: a later file's figure replaces an earlier "
+    "one's for the same indicator, region and year"
 )
 
 
@@ -83,19 +118,15 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from .loading import load_observations, load_targets
 
     failed = 0
-    kinds = {}
-    for path in args.paths:  # a targets file among them is the catalogue, unless --targets
-        try:
-            kinds[path] = "targets" if _is_targets_file(Path(path), args.sheet) else "data"
-        except BrandstatsError:
-            kinds[path] = "data"  # its own check below says what is wrong
+    kinds = _tables(args.paths, args.sheet)
+    # a targets file (or sheet) among them is the catalogue, unless --targets
     catalogue = args.targets or next((p for p, k in kinds.items() if k == "targets"), None)
     try:
         targets = load_targets(catalogue, sheet=None if args.targets else args.sheet)
     except DataError as exc:
         print(f"FAIL targets {catalogue or '(shipped)'}\n  {exc}", file=sys.stderr)
         return 1
-    for path in args.paths:
+    for path in kinds:
         try:
             if kinds[path] == "targets":
                 frame = load_targets(path, sheet=args.sheet)
@@ -118,6 +149,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
                 for written, region in frame.attrs.get("renamed_regions", {}).items():
                     print(f"     region {written!r} read as {region!r}")
                 _print_untargeted(frame, targets)
+                _print_gaps(frame)
         except BrandstatsError as exc:
             failed += 1
             print(f"FAIL {path}\n  {exc}", file=sys.stderr)
@@ -182,11 +214,24 @@ def _print_untargeted(
               file=file or sys.stdout)  # fmt: skip
 
 
-def _check_indicators(indicators: Sequence[str], targets: pd.DataFrame) -> None:
-    """Refuse an indicator without a target, suggesting the closest ids."""
+def _print_gaps(observations: pd.DataFrame) -> None:
+    """Warn of the years missing inside a series: the models fit across them."""
+    from .loading import series_gaps
+
+    for (indicator, region), years in series_gaps(observations).items():
+        missing = ", ".join(map(str, years))
+        print(f"     warning: {indicator} ({region}) has no figure for {missing}: the trend "
+              "models fit across the gap and holt needs consecutive years")  # fmt: skip
+
+
+def _check_indicators(
+    indicators: Sequence[str], targets: pd.DataFrame, source: str | None = None
+) -> None:
+    """Refuse an indicator without a target, suggesting the closest ids (each once) of the
+    targets in use (``source``: their file, None for the shipped ones)."""
     import difflib
 
-    with_target = targets.loc[targets["target"].notna(), "indicator"].tolist()
+    with_target = list(dict.fromkeys(targets.loc[targets["target"].notna(), "indicator"]))
     for indicator in indicators:
         if indicator in with_target:
             continue
@@ -195,11 +240,16 @@ def _check_indicators(indicators: Sequence[str], targets: pd.DataFrame) -> None:
         what = (
             "is a context indicator without a target"
             if indicator in set(targets["indicator"])
-            else "is not in the targets file"
+            else f"is not in the targets file {Path(source).name}"
+            if source
+            else "is not in the shipped targets"
         )
-        raise BrandstatsError(
-            f"indicator {indicator!r} {what}{hint}; `brandstats targets` lists them"
+        lists = (
+            f"`brandstats targets --targets {source}` lists them"
+            if source
+            else "`brandstats targets` lists them, or give your own with --targets FILE"
         )
+        raise BrandstatsError(f"indicator {indicator!r} {what}{hint}; {lists}")
 
 
 def _check_region(name: str, observations: pd.DataFrame, targets: pd.DataFrame) -> str:
@@ -327,10 +377,11 @@ def _cmd_assess(args: argparse.Namespace) -> int:
     from .attainment import assess_all
     from .loading import load_observations, load_targets
 
-    targets = load_targets(args.targets)
+    source = _targets_source(args.targets, args.data)
+    targets = load_targets(source)
     observations = load_observations(args.data, targets=targets, sheet=args.sheet)
     if args.indicator:
-        _check_indicators(args.indicator, targets)
+        _check_indicators(args.indicator, targets, source)
     region = None if args.region is None else _check_region(args.region, observations, targets)
     levels = args.level or [0.5, 0.9]
     table = assess_all(
@@ -350,7 +401,7 @@ def _cmd_assess(args: argparse.Namespace) -> int:
         if any(r.endswith("…") for r in view.get("reason", [])):
             print("\n… reasons are shortened here; --format csv or json has them in full.")
         if (table["illustrative"] == True).any():  # noqa: E712 (object column)
-            print("\nILLUSTRATIVE rows use made-up figures (see data/README.md).")
+            print("\nILLUSTRATIVE rows use made-up figures (qualifier 'illustrative').")
     else:
         _print_untargeted(observations, targets, args.indicator, file=sys.stderr)
         _print_frame(table, args.format)
@@ -372,19 +423,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .batch.runner import skip_unused_imports
 
     skip_unused_imports()  # this process reads notebooks (nbformat), nothing more
-    from .loading import load_observations, load_targets
+    from .loading import load_observations, load_targets, plan_name
 
     # Validate the inputs here, once, before any kernel starts.
-    targets = load_targets(args.targets)
+    source = _targets_source(args.targets, args.data)
+    targets = load_targets(source)
     observations = load_observations(args.data, targets=targets)
     if args.indicator:
-        _check_indicators(args.indicator, targets)
+        _check_indicators(args.indicator, targets, source)
     given = {
         "language": args.language,
         "data_path": _data_path(args.data),
-        "targets_path": str(Path(args.targets).resolve()) if args.targets else None,
+        "targets_path": str(Path(source).resolve()) if source else None,
         "as_of": args.as_of,
         "model": args.model,
+        "title": args.title,
     }
     given = {k: v for k, v in given.items() if v is not None}
     if args.scheduler and isinstance(given.get("data_path"), list):
@@ -393,6 +446,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
             "or merge them into one file first"
         )
     runs = load_batch_config(args.config) if args.config else None
+    language = args.language or "en"
+    title = (  # the plan's name: --title, the config's, the targets file's
+        args.title
+        or next((r["parameters"]["title"] for r in runs or () if r["parameters"].get("title")), "")
+        or plan_name(targets, language)
+    )
     jobs = plan_jobs(
         observations, targets, runs=runs, indicators=args.indicator,
         shared={"language": "en", **given}, given=list(given),
@@ -402,8 +461,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(f"running {count(len(jobs), 'notebook')} into {output}/{skip} ...", file=sys.stderr)
     try:
         outcome = run_report(
-            jobs, output, language=args.language or "en", workers=args.workers,
-            resume=args.resume, scheduler=args.scheduler, timeout=args.timeout,
+            jobs, output, language=language, workers=args.workers,
+            resume=args.resume, scheduler=args.scheduler, timeout=args.timeout, title=title,
         )  # fmt: skip
     except BatchInterrupted as stop:
         print(stop.report.summary())
@@ -480,33 +539,49 @@ def _cmd_notebooks(args: argparse.Namespace) -> int:
     return 0
 
 
-SHEET_HELP = "the worksheet of an Excel data file, by name or number from 0 (or PATH.xlsx#SHEET)"
+SHEET_HELP = (
+    "the worksheet of an Excel data file, by name or number from 0 (or PATH.xlsx#SHEET; by "
+    "default the sheet whose columns are observations)"
+)
+TARGETS_HELP = (
+    "targets file (default: the targets sheet of a --data workbook that has one, else the "
+    "shipped plan's)"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``brandstats`` command."""
     parser = argparse.ArgumentParser(
         prog="brandstats",
-        description="Will Jinan's brand-strategy targets be met, and how sure are we?",
+        description="Will a plan's targets be met, and how sure are we? Without --targets, "
+        "the shipped plan (Jinan's brand strategy 2020-2022); a workbook holding a targets sheet "
+        "and an observations sheet is a plan of its own.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("targets", help="list the targets catalogue")
-    p.add_argument("--targets", metavar="PATH", help="a targets file (default: the shipped one)")
+    p.add_argument(
+        "--targets", metavar="PATH", help="a targets file, or a workbook with a targets sheet "
+        "(default: the shipped plan's)",
+    )  # fmt: skip
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.set_defaults(func=_cmd_targets)
 
     p = sub.add_parser("validate", help="check data files; exit 1 listing every problem")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="targets or observations files")
     p.add_argument(
-        "--targets", metavar="PATH", help="the catalogue observations are checked against"
-    )
+        "paths", nargs="+", metavar="PATH", help="targets or observations files; a workbook's "
+        "targets and observations sheets are found by their columns",
+    )  # fmt: skip
+    p.add_argument(
+        "--targets", metavar="PATH", help="the catalogue observations are checked against "
+        "(default: a targets file or sheet among the PATHs, else the shipped plan's)",
+    )  # fmt: skip
     p.add_argument("--sheet", help=SHEET_HELP)
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("assess", help="P(met), verdict and progress for each target")
     p.add_argument("--data", metavar="PATH", action="append", help=DATA_HELP)
-    p.add_argument("--targets", metavar="PATH", help="targets file (default: shipped)")
+    p.add_argument("--targets", metavar="PATH", help=TARGETS_HELP)
     p.add_argument("--sheet", help=SHEET_HELP)
     p.add_argument(
         "--indicator", nargs="+", action="extend", metavar="ID",
@@ -530,7 +605,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="only these indicators (repeatable)",
     )  # fmt: skip
     p.add_argument("--data", metavar="PATH", action="append", help=DATA_HELP)
-    p.add_argument("--targets", metavar="PATH", help="targets file (default: shipped)")
+    p.add_argument("--targets", metavar="PATH", help=TARGETS_HELP)
+    p.add_argument(
+        "--title", metavar="TEXT", help="the plan's name atop every page (default: the targets "
+        "file's plan column, if any)",
+    )  # fmt: skip
     p.add_argument("--as-of", type=int, metavar="YEAR", help="use observations up to YEAR")
     p.add_argument("--model", choices=MODEL_CHOICES)
     p.add_argument("--language", choices=["en", "zh"], help="en (default) or zh")

@@ -1,25 +1,26 @@
 """One home for the facts the modules share: project paths, comparisons, model names, year range,
-the plan's groups and their order.
+what a name may hold.
 
 Every other module imports these; defining one of them a second time is a bug waiting to diverge.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 __all__ = [
     "ACCUMULATIONS",
     "COMPARISONS",
     "DATA_DIR",
-    "GROUPS",
-    "GROUP_ORDER",
+    "FILE_STEM_BYTES",
     "MODELS",
     "MODEL_CHOICES",
     "NOTEBOOKS_DIR",
     "PROJECT_ROOT",
     "YEARS_TEXT",
     "YEAR_RANGE",
+    "is_name_character",
 ]
 
 
@@ -57,14 +58,28 @@ YEAR_RANGE = (1949, 2100)
 YEARS_TEXT = f"a year between {YEAR_RANGE[0]} and {YEAR_RANGE[1]}"
 """How messages state :data:`YEAR_RANGE`."""
 
-GROUPS = ("product", "service", "enterprise", "quality", "context")
-"""The plan's groups of targets, plus ``context`` for indicators without a target."""
-
-GROUP_ORDER = ("product", "service", "enterprise", "quality")
-"""The plan's goals in the order reports show them; other groups follow."""
-
 MODELS: dict[str, int] = {"drift": 3, "linear": 3, "loglinear": 3, "holt": 6}
 """The trend models, simplest first, with the fewest observations each needs."""
 
 MODEL_CHOICES = ("auto", *MODELS)
 """What a user may ask for: ``auto`` (the backtest-weighted mixture) or one model."""
+
+FILE_STEM_BYTES = 200
+"""The longest name of a run (the stem of its ``.ipynb``, ``.html`` and ``.json`` files), in
+UTF-8 bytes: with a suffix and a temporary file's tail it stays within the 255 bytes a file
+name may have (a Chinese character takes 3 bytes)."""
+
+
+def is_name_character(char: str) -> bool:
+    """Whether ``char`` may stand in an indicator id, a run's name or a report's file name.
+
+    A letter, combining mark or digit of any script (``a``, ``创``, ``é``, ``٣``) or ``_``:
+    characters every file system, URL and notebook parameter takes as they are. Spaces,
+    control characters and punctuation (``/ \\ : * ? " < > | # %``) are not.
+
+    Examples
+    --------
+    >>> [is_name_character(c) for c in "a创_ /"]
+    [True, True, True, False, False]
+    """
+    return char == "_" or unicodedata.category(char)[0] in "LMN"

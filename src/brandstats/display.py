@@ -92,7 +92,7 @@ def plan_html(
     rows = table.copy()
     if targets is not None:
         names = targets.drop_duplicates("indicator").set_index("indicator")
-        for column in ("group", "name_en", "name_zh"):
+        for column in ("group", "group_en", "group_zh", "name_en", "name_zh"):
             if column in names:
                 rows[column] = rows["indicator"].map(names[column])
     for column in ("group", "name_en", "name_zh", "run_name", "last_qualifier", "data"):

@@ -27,6 +27,7 @@ Conventions
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 import re
@@ -47,6 +48,7 @@ __all__ = [
     "display_value",
     "fan_alt",
     "field",
+    "group_name",
     "growth",
     "is_missing",
     "markdown_text",
@@ -132,11 +134,7 @@ _WORDS: dict[str, dict[str, str]] = {
     "moving away": {"zh": "偏离目标"},
     "not assessed": {"zh": "未评估"},
     "bound_only": {"en": "not assessed (bound only)", "zh": "未评估（仅有界值）"},
-    # groups
-    "product": {"en": "Product brands", "zh": "产品品牌"},
-    "service": {"en": "Service brands", "zh": "服务品牌"},
-    "enterprise": {"en": "Enterprises", "zh": "企业"},
-    "quality": {"en": "Quality", "zh": "质量"},
+    # the group of indicators without a target (a plan's own groups are its targets file's)
     "context": {"en": "Context", "zh": "背景指标"},
     # data provenance per target
     "real": {"en": "real", "zh": "真实数据"},
@@ -160,7 +158,8 @@ _WORDS: dict[str, dict[str, str]] = {
     "latest": {"en": "Latest value", "zh": "最新值"},
     "p_met": {"en": "P(met)", "zh": "达成概率"},
     "verdict": {"en": "Verdict", "zh": "判断"},
-    "progress": {"en": "Official-style progress", "zh": "进展评价（官方口径）"},
+    "progress": {"en": "Progress (Eurostat method)", "zh": "进展评价（欧盟统计局方法）"},
+    "since_base_year": {"en": "since {year}", "zh": "自{year}年"},
     "reconciliation": {"en": "Why the two differ", "zh": "两者为何不同"},
     "track_record": {"en": "Track record", "zh": "以往表现"},
     "districts": {"en": "Districts", "zh": "下辖区县"},
@@ -221,14 +220,16 @@ _WORDS: dict[str, dict[str, str]] = {
     "status:used": {"en": "used", "zh": "已使用"},
     "status:not backtested": {"en": "not backtested", "zh": "未回测"},
     "status:not fitted": {"en": "not fitted", "zh": "无法拟合"},
+    "status:skipped": {"en": "not fitted", "zh": "无法拟合"},
     "field": {"en": "Field", "zh": "字段"},
     "goal": {"en": "Goal", "zh": "目标类别"},
     "indicator": {"en": "Indicator", "zh": "指标"},
     "region": {"en": "Region", "zh": "地区"},
     "as_of": {"en": "As of", "zh": "截至"},
-    "all data": {"en": "all data", "zh": "全部数据"},
+    "all data": {"en": "all data", "zh": "最新数据"},
     "report": {"en": "report", "zh": "报告"},
     "scorecard": {"en": "Scorecard: every target of the plan", "zh": "计分卡：行动计划的全部目标"},
+    "scorecard_of": {"en": "Scorecard: {plan}", "zh": "计分卡：{plan}"},
     "scorecard_title": {"en": "Scorecard", "zh": "计分卡"},
     "scorecard_intro": {
         "en": "One row per target; each links to its report. Results of the run that made "
@@ -325,10 +326,6 @@ _WORDS: dict[str, dict[str, str]] = {
     "chart:actual": {"en": "actual {year}: {value}", "zh": "{year}年实际值：{value}"},
     "chart:vintage": {"en": "as of {year}", "zh": "截至{year}年"},
     # scorecard.xlsx and printed pages
-    "plan_name": {
-        "en": "Jinan Brand Strategy Three-Year Action Plan (2020-2022)",
-        "zh": "济南市品牌战略三年行动计划（2020—2022年）",
-    },
     "sheet:scorecard": {"en": "Scorecard", "zh": "计分卡"},
     "sheet:sources": {"en": "Sources", "zh": "来源"},
     "data_sources": {"en": "sources of the figures", "zh": "数据来源"},
@@ -543,8 +540,12 @@ def display_value(value: Any, unit: str) -> Any:
     return value / _DIVISOR.get(unit, 1.0)
 
 
+_FIRMS = ("enterprise", "firm", "company", "企业", "公司", "单位")
+"""Words of an indicator id that count firms: counted with 家, other counts with 个."""
+
+
 def _measure_word(indicator: str | None) -> str:
-    return "家" if indicator and ("enterprise" in indicator or "firm" in indicator) else "个"
+    return "家" if indicator and any(w in indicator for w in _FIRMS) else "个"
 
 
 def quantity(
@@ -1084,10 +1085,10 @@ _RECONCILIATION = {
         "zh": "最新值{last}已达到目标，但目标年份的预测中位数{median}未达到，因此达成概率为{p}。",
     },
     "tolerance": {
-        "en": "The category is {category} only through the official rule's 5 % tolerance "
+        "en": "The category is {category} only through the Eurostat rule's 5 % tolerance "
         "(observed {observed} against {required} required), so P(met) is {p}.",
-        "zh": "仅因官方规则5%的容差，进展评价才为“{category}”（实际{observed}，所需{required}），"
-        "因此达成概率为{p}。",
+        "zh": "仅因欧盟统计局规则5%的容差，进展评价才为“{category}”"
+        "（实际{observed}，所需{required}），因此达成概率为{p}。",
     },
     "forecast": {
         "en": "The growth rates ({observed} observed, {required} required) suggest {category}, "
@@ -1103,10 +1104,10 @@ _RECONCILIATION = {
     },
 }
 _RECONCILIATION_GENERIC = {
-    "en": "The official-style category ({category}) and P(met) ({p}) point different ways: "
+    "en": "The Eurostat-method category ({category}) and P(met) ({p}) point different ways: "
     "the category extrapolates the average growth since the base year, P(met) "
     "weighs the models' projections and their past errors.",
-    "zh": "官方口径的进展评价（{category}）与达成概率（{p}）方向不一致："
+    "zh": "欧盟统计局方法的进展评价（{category}）与达成概率（{p}）方向不一致："
     "进展评价外推自基期以来的平均增长，达成概率则综合各模型的预测及其历史误差。",
 }
 
@@ -1172,9 +1173,6 @@ def title(result: Any, language: str = "en") -> str:
     return text
 
 
-_REGIONS_ZH = {"Jinan": "济南", "Shandong": "山东", "Qingdao": "青岛", "China": "全国"}
-
-
 def fan_alt(result: Any, language: str = "en") -> str:
     """Alt text of a result's fan chart: what it shows, in words."""
     check_language(language)
@@ -1231,20 +1229,55 @@ def scorecard_alt(rows: int, language: str = "en") -> str:
     """Alt text of the scorecard chart."""
     check_language(language)
     if language == "zh":
-        return f"条形图：{rows}个目标的达成概率，按目标类别分组，颜色表示进展评价。"
+        return f"条形图：{rows}个目标的达成概率，按目标类别分组，颜色表示达成可能性。"
     return (
         f"Bar chart: P(met) of {rows} target{'s' if rows != 1 else ''}, grouped by the plan's "
-        "goals, coloured by "
-        "official-style progress."
+        "goals, coloured by what P(met) says."
     )
 
 
 def region(name: str | None, language: str = "en") -> str:
-    """A region's name in ``language`` (the shipped regions have Chinese names)."""
+    """A region's name in ``language``: in Chinese, its first Chinese alias in
+    ``data/regions.csv`` (``Jinan`` -> ``济南``); otherwise, and in English, as the targets
+    write it."""
     check_language(language)
     if is_missing(name) or not str(name):
         return DASH
-    return _REGIONS_ZH.get(str(name), str(name)) if language == "zh" else str(name)
+    return _chinese_regions().get(str(name), str(name)) if language == "zh" else str(name)
+
+
+@functools.cache
+def _chinese_regions() -> dict[str, str]:
+    """{region: its first alias written in Chinese characters} from ``data/regions.csv``."""
+    from .loading import region_aliases
+
+    names: dict[str, str] = {}
+    for alias, place in region_aliases().items():
+        if any("\u4e00" <= c <= "\u9fff" for c in alias):
+            names.setdefault(place, alias)
+    return names
+
+
+def group_name(record: Mapping[str, Any], language: str = "en") -> str:
+    """The label of a target's group in ``language``: its ``group_en`` or ``group_zh`` (the
+    other language's when blank), else the group as the targets file writes it (``科技创新``);
+    ``context``, the group of indicators without a target, reads ``Context`` / ``背景指标``.
+
+    Examples
+    --------
+    >>> group_name({"group": "科技创新"}), group_name({"group": "p", "group_zh": "产品"}, "zh")
+    ('科技创新', '产品')
+    """
+    check_language(language)
+    own, other = ("group_zh", "group_en") if language == "zh" else ("group_en", "group_zh")
+    for key in (own, other):
+        label = record.get(key)
+        if not is_missing(label) and str(label).strip():
+            return str(label)
+    group = record.get("group")
+    if is_missing(group) or not str(group).strip():
+        return DASH
+    return word("context", language) if group == "context" else str(group)
 
 
 def _get(result: Any, name: str, default: Any = None) -> Any:

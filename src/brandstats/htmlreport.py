@@ -15,7 +15,7 @@ from typing import Any
 
 import nbformat
 
-from .format import language_code, word
+from .format import language_code
 
 __all__ = ["REMOVE_TAG", "export_html"]
 
@@ -120,18 +120,21 @@ def _report_cells(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 def _css_text(text: str) -> str:
     """``text`` inside a CSS string ("..."), within an HTML <style> element."""
+    text = " ".join(text.split())  # a line break would end the CSS string
     return text.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3c ")
 
 
-def _print_resources(nb: nbformat.NotebookNode, language: str) -> dict[str, str]:
-    """The printed page: A4, landscape for the scorecard's wide table; the plan's name and the
-    run's date (papermill's end time; today for a notebook papermill did not run)."""
+def _print_resources(nb: nbformat.NotebookNode) -> dict[str, str]:
+    """The printed page: A4, landscape for the scorecard's wide table; the plan's name (the
+    run's ``title`` parameter; none without one) and the run's date (papermill's end time;
+    today for a notebook papermill did not run)."""
     papermill = nb.get("metadata", {}).get("papermill", {})
     wide = Path(str(papermill.get("input_path") or "")).stem == "scorecard"
     ended = str(papermill.get("end_time") or "")[:10] or datetime.date.today().isoformat()
+    plan = papermill.get("parameters", {}).get("title") or ""
     return {
         "brandstats_page": "A4 landscape" if wide else "A4",
-        "brandstats_plan": _css_text(word("plan_name", language)),
+        "brandstats_plan": _css_text(str(plan)),
         "brandstats_date": _css_text(ended),
     }
 
@@ -166,7 +169,7 @@ def export_html(nb: nbformat.NotebookNode, *, title: str) -> str:
     resources = {
         "metadata": {"name": title},
         "brandstats_alt": _DEFAULT_ALT[language],
-        **_print_resources(nb, language),
+        **_print_resources(nb),
     }
     body, _ = _exporter(language).from_notebook_node(report, resources=resources)
     return body

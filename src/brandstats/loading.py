@@ -37,7 +37,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .config import ACCUMULATIONS, COMPARISONS, DATA_DIR, GROUPS, YEAR_RANGE, YEARS_TEXT
+from .config import (
+    ACCUMULATIONS,
+    COMPARISONS,
+    DATA_DIR,
+    YEAR_RANGE,
+    YEARS_TEXT,
+    is_name_character,
+)
 from .errors import BrandstatsError, DataError, Problem
 from .units import (
     CANONICAL_UNITS,
@@ -51,6 +58,7 @@ from .units import (
 
 __all__ = [
     "DATA_DIR",
+    "LABEL_COLUMNS",
     "OBSERVATION_COLUMNS",
     "QUALIFIERS",
     "TARGET_COLUMNS",
@@ -62,14 +70,18 @@ __all__ = [
     "load_targets",
     "merge_observations",
     "normalize_region",
+    "plan_name",
     "read_table",
     "region_aliases",
     "region_tree",
+    "series_gaps",
+    "table_kind",
     "target_order",
     "unobserved_targets",
     "untargeted_regions",
     "validate_observations",
     "validate_targets",
+    "workbook_sheets",
 ]
 
 
@@ -77,6 +89,10 @@ TARGET_COLUMNS = (
     "indicator", "name_en", "name_zh", "group", "unit", "comparison", "target",
     "target_year", "region", "source", "accumulation", "lower", "upper", "parent", "weight",
 )  # fmt: skip
+LABEL_COLUMNS = ("group_en", "group_zh", "plan_en", "plan_zh", "note")
+"""Further columns of a loaded targets catalogue: each group's label in English and Chinese
+(blank: the group as written), the plan's name in each language (blank when the file names
+none) and a free-text note (``备注``/``说明``) kept for people, never read as data."""
 _MAX_COLUMNS = 16_384
 """The widest table a spreadsheet holds (Excel's XFD); a wider CSV row is refused at once."""
 OBSERVATION_COLUMNS = ("indicator", "region", "year", "value", "unit", "qualifier", "source")
@@ -107,9 +123,15 @@ _COLUMN_ALIASES = {
     "年份": "year", "年度": "year", "年": "year",
     "数值": "value", "值": "value", "数据": "value",
     "单位": "unit", "units": "unit",
-    "限定": "qualifier", "说明": "qualifier", "flag": "qualifier",
+    "限定": "qualifier", "flag": "qualifier", "性质": "qualifier",
+    "备注": "note", "说明": "note",
+    "指标代码": "indicator", "指标名称": "name", "名称": "name",
+    "英文名称": "name_en", "中文名称": "name_zh",
+    "类别": "group", "目标类别": "group", "分组": "group",
+    "计划": "plan", "计划名称": "plan",
     "来源": "source", "数据来源": "source", "sources": "source",
     "目标": "target", "目标值": "target", "目标年份": "target_year", "比较": "comparison",
+    "比较方式": "comparison",
     "别名": "aliases", "region_aliases": "aliases", "地区别名": "aliases",
     "上级": "parent", "上级地区": "parent", "所属": "parent", "权重": "weight",
 }  # fmt: skip
@@ -163,6 +185,22 @@ def _clean(text: object) -> str:
         if unicodedata.category(c) not in ("Cf", "Cc") or c in "\t\n\r\v\f"
     )
     return s.strip()
+
+
+def _label(text: object) -> str:
+    """A label for people (a plan's name, a group's label, a note) as written: no invisible
+    characters, single spaces, and no NFKC, so that （2020—2022年） keeps its full-width
+    brackets; '' for a blank cell."""
+    if _is_blank(text):
+        return ""
+    if isinstance(text, float) and text.is_integer():
+        text = int(text)
+    kept = "".join(
+        " " if c in "\t\n\r\v\f" else c
+        for c in str(text)
+        if unicodedata.category(c) not in ("Cf", "Cc") or c in "\t\n\r\v\f"
+    )
+    return re.sub(r"\s+", " ", kept).strip()
 
 
 def _fold(text: object) -> str:
@@ -1124,15 +1162,29 @@ def load_targets(
         ``book.xlsx#Sheet2`` names a worksheet. An optional ``aliases`` column (or ``别名``)
         lists other names of the row's region, separated by ``;`` or ``、`` (e.g.
         ``历下;历下区`` for ``Lixia``); observations written so are read as that region.
+
+        Any plan fits: an ``indicator`` id is letters of any script, digits, ``_`` and ``-``
+        (``high_tech_firms``, ``创新型企业数量``); ``group`` is free text (``科技创新``),
+        shown in the order the file first names each group, under the label ``group_en`` or
+        ``group_zh`` when given; ``name`` (``指标名称``) names an indicator in both languages
+        where ``name_en`` or ``name_zh`` is blank; ``plan`` (``计划名称``), or ``plan_en`` and
+        ``plan_zh``, is the plan's name, written on one row (the others blank), which titles the
+        reports (:func:`plan_name`); ``note`` (``备注``, ``说明``) is free text for people. A
+        target column headed with its unit, ``目标值(亿元)`` or ``target (%)``, is the target
+        in that unit. Headers may be Chinese: ``指标代码``, ``单位``, ``比较``, ``目标值``,
+        ``目标年份``, ``地区``, ``来源``.
     sheet : str or int, optional
-        The worksheet of an Excel file (the first by default).
+        The worksheet of an Excel file; by default the one sheet whose header row is a targets
+        table (an ``indicator`` column and a ``target`` or ``comparison`` one), else the first.
 
     Returns
     -------
     pandas.DataFrame
-        One row per (indicator, region) with the columns of :data:`TARGET_COLUMNS`:
-        ``target`` is in the canonical ``unit`` (NaN for a context indicator without a target),
-        ``region`` is ``""`` when the target applies to every region.
+        One row per (indicator, region) with the columns of :data:`TARGET_COLUMNS` and
+        :data:`LABEL_COLUMNS`: ``target`` is in the canonical ``unit`` (NaN for a context
+        indicator without a target), ``region`` is ``""`` when the target applies to every
+        region, ``name_en`` and ``name_zh`` are never blank (a missing one is the other
+        language's name, else the id). ``attrs["shipped"]`` is True for the shipped catalogue.
 
     Raises
     ------
@@ -1140,7 +1192,120 @@ def load_targets(
         Listing every problem, each with file, row, column, value and what was expected.
     """
     src, sheet = _source_path(path, sheet, "targets.csv")
-    return validate_targets(_table(_read_grid(src, sheet), src.name, "indicator"), file=src.name)
+    sheet, name = _chosen_sheet(src, sheet, "targets")
+    out = validate_targets(_table(_read_grid(src, sheet), name, "indicator"), file=name)
+    out.attrs["shipped"] = path is None
+    return out
+
+
+def plan_name(targets: pd.DataFrame, language: str = "en") -> str:
+    """The plan's name as a targets catalogue gives it, in ``language`` (``en`` or ``zh``).
+
+    The name in the other language stands in for a missing one; ``""`` when the catalogue
+    names no plan (columns ``plan``, ``plan_en``, ``plan_zh``: see :func:`load_targets`).
+
+    Examples
+    --------
+    >>> plan_name(load_targets(), "zh")
+    '济南市品牌战略三年行动计划（2020—2022年）'
+    """
+    columns = ("plan_zh", "plan_en") if language == "zh" else ("plan_en", "plan_zh")
+    for column in columns:
+        if column in targets:
+            named = [str(v) for v in targets[column] if isinstance(v, str) and v.strip()]
+            if named:
+                return named[0]
+    return ""
+
+
+def table_kind(columns: Iterable[str]) -> str | None:
+    """What a table holds, from its (canonical) column names: ``"targets"`` (an
+    ``indicator`` column and a ``target``, ``comparison`` or ``target_year`` one, or a target
+    headed with its unit), ``"observations"`` (an ``indicator`` column and ``year`` or
+    ``value`` columns, or years as columns), or None."""
+    names = [_canonical(c) for c in columns]
+    if "indicator" not in names:
+        return None
+    if {"target", "comparison", "target_year"} & set(names) or any(
+        _TARGET_WITH_UNIT.match(c) for c in names
+    ):
+        return "targets"
+    if {"year", "value"} & set(names) or any(
+        _parse_year(c) is not None or _VALUE_WITH_UNIT.match(c) for c in names
+    ):
+        return "observations"
+    return None
+
+
+def workbook_sheets(path: str | os.PathLike[str]) -> dict[str, list[str]]:
+    """The worksheets of an Excel workbook that hold a targets table and those that hold
+    observations, told apart by their header row (:func:`table_kind`; the header is the first
+    row with an ``indicator`` column, within the first 20 rows).
+
+    Returns
+    -------
+    dict
+        ``{"targets": [sheet, ...], "observations": [sheet, ...]}`` in the workbook's order;
+        both empty for a CSV or Parquet file, or a workbook that cannot be read (loading it
+        says why).
+    """
+    found: dict[str, list[str]] = {"targets": [], "observations": []}
+    src = Path(path)
+    if src.suffix.lower() not in (".xlsx", ".xlsm") or file_problem(src):
+        return found
+    import openpyxl
+
+    try:
+        raw = src.read_bytes()
+        with warnings.catch_warnings():  # as in _read_xlsx: parts openpyxl cannot read
+            warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
+            book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+            try:
+                for worksheet in book.worksheets:
+                    worksheet.reset_dimensions()
+                    for cells in worksheet.iter_rows(max_row=20, values_only=True):
+                        header = [_as_text(c) for c in cells if not _is_blank(c)]
+                        if "indicator" in [_canonical(c) for c in header]:
+                            kind = table_kind(header)
+                            if kind:
+                                found[kind].append(worksheet.title)
+                            break
+            finally:
+                book.close()
+    except Exception:  # zip, XML and value errors from openpyxl: loading it says what is wrong
+        return {"targets": [], "observations": []}
+    return found
+
+
+def _chosen_sheet(src: Path, sheet: str | int | None, kind: str) -> tuple[str | int | None, str]:
+    """The worksheet to read and the name messages give the table.
+
+    ``sheet`` when given; else, in a workbook, the one sheet holding a table of ``kind``
+    ("targets" or "observations"), named ``book.xlsx#sheet`` when the workbook holds other
+    tables too (a plan's targets and observations); else None (the first sheet).
+    """
+    if sheet is not None:
+        return sheet, src.name
+    tables = workbook_sheets(src)
+    found = tables[kind]
+    if len(found) > 1:
+        listed = ", ".join(map(repr, found))
+        raise DataError.one(
+            src.name,
+            f"one worksheet of {kind}; sheets {listed} all hold {kind}: choose one with "
+            f"{src.name}#{found[0]}, --sheet or sheet=...",
+        )
+    if not found:
+        return None, src.name
+    several = len(tables["targets"]) + len(tables["observations"]) > 1
+    return found[0], f"{src.name}#{found[0]}" if several else src.name
+
+
+def _own_targets(path: str | os.PathLike[str]) -> pd.DataFrame | None:
+    """The targets sheet of a workbook that holds one (beside its observations), or None."""
+    src, _ = _source_path(path, None)
+    found = workbook_sheets(src)["targets"]
+    return load_targets(src, sheet=found[0]) if len(found) == 1 else None
 
 
 def _parse_bounds(
@@ -1237,21 +1402,21 @@ def validate_targets(table: pd.DataFrame, *, file: str = "<DataFrame>") -> pd.Da
     table = table.copy()
     if "_row" not in table.columns:
         table.insert(0, "_row", np.arange(2, len(table) + 2))
+    table.columns = [c if c == "_row" else _canonical(c) for c in table]
+    table, problems = _target_unit_from_header(table, file)
     _require(table, file, ("indicator", "unit", "comparison", "target", "target_year"))
-    for col in TARGET_COLUMNS:
+    for col in (*TARGET_COLUMNS, "name", "plan", *LABEL_COLUMNS):
         if col not in table.columns:
             table[col] = ""
-    problems: list[Problem] = []
     rows, seen = [], {}
     aliases = {a.casefold(): r for a, r in region_aliases().items()}
     for rec in table.to_dict("records"):
         row = int(rec["_row"])
         ind, region = _fold(_as_text(rec["indicator"])), normalize_region(rec["region"])
         region = aliases.get(region.casefold(), region)
-        if not re.fullmatch(r"[a-z][a-z0-9_]*", ind):
-            problems.append(
-                Problem(file, row, "indicator", ind, "an id of lower-case letters, digits and _")
-            )
+        wrong = _id_problem(ind)
+        if wrong:
+            problems.append(Problem(file, row, "indicator", ind, wrong))
             continue
         unit_text = _as_text(rec["unit"])
         unit = parse_unit(unit_text) if unit_text else None
@@ -1293,17 +1458,19 @@ def validate_targets(table: pd.DataFrame, *, file: str = "<DataFrame>") -> pd.Da
                     Problem(file, row, "target", f"{comparison} {target_text}",
                             _impossible(target, comparison, unit.canonical, bounds))
                 )  # fmt: skip
-        group = _fold(_as_text(rec["group"])) or ("context" if not target_text else "")
-        if group and group not in GROUPS:
-            problems.append(Problem(file, row, "group", group, "one of " + ", ".join(GROUPS)))
+        # a group is free text (科技创新, product); blank: context, for an indicator without
+        # a target
+        group = normalize_region(rec["group"]) or ("context" if not target_text else "")
         problems += _repeated(seen, (ind, region), (file, row), "indicator", ind)
         parent, weight, found = _parse_parent(rec, region, aliases, (file, row))
         problems += found
+        name, name_en, name_zh = (_as_text(rec[c]) for c in ("name", "name_en", "name_zh"))
         rows.append(
             {
                 "indicator": ind,
-                "name_en": _as_text(rec["name_en"]) or ind,
-                "name_zh": _as_text(rec["name_zh"]) or _as_text(rec["name_en"]) or ind,
+                # a name missing in one language: the plain name, the other language's, the id
+                "name_en": name_en or name or name_zh or ind,
+                "name_zh": name_zh or name or name_en or ind,
                 "group": group,
                 "unit": unit.canonical,
                 "comparison": comparison if target_text else "",
@@ -1316,10 +1483,14 @@ def validate_targets(table: pd.DataFrame, *, file: str = "<DataFrame>") -> pd.Da
                 "upper": np.nan if declared["upper"] is None else declared["upper"],
                 "parent": parent,
                 "weight": weight,
+                **{c: _label(rec[c]) for c in ("group_en", "group_zh", "note")},
+                **{c: _label(rec[c]) or _label(rec["plan"]) for c in ("plan_en", "plan_zh")},
                 "_row": row,
             }
         )
-    out = pd.DataFrame(rows, columns=[*TARGET_COLUMNS, "_row"])
+    out = pd.DataFrame(rows, columns=[*TARGET_COLUMNS, *LABEL_COLUMNS, "_row"])
+    out, found = _written_once(out, file)
+    problems += found
     for col, what in (("unit", "kind of unit"), ("accumulation", "accumulation"),
                       ("lower", "lower bound"), ("upper", "upper bound")):  # fmt: skip
         for ind, cells in out.groupby("indicator")[col]:
@@ -1340,6 +1511,84 @@ def validate_targets(table: pd.DataFrame, *, file: str = "<DataFrame>") -> pd.Da
     out.attrs["file"] = file
     out.attrs["region_aliases"] = _target_aliases(table)
     return out.drop(columns="_row")
+
+
+def _id_problem(indicator: str) -> str | None:
+    """What an indicator id is expected to be, when ``indicator`` is not one; else None.
+
+    An id is letters of any script (``high_tech_firms``, ``创新型企业数量``), digits, ``_`` and
+    ``-``, starting with a letter: it names a report's file and travels as a notebook
+    parameter, so nothing a file name, a URL or a command line would choke on.
+    """
+    odd = [c for c in dict.fromkeys(indicator) if not (is_name_character(c) or c == "-")]
+    if indicator[:1].isalpha() and not odd:
+        return None
+    expected = (
+        "an id of letters of any script (such as high_tech_firms or 创新型企业数量), digits, _ "
+        "and -, starting with a letter"
+    )
+    if odd:
+        shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in odd)
+        expected += f"; it has {shown}, which a report's file name or link cannot hold"
+    return expected
+
+
+def _written_once(out: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """Fill the labels written on one row only: a group's ``group_en``/``group_zh`` on every
+    row of the group, the plan's name (``plan_en``/``plan_zh``) on every row; a second,
+    different value is a problem (naming its row)."""
+    problems = []
+    for col, key in (("group_en", "group"), ("group_zh", "group"), ("plan_en", None),
+                     ("plan_zh", None)):  # fmt: skip
+        keys = out[key] if key else pd.Series("", index=out.index)
+        for value, cells in out[col].groupby(keys, sort=False):
+            written = cells.loc[cells != ""]
+            if written.empty:
+                continue
+            first = written.iloc[0]
+            differ = written.loc[written != first]
+            if len(differ):
+                at = differ.index[0]
+                scope = f"every row of the group {value!r}" if key else "every row"
+                before = int(out.loc[written.index[0], "_row"])
+                expected = f"the same {col} on {scope} (or blank), as row {before}: {first!r}"
+                problems.append(Problem(file, int(out.loc[at, "_row"]), col, differ[at], expected))
+            out.loc[cells.index, col] = first
+    return out, problems
+
+
+_TARGET_WITH_UNIT = re.compile(r"^(?:target|目标值|目标)_*[(\[【](.+)[)\]】]$")
+
+
+def _target_unit_from_header(table: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """A target column whose header names the unit (``目标值(亿元)``, ``目标值（%）``,
+    ``target (万元)``): the column is ``target``; the unit fills the blank (or missing)
+    ``unit`` cells. A row's own unit of another kind (家 under 目标值(亿元)) is that row's; one of
+    the same kind but another size (元 or 万元 under 目标值(亿元)) is a problem: which is meant?"""
+    if "target" in table.columns:
+        return table, []
+    found = [(c, m.group(1)) for c in table.columns if (m := _TARGET_WITH_UNIT.match(str(c)))]
+    if len(found) != 1 or parse_unit(found[0][1]) is None:
+        return table, []
+    column, unit = found[0]
+    table = table.rename(columns={column: "target"})
+    if "unit" not in table.columns:
+        table["unit"] = unit
+        return table, []
+    problems = []
+    header = parse_unit(unit)
+    for i, cell in zip(table.index, table["unit"], strict=True):
+        written = _as_text(cell).strip(_BRACKETS + " ")
+        if not written:
+            table.loc[i, "unit"] = unit
+        elif (
+            (given := parse_unit(written))
+            and given.canonical == header.canonical
+            and (given.factor != header.factor)
+        ):
+            expected = f"the unit of the column {column!r} ({unit}), or a blank cell"
+            problems.append(Problem(file, int(table.loc[i, "_row"]), "unit", written, expected))
+    return table, problems
 
 
 # ----------------------------------------------------------------------------- observations
@@ -1367,9 +1616,14 @@ def load_observations(
         through ``data/regions.csv`` and the targets file's ``aliases`` (济南, 济南市 ->
         Jinan); ``result.attrs["renamed_regions"]`` lists what was renamed.
     targets : DataFrame or path-like, optional
-        The catalogue that declares the indicators and their units; the shipped one by default.
+        The catalogue that declares the indicators and their units. By default a workbook's
+        own targets sheet, when it holds one beside the observations (one file for the whole
+        plan: see :func:`workbook_sheets`), else the shipped catalogue; observations checked
+        against the shipped one that name indicators it does not declare are refused in one
+        message saying so and how to give your own targets.
     sheet : str or int, optional
-        The worksheet of an Excel file (the first by default).
+        The worksheet of an Excel file; by default the one sheet whose header row is an
+        observations table, else the first.
 
     Returns
     -------
@@ -1388,9 +1642,14 @@ def load_observations(
         per row even in a wide table, rather than skipped: 全市 or a lone 合计 may be the only
         figure for the city, so dropping it could silently change the answer. A value about
         100 (percent), 1,000 or 10,000 times off its neighbours is refused as a probable unit
-        error. When the first sheet of a workbook has no table, the error names the sheets
-        that have one.
+        error, and so is a percentage series stored as fractions (every value at most 1, a
+        hundred times below a target above 1: ``0.0293 looks like a fraction: 2.93 %?``).
+        When the first sheet of a workbook has no table, the error names the sheets that have
+        one. Years missing inside a series are no error: :func:`series_gaps` lists them.
     """
+    if targets is None:  # a workbook with its own targets sheet is checked against it
+        paths = path if isinstance(path, list | tuple) else [] if path is None else [path]
+        targets = next((t for p in paths if (t := _own_targets(p)) is not None), None)
     if not isinstance(targets, pd.DataFrame):
         targets = load_targets(targets)
     if isinstance(path, list | tuple):
@@ -1399,8 +1658,9 @@ def load_observations(
         frames = [load_observations(p, targets=targets, sheet=sheet) for p in path]
         return merge_observations(frames, [Path(str(p)).name for p in path])
     src, sheet = _source_path(path, sheet, "observations.csv")
+    sheet, name = _chosen_sheet(src, sheet, "observations")
     table = _sheet_table(src, sheet, "indicator")
-    return validate_observations(table, targets, file=src.name)
+    return validate_observations(table, targets, file=name)
 
 
 def merge_observations(frames: Sequence[pd.DataFrame], files: Sequence[str]) -> pd.DataFrame:
@@ -1558,6 +1818,104 @@ def _unit_jumps(
     return problems
 
 
+def _look_alikes(indicator: str, letters: set[str]) -> list[str]:
+    """The characters of a Latin id that no declared id has and that are not ASCII: look-alikes
+    such as a Cyrillic е in ``hіgh_tech`` (an id in another script has none)."""
+    if not any(c.isascii() and c.isalpha() for c in indicator):
+        return []
+    return [c for c in dict.fromkeys(indicator) if not c.isascii() and c not in letters]
+
+
+def _not_in_shipped(unknown: Mapping[str, list[int]], file: str) -> Problem:
+    """The one problem of observations naming indicators the shipped catalogue lacks: they
+    were checked against it because no targets were given."""
+    ids = list(unknown)
+    shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+    rows = sorted({r for found in unknown.values() for r in found})
+    many = len(rows) > 1, len(ids) > 1
+    expected = (
+        "indicators of the shipped targets (data/targets.csv), the catalogue used when none is "
+        f"given; {len(rows)} row{'s' * many[0]} name{'s' * (not many[0])} {len(ids)} "
+        f"indicator{'s' * many[1]} it does not declare. To check observations against your own "
+        "plan, give its targets: --targets FILE on the command line, targets=FILE in Python, "
+        "or one workbook holding a targets sheet beside the observations sheet"
+    )
+    return Problem(file, rows[0], "indicator", shown, expected)
+
+
+def _fraction_series(
+    rows: list[dict[str, Any]],
+    cells: list[tuple[int, str, str, str]],
+    targets: pd.DataFrame,
+    file: str,
+) -> list[Problem]:
+    """A percentage series stored as fractions (0.0231 ... 0.0293 for 2.31 % ... 2.93 %): every
+    value in [0, 1], some above 0, a target above 1 within a factor of 3 of the largest value
+    times 100. One problem per series, at its latest row.
+
+    A real series of small percentages (0.3 % ... 0.9 % towards 1.5 %) is left alone: times 100
+    it would overshoot its target many times over. So is a series with a value above 1.
+    """
+    goals = {
+        (t.indicator, t.region): t
+        for t in targets.loc[targets["target"].notna() & (targets["unit"] == "percent")]
+        .drop_duplicates(["indicator", "region"])
+        .itertuples()
+    }
+    series: dict[tuple[str, str], list[int]] = {}
+    for i, rec in enumerate(rows):
+        if rec["unit"] == "percent" and rec["value"] is not None and rec["year"] is not None:
+            series.setdefault((rec["indicator"], rec["region"]), []).append(i)
+    problems = []
+    for (indicator, region), members in series.items():
+        goal = goals.get((indicator, region)) or goals.get((indicator, ""))
+        values = [rows[i]["value"] for i in members]
+        top = max(values)
+        if goal is None or goal.target <= 1 or not 0 < top <= 1 or min(values) < 0:
+            continue
+        if abs(math.log(top * 100 / goal.target)) > math.log(3):
+            continue
+        last = max(members, key=lambda i: rows[i]["year"])
+        row, column, text, written = cells[last]
+        expected = (
+            f"a percentage on the scale of the target ({goal.comparison} {goal.target:g} %): "
+            f"every value of this series is at most 1, so {text} looks like a fraction: "
+            f"{rows[last]['value'] * 100:g} %? (multiply the values by 100, or format the cells "
+            "as percentages)"
+        )
+        problems.append(Problem(file, row, column, _with_unit(text, written), expected))
+    return problems
+
+
+def series_gaps(observations: pd.DataFrame) -> dict[tuple[str, str], list[int]]:
+    """The years missing inside each observed series, between its first and last year.
+
+    A gap changes the models (a trend fitted across it, Holt's method needing consecutive
+    years), so ``brandstats validate`` lists the gaps as a warning; loading accepts them.
+
+    Returns
+    -------
+    dict
+        ``{(indicator, region): [missing years]}`` for the series with a gap, in the table's
+        order.
+
+    Examples
+    --------
+    >>> obs = pd.DataFrame({"indicator": "x", "region": "r", "year": [2018, 2021]})
+    >>> series_gaps(obs)
+    {('x', 'r'): [2019, 2020]}
+    """
+    gaps = {}
+    for (indicator, region), years in observations.groupby(["indicator", "region"], sort=False)[
+        "year"
+    ]:
+        seen = {int(y) for y in years}
+        missing = [y for y in range(min(seen), max(seen) + 1) if y not in seen]
+        if missing:
+            gaps[(str(indicator), str(region))] = missing
+    return gaps
+
+
 def validate_observations(
     table: pd.DataFrame, targets: pd.DataFrame, *, file: str = "<DataFrame>"
 ) -> pd.DataFrame:
@@ -1589,6 +1947,9 @@ def validate_observations(
     }  # fmt: skip
     problems: list[Problem] = []
     rows, seen, skipped, renamed = [], {}, [], {}
+    letters = set("".join(units))  # the characters of the declared ids
+    shipped = bool(targets.attrs.get("shipped"))
+    unknown: dict[str, list[int]] = {}  # ids the shipped catalogue lacks: their rows
     cells: list[tuple[int, str, str, str]] = []  # per row: spreadsheet row, column, value, unit
     totals: set[int] = set()  # totals rows (合计) reported
     for rec in table.to_dict("records"):
@@ -1614,10 +1975,12 @@ def validate_observations(
                 if row in totals:  # a wide table: once per row, not once per year column
                     continue
                 totals.add(row)
-            elif not ind.isascii():
-                odd = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in dict.fromkeys(ind)
-                                if not c.isascii())  # fmt: skip
-                expected += f"; the id has non-ASCII characters: {odd}"
+            elif odd := _look_alikes(ind, letters):
+                shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in odd)
+                expected += f"; the id has non-ASCII characters: {shown}"
+            elif shipped and "did you mean" not in expected:
+                unknown.setdefault(ind, []).append(row)  # one cause, said once below
+                continue
             problems.append(Problem(file, row, "indicator", ind, expected))
             continue
         if _fold(region) in _TOTALS or region in ("全市", "全省", "全国"):
@@ -1629,7 +1992,9 @@ def validate_observations(
             totals.add(row)
             continue
         if not region:
-            expected = "a region name such as Jinan (if blank from merged cells: unmerge, fill)"
+            expected = (
+                "a region name, as the targets write it (if blank from merged cells: unmerge, fill)"
+            )
             problems.append(Problem(file, row, "region", "", expected))
         year = _parse_year(year_text)
         if year is None or not YEAR_RANGE[0] <= year <= YEAR_RANGE[1]:
@@ -1663,6 +2028,9 @@ def validate_observations(
         )
         cells.append((row, value_col, _as_text(rec["value"]), _as_text(rec["unit"])))
     problems += _unit_jumps(rows, cells, file)
+    problems += _fraction_series(rows, cells, targets, file)
+    if unknown:
+        problems.insert(0, _not_in_shipped(unknown, file))
     if problems:
         raise DataError(problems)
     if not rows:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ast
 import difflib
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from .config import MODELS, PROJECT_ROOT, YEAR_RANGE, YEARS_TEXT
+from .config import MODELS, PROJECT_ROOT, YEAR_RANGE, YEARS_TEXT, is_name_character
 from .errors import BrandstatsError
 from .loading import file_problem
 
@@ -46,8 +45,9 @@ _TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "targets_path": ((str,), "a file path, or '' for the shipped targets"),
     "language": ((str,), "'en' or 'zh'"),
     "output_dir": ((str,), "a folder, or '' to write no result file"),
-    "run_name": ((str,), "a file stem (letters, digits, - _ .), or ''"),
+    "run_name": ((str,), "a file stem (letters and digits of any script, - _ .), or ''"),
     "seed": ((int,), "a whole number"),
+    "title": ((str,), "the plan's name, or '' for the name the targets file gives"),
 }
 
 
@@ -59,6 +59,7 @@ _SCORECARD_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "run_name": _TYPES["run_name"],
     "runs": ((list, tuple), "a list of run names, or [] for every result in results_dir"),
     "headline": ((list, tuple), "a list of indicator ids, or [] for none"),
+    "title": ((str,), "the plan's name, or '' for the name the results give"),
 }
 
 # Values a parameter can have (what papermill injects, YAML included); a name in a notebook's
@@ -88,6 +89,9 @@ class RunContext:
     seed: int
     targets: pd.DataFrame
     observations: pd.DataFrame
+    plan: str = ""
+    """The plan's name atop the report: the ``title`` parameter, else the targets file's
+    (:func:`brandstats.loading.plan_name`), else ''."""
 
     def assess_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for :func:`brandstats.assess`."""
@@ -118,6 +122,7 @@ class ScorecardParameters:
     run_name: str
     runs: tuple[str, ...] = ()
     headline: tuple[str, ...] = ()
+    title: str = ""
 
 
 def _injected_names(namespace: Mapping[str, Any]) -> set[str] | None:
@@ -190,7 +195,7 @@ def _check_language(language: str) -> None:
 
 
 def _check_run_name(run_name: str) -> None:
-    if run_name and not re.fullmatch(r"[\w.-]+", run_name):
+    if run_name and not all(is_name_character(c) or c in ".-" for c in run_name):
         raise ParameterError(f"parameter run_name={run_name!r}: expected {_TYPES['run_name'][1]}")
 
 
@@ -251,6 +256,7 @@ def check_scorecard_parameters(namespace: Mapping[str, Any]) -> ScorecardParamet
         run_name=run_name,
         runs=tuple(str(r) for r in p.get("runs", ())),
         headline=tuple(str(h) for h in p.get("headline", ())),
+        title=p.get("title", ""),
     )
 
 
@@ -276,7 +282,7 @@ def check_parameters(namespace: Mapping[str, Any]) -> RunContext:
     DataError
         When a data or targets file is invalid.
     """
-    from .loading import canonical_region, load_observations, load_targets
+    from .loading import canonical_region, load_observations, load_targets, plan_name
 
     p = _declared(namespace, _TYPES)
     model = p.get("model", "auto")
@@ -303,7 +309,7 @@ def check_parameters(namespace: Mapping[str, Any]) -> RunContext:
     )
     observations = load_observations(paths, targets=targets)
     indicator = p.get("indicator", "")
-    known = targets.loc[targets["target"].notna(), "indicator"].tolist()
+    known = list(dict.fromkeys(targets.loc[targets["target"].notna(), "indicator"]))
     if indicator not in known:
         close = difflib.get_close_matches(indicator, known, n=3)
         hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
@@ -337,4 +343,5 @@ def check_parameters(namespace: Mapping[str, Any]) -> RunContext:
         seed=p.get("seed", 0),
         targets=targets,
         observations=observations,
+        plan=p.get("title", "") or plan_name(targets, language),
     )

@@ -63,11 +63,9 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from brandstats import format as fmt
-from brandstats.config import GROUP_ORDER
 from brandstats.errors import BrandstatsError, DataError
 
 __all__ = [
-    "GROUP_ORDER",
     "OUTLOOK_COLOURS",
     "cjk_font",
     "plot_assessment",
@@ -236,6 +234,18 @@ class _Typeset:
         bold = [f for f in self.families if _has_bold(f)]
         if bold and bold[0] == self.families[0]:
             return {"fontfamily": bold, "fontweight": "bold"}
+        return {**self.font, "fontweight": "normal"}
+
+    def bold_for(self, text: str) -> dict[str, Any]:
+        """:attr:`bold` when its bold faces draw every character of ``text``; else regular in
+        every family, as a plan's own label may need (科技创新 on an English chart, whose bold
+        face has no Chinese)."""
+        style = self.bold
+        if style["fontweight"] == "bold":
+            faces = [found for f in style["fontfamily"] if (found := _family_path(f))]
+            drawn = frozenset().union(*(_charmap(*found) for found in faces))
+            if all(c.isspace() or ord(c) in drawn for c in text):
+                return style
         return {**self.font, "fontweight": "normal"}
 
     def word(self, key: str, **fields: Any) -> str:
@@ -846,11 +856,6 @@ def plot_fan(
 # Scorecard
 
 
-def _ordered_groups(groups: pd.Series) -> list[str]:
-    present = list(dict.fromkeys(groups.astype(str)))
-    return [g for g in GROUP_ORDER if g in present] + [g for g in present if g not in GROUP_ORDER]
-
-
 def _key_text(value: object) -> str:
     """A key value as text: 2020.0 -> "2020", missing -> "all"."""
     if _is_missing(value):
@@ -897,6 +902,8 @@ def _row_name(row: pd.Series, typeset: _Typeset, id_columns: list[str]) -> str:
             )
         elif column == "model":
             value = typeset.word("model", model=value)
+        elif column == "region":
+            value = fmt.region(row[column], typeset.language)
         parts.append(typeset.clean(value))
     if parts:
         name += f" ({', '.join(parts)})" if typeset.language == "en" else f"（{'，'.join(parts)}）"
@@ -933,8 +940,9 @@ def plot_scorecard(
 
     Notes
     -----
-    Groups are shown in the order of :data:`GROUP_ORDER` (other groups after them), rows in
-    their input order within a group, each group under a bold heading. Bar length is the
+    Groups are shown in the order the table first names them (the targets file's order, in
+    :func:`brandstats.results.read_results`), rows in their input order within a group, each
+    group under its label (:func:`brandstats.format.group_name`) in bold. Bar length is the
     probability (0 when NaN), bar colour what the probability says (:data:`OUTLOOK_COLOURS`:
     likely, about as likely as not, unlikely, or the outcome; grey without a probability), so
     that colour and length cannot disagree; the official-style progress category is written
@@ -968,12 +976,13 @@ def plot_scorecard(
     separators = []
     y = 0.0
     groups = card["group"].astype(str)
-    for g_index, group in enumerate(_ordered_groups(groups)):
+    for g_index, group in enumerate(dict.fromkeys(groups)):
         if g_index:
             separators.append(y - 0.6)
             y += 0.2
         positions.append(y)
-        labels.append(typeset.clean(fmt.word(group, typeset.language)) or group)
+        label = fmt.group_name(card.loc[groups.index[groups == group][0]], typeset.language)
+        labels.append(typeset.clean(label) or group)
         headings.append(len(labels) - 1)
         y += 1
         for i in card.index[groups == group]:
@@ -1044,7 +1053,7 @@ def plot_scorecard(
         ax.set_yticks(positions, labels, **font)
         ax.tick_params(axis="y", length=0)
         for index in headings:
-            ax.get_yticklabels()[index].update(typeset.bold)
+            ax.get_yticklabels()[index].update(typeset.bold_for(labels[index]))
         ax.set_ylim(bottom, -0.6)
         ax.set_xlim(0, 1.16)
         ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0])

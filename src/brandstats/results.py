@@ -23,7 +23,6 @@ from . import format as fmt
 from . import tally
 from .atomic import write_json_atomic, write_text_atomic
 from .attainment import Assessment, jsonable
-from .config import GROUP_ORDER
 from .errors import BrandstatsError
 from .format import describe
 from .league import league_table, rank_in_parent
@@ -44,6 +43,7 @@ __all__ = [
     "read_results",
     "record_html",
     "scorecard_html",
+    "scorecard_markdown",
     "sources_of",
     "summary_markdown",
     "write_result",
@@ -82,6 +82,8 @@ SCORECARD_COLUMNS = [
     "parent",
     "base_year",
     "progress_kind",
+    "group_en",
+    "group_zh",
 ]
 """The fields of a result record the scorecard reads (every record has them)."""
 
@@ -159,8 +161,8 @@ def no_result_record(run: Any, reason: str) -> dict[str, Any]:
     target = _target_row(run)
     obs = run.observations
     rows = obs.loc[(obs["indicator"] == run.indicator) & (obs["region"] == run.region)]
-    keys = ("indicator", "group", "name_en", "name_zh", "unit", "comparison", "target",
-            "target_year", "source")  # fmt: skip
+    keys = ("indicator", "group", "group_en", "group_zh", "name_en", "name_zh", "unit",
+            "comparison", "target", "target_year", "source")  # fmt: skip
     record = {k: target.get(k) for k in keys}
     record.update(
         region=run.region,
@@ -212,7 +214,13 @@ def no_result_markdown(run: Any, reason: str, language: str = "en") -> str:
     items.append(f"**{fmt.word('data', language)}**{colon}{kind}")
     place = fmt.region(run.region, language)
     heading = f"# {fmt.markdown_text(name)} — {fmt.markdown_text(place)}"
+    heading += _plan_line(getattr(run, "plan", ""))
     return heading + "\n\n" + "\n".join(f"- {item}" for item in items)
+
+
+def _plan_line(plan: str) -> str:
+    """The plan's name under a page's heading (in italics, taken literally), or ''."""
+    return f"\n\n*{fmt.markdown_text(plan)}*" if plan and str(plan).strip() else ""
 
 
 def read_results(
@@ -233,11 +241,15 @@ def read_results(
     -------
     DataFrame
         One row per result (other JSON files, such as batch reports, are skipped), sorted by
-        the plan's goals (product, service, enterprise, quality), then indicator, region,
-        vintage; ``data`` says whether the series is real, partly bounds or illustrative.
+        the plan's goals (groups) in the order the targets file names them, then indicator,
+        region, vintage; ``data`` says whether the series is real, partly bounds or
+        illustrative. The order of the groups is the order their targets' runs come in
+        ``runs`` (a batch plans them in the catalogue's order), else the order of the result
+        files' names. ``attrs["plan"]`` is the plan's name the results give ('' for none).
     """
     folder = Path(results_dir)
-    wanted = set(runs or ())
+    runs = list(runs or ())
+    wanted = set(runs)
     rows = []
     for path in sorted(folder.glob("*.json")):
         if path.name.startswith(".") or (wanted and path.stem not in wanted):
@@ -265,13 +277,18 @@ def read_results(
         row["next_year_record"] = record.get("next_year")
         row["source"] = record.get("source")  # the target's, and the figures' (scorecard.xlsx)
         row["data_sources"] = "; ".join(map(str, record.get("data_sources") or [])) or None
+        row["plan"] = record.get("plan") or ""
         rows.append(row)
     extra = ["currently_meets", "last_qualifier", "data", "change", "next_year",
              "next_year_record", "source", "data_sources"]  # fmt: skip
     table = pd.DataFrame(rows, columns=[*SCORECARD_COLUMNS, *extra])
+    plans = [r["plan"] for r in rows if r["plan"]]
     if not table.empty:
-        order = table["group"].map({g: i for i, g in enumerate(GROUP_ORDER)})
-        table = table.assign(_order=order.fillna(len(GROUP_ORDER))).sort_values(
+        planned = {name: i for i, name in enumerate(runs)}  # the catalogue's order
+        first = table.assign(_at=table["run_name"].map(planned).fillna(len(planned)))
+        first = first.sort_values(["_at", "run_name"], kind="stable")["group"].astype(str)
+        order = {g: i for i, g in enumerate(dict.fromkeys(first))}
+        table = table.assign(_order=table["group"].astype(str).map(order)).sort_values(
             ["_order", "indicator", "region", "as_of", "run_name"], na_position="first"
         )
         for col in ("probability", "progress_ratio", "target", "last_value", "actual"):
@@ -279,6 +296,7 @@ def read_results(
         table = table.drop(columns="_order").reset_index(drop=True)
         table["rank_in_parent"] = rank_in_parent(table)  # districts (brandstats.league)
     table.attrs["missing"] = sorted(wanted - {r["run_name"] for r in rows})  # failed runs
+    table.attrs["plan"] = plans[0] if plans else ""
     return table
 
 
@@ -294,10 +312,12 @@ def write_scorecard(
     run_name: str = "",
     headline: Iterable[str] = (),
     language: str = "en",
+    plan: str | None = None,
 ) -> Path:
     """Write ``scorecard.csv`` (UTF-8 with BOM, so Excel shows Chinese) into ``output_dir``,
     and beside it ``scorecard.xlsx`` (:func:`brandstats.workbook.write_scorecard_xlsx`, its
-    headers and words in ``language``).
+    headers and words in ``language``, ``plan``, by default ``table.attrs["plan"]``, atop its
+    printed pages).
 
     Text that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@`` ...) is written
     with a leading ``'`` (:func:`brandstats.format.spreadsheet_cell`); numbers stay numbers.
@@ -316,10 +336,16 @@ def write_scorecard(
     path = write_text_atomic(
         folder / "scorecard.csv", "\ufeff" + cells.to_csv(index=False, lineterminator="\n")
     )
-    write_scorecard_xlsx(table, folder / "scorecard.xlsx", language=language)
+    plan = table.attrs.get("plan", "") if plan is None else plan
+    write_scorecard_xlsx(table, folder / "scorecard.xlsx", language=language, plan=plan)
     league = league_table(table)
     if not league.empty:  # districts: the league table's own page and CSV
-        write_text_atomic(folder / "league.html", league_page(league, language=language))
+        title = fmt.word("league", language) + (
+            f"{'：' if language == 'zh' else ': '}{plan}" * bool(plan)
+        )
+        write_text_atomic(
+            folder / "league.html", league_page(league, language=language, title=title)
+        )
         write_text_atomic(
             folder / "league.csv",
             "\ufeff" + league.map(fmt.spreadsheet_cell).to_csv(index=False, lineterminator="\n"),
@@ -423,15 +449,32 @@ def league_page(league: pd.DataFrame, *, language: str = "en", title: str = "") 
     )
 
 
-def heading_markdown(result: Assessment, language: str = "en") -> str:
+def heading_markdown(result: Assessment, language: str = "en", *, plan: str = "") -> str:
     """The report's heading: the result's title (:func:`brandstats.format.title`) as a
-    Markdown heading, its names and region taken literally (never as Markdown or HTML)."""
-    return f"# {fmt.markdown_text(fmt.title(result, language))}"
+    Markdown heading, and under it the ``plan``'s name when given; names, region and plan
+    taken literally (never as Markdown or HTML)."""
+    return f"# {fmt.markdown_text(fmt.title(result, language))}" + _plan_line(plan)
+
+
+def scorecard_markdown(table: pd.DataFrame, language: str = "en", *, plan: str = "") -> str:
+    """The scorecard's heading (``Scorecard: <plan>``, or ``Scorecard: every target of the
+    plan`` without a name) and its introduction; runs without a result are named."""
+    fmt.check_language(language)
+    heading = (
+        fmt.word("scorecard_of", language, plan=fmt.markdown_text(plan))
+        if plan and plan.strip()
+        else fmt.word("scorecard", language)
+    )
+    text = f"# {heading}\n\n{fmt.word('scorecard_intro', language)}"
+    if table.attrs.get("missing"):
+        text += "\n\n" + fmt.word("missing_runs", language, runs=", ".join(table.attrs["missing"]))
+    return text
 
 
 def summary_markdown(result: Assessment, language: str = "en") -> str:
-    """The report's opening: target, latest value, P(met) and verdict, the official-style
-    category, the sentence reconciling the two, the outcome (a Markdown list)."""
+    """The report's opening: target, latest value, P(met) and verdict, the progress category
+    (Eurostat's method) with its base year, the sentence reconciling the two, the outcome (a
+    Markdown list)."""
     fmt.check_language(language)
     w = lambda key: fmt.word(key, language)  # noqa: E731
     colon = "：" if language == "zh" else ": "
@@ -472,7 +515,11 @@ def summary_markdown(result: Assessment, language: str = "en") -> str:
             + (f"（{why}）" if why and language == "zh" else f" ({why})" if why else "")
         )
     category = result.progress.category if result.progress else None
-    items.append(f"**{w('progress')}**{colon}{fmt.category(category, language)}")
+    since = ""
+    if result.progress is not None and result.progress.base_year is not None:
+        since = fmt.word("since_base_year", language, year=result.progress.base_year)
+        since = f"（{since}）" if language == "zh" else f" ({since})"
+    items.append(f"**{w('progress')}**{colon}{fmt.category(category, language)}{since}")
     sentence = fmt.reconciliation(
         getattr(result, "reconciliation", None),
         language,
@@ -683,7 +730,9 @@ def _record_value(field: str, value: Any, result: Assessment, language: str) -> 
         return fmt.comparison_symbol(value)
     if field == "actual_qualifier":
         return fmt.qualifier(value, language, unit=unit)
-    if field in ("group", "accumulation"):
+    if field == "group":
+        return fmt.group_name({**dict(getattr(result, "meta", {}) or {}), "group": value}, language)
+    if field == "accumulation":
         return fmt.word(value, language)
     if isinstance(value, float):
         return fmt.number(value)
@@ -699,6 +748,8 @@ def _record_value(field: str, value: Any, result: Assessment, language: str) -> 
 def record_html(result: Assessment, language: str = "en") -> str:
     """The flat result record (field, value) as an HTML table, values as display text."""
     row = result.row()
+    for label in ("group_en", "group_zh"):  # the group's label: shown as its "goal"
+        row.pop(label, None)
     for extra in ("currently_meets", "accumulation", "required_path", "reconciliation", "pooling"):
         if getattr(result, extra, None) is not None:
             row[extra] = getattr(result, extra)
@@ -793,7 +844,7 @@ def scorecard_html(table: pd.DataFrame, *, language: str = "en") -> str:
         as_of = r.get("as_of")
         missing_target = fmt.is_missing(r.get("target"))
         cells = [
-            fmt.word(r["group"], language),
+            fmt.group_name(r, language),
             None,
             fmt.region(r["region"], language),
             w("all data") if fmt.is_missing(as_of) else str(int(as_of)),

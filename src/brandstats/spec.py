@@ -201,7 +201,7 @@ def target_spec(targets: pd.DataFrame, indicator: str, region: str) -> TargetSpe
         upper=_bound(row.get("upper")),
         meta={
             k: "" if pd.isna(row[k]) else str(row[k])
-            for k in ("name_en", "name_zh", "group", "parent")
+            for k in ("name_en", "name_zh", "group", "group_en", "group_zh", "parent")
             if k in row.index
         },
     )

@@ -73,7 +73,7 @@ def _shown(value: Any, unit: Any) -> float | None:
 
 
 def write_scorecard_xlsx(
-    table: pd.DataFrame, path: str | os.PathLike[str], *, language: str = "en"
+    table: pd.DataFrame, path: str | os.PathLike[str], *, language: str = "en", plan: str = ""
 ) -> Path:
     """Write the scorecard (:func:`brandstats.read_results`) as a workbook, atomically.
 
@@ -86,6 +86,8 @@ def write_scorecard_xlsx(
         The ``.xlsx`` file to write (its folder must exist).
     language : {"en", "zh"}
         Language of headers and words.
+    plan : str
+        The plan's name, atop each printed page ('' for none).
 
     Returns
     -------
@@ -123,7 +125,7 @@ def write_scorecard_xlsx(
         name = r.get("name_zh" if language == "zh" else "name_en") or ind
         as_of = r.get("as_of")
         row = [
-            _text(fmt.word(r["group"], language)) if r.get("group") else None,
+            _text(fmt.group_name(r, language)) if r.get("group") else None,
             _text(str(name)),
             _text(fmt.region(r.get("region"), language)),
             w("all data") if fmt.is_missing(as_of) else int(as_of),
@@ -169,14 +171,14 @@ def write_scorecard_xlsx(
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = sheet.dimensions
-    _print_setup(sheet, language)
-    _sources_sheet(book.create_sheet(w("sheet:sources")), table, language)
+    _print_setup(sheet, plan)
+    _sources_sheet(book.create_sheet(w("sheet:sources")), table, language, plan)
     buffer = io.BytesIO()
     book.save(buffer)
     return write_bytes_atomic(path, buffer.getvalue())
 
 
-def _print_setup(sheet: Any, language: str) -> None:
+def _print_setup(sheet: Any, plan: str) -> None:
     """A4 landscape, every column on one page, the header row on every page, the plan's name
     and the date in the page header."""
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
@@ -185,11 +187,11 @@ def _print_setup(sheet: Any, language: str) -> None:
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.print_title_rows = "1:1"
-    sheet.oddHeader.left.text = fmt.word("plan_name", language).replace("&", "&&")
+    sheet.oddHeader.left.text = plan.replace("&", "&&")
     sheet.oddHeader.right.text = "&D"
 
 
-def _sources_sheet(sheet: Any, table: pd.DataFrame, language: str) -> None:
+def _sources_sheet(sheet: Any, table: pd.DataFrame, language: str, plan: str) -> None:
     """One row per target: its name, region, the target's source and the figures' sources."""
     from openpyxl.styles import Alignment, Font
 
@@ -215,7 +217,7 @@ def _sources_sheet(sheet: Any, table: pd.DataFrame, language: str) -> None:
     for letter, width in zip("ABCD", (40, 10, 60, 80), strict=True):
         sheet.column_dimensions[letter].width = width
     sheet.freeze_panes = "A2"
-    _print_setup(sheet, language)
+    _print_setup(sheet, plan)
 
 
 def _plain(value: Any) -> str:

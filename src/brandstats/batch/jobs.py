@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..config import FILE_STEM_BYTES, is_name_character
 from ..errors import BrandstatsError
 
 __all__ = ["RESERVED_PARAMETERS", "Job", "declared_parameters", "load_batch_config"]
@@ -28,7 +29,6 @@ RESERVED_PARAMETERS = ("output_dir", "run_name")
 """Parameters the batch passes itself, to a notebook that declares both: it is then expected
 to write its result to ``{output_dir}/{run_name}.json``."""
 
-_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,199}")
 _CONFIG_KEYS = ("notebook", "defaults", "parameter_sets", "grid")
 
 
@@ -39,8 +39,9 @@ class Job:
     Parameters
     ----------
     name : str
-        A safe file stem (letters, digits, ``-``, ``_``, ``.``; not starting with ``.`` or
-        ``-``): the outputs are ``<name>.ipynb``, ``<name>.html`` and ``<name>.json``.
+        A safe file stem (letters and digits of any script, ``-``, ``_``, ``.``; not starting
+        with ``.`` or ``-``; at most 200 bytes in UTF-8): the outputs are ``<name>.ipynb``,
+        ``<name>.html`` and ``<name>.json``.
     notebook : path-like
         The notebook to run. It is only read.
     parameters : mapping, optional
@@ -214,11 +215,25 @@ def writes_result(notebook: Path) -> bool:
     return set(RESERVED_PARAMETERS) <= set(declared_parameters(notebook))
 
 
+def is_safe_name(name: object) -> bool:
+    """Whether ``name`` can be a run's file stem: letters and digits of any script, ``_``,
+    ``-`` and ``.`` (:func:`~brandstats.config.is_name_character`), not starting with ``.`` or
+    ``-``, at most :data:`~brandstats.config.FILE_STEM_BYTES` bytes in UTF-8."""
+    return (
+        isinstance(name, str)
+        and bool(name)
+        and name[0] not in ".-"
+        and all(is_name_character(c) or c in ".-" for c in name)
+        and len(name.encode()) <= FILE_STEM_BYTES
+    )
+
+
 def _check_name(name: object, what: str) -> None:
-    if not isinstance(name, str) or not _NAME.fullmatch(name) or name == "batch":
+    if not is_safe_name(name) or name == "batch":
         raise BrandstatsError(
-            f"{what}: {name!r} is not a safe file name: use up to 200 letters, digits, '-', '_'"
-            " or '.', not starting with '.' or '-' (and not 'batch', used by batch.json)"
+            f"{what}: {name!r} is not a safe file name: use letters and digits (of any script), "
+            "'-', '_' or '.', up to 200 bytes, not starting with '.' or '-' (and not 'batch', "
+            "used by batch.json)"
         )
 
 
@@ -256,5 +271,9 @@ def _is_plain(value: object) -> bool:
 
 
 def _name_from(values: Iterable[object]) -> str:
-    name = "-".join(re.sub(r"[^A-Za-z0-9._]+", "_", str(v)) for v in values)
-    return name.strip("._-")[:200] or "run"
+    """A run's name from its parameter values: their letters and digits (of any script), ``_``
+    and ``.``, each run of other characters as one ``_``, the values joined by ``-`` and cut
+    to :data:`~brandstats.config.FILE_STEM_BYTES`."""
+    name = "-".join(re.sub(r"[^\w.]+", "_", str(v)) for v in values).strip("._-")
+    name = name.encode()[:FILE_STEM_BYTES].decode(errors="ignore")
+    return name.strip("._-") or "run"

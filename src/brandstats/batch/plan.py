@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..config import NOTEBOOKS_DIR
+from ..config import FILE_STEM_BYTES, NOTEBOOKS_DIR, is_name_character
 from ..errors import BrandstatsError
 from .jobs import Job, check_declared, declared_parameters
 
@@ -29,11 +28,20 @@ SCORECARD_NOTEBOOK = "scorecard.ipynb"
 
 
 def _slug(text: str) -> str:
-    """A file-name-safe form of ``text``; non-ASCII names get a short hash to stay unique."""
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")
-    if slug != text:
-        slug = f"{slug}-{hashlib.sha1(text.encode()).hexdigest()[:6]}".strip("-")
-    return slug or "x"
+    """``text`` as a run's name: its letters and digits of any script kept (``创新型企业数量_
+    历下区``), each run of other characters (spaces, ``/``, ``#``, ``%``: what a file name or a
+    link cannot hold) made one ``-``, at most :data:`~brandstats.config.FILE_STEM_BYTES` in
+    UTF-8. Whenever that changes ``text``, a short hash of it follows, so that two names never
+    meet (``a/b`` and ``a b`` are ``a-b-<hash>`` with different hashes); the same text always
+    gives the same name."""
+    slug = "".join(c if is_name_character(c) or c in ".-" else " " for c in text)
+    slug = "-".join(slug.split()).strip("-.")
+    if slug == text and len(text.encode()) <= FILE_STEM_BYTES:
+        return text
+    tail = "-" + hashlib.sha1(text.encode()).hexdigest()[:6]
+    room = FILE_STEM_BYTES - len(tail)
+    slug = slug.encode()[:room].decode(errors="ignore").rstrip("-.")
+    return (slug + tail).lstrip("-")
 
 
 def plan_jobs(
@@ -114,9 +122,15 @@ def plan_runs(
         whose parameters name an ``indicator`` (and ``region``) runs that target only.
     notebook : path-like, optional
         The target notebook; ``notebooks/project_target.ipynb`` by default.
+
+    Notes
+    -----
+    A notebook that declares a ``title`` parameter gets the plan's name in its run's language
+    (:func:`brandstats.loading.plan_name`) unless the parameters give one: the HTML report
+    prints it atop each page.
     """
     from .. import format as fmt  # imports pandas: not when brandstats.batch is imported
-    from ..loading import assessable_pairs, target_order, unobserved_targets
+    from ..loading import assessable_pairs, plan_name, target_order, unobserved_targets
 
     nb = Path(notebook) if notebook else NOTEBOOKS_DIR / TARGET_NOTEBOOK
     pairs = assessable_pairs(observations, targets, indicators=indicators)
@@ -126,6 +140,7 @@ def plan_runs(
     )])  # fmt: skip
     language = fmt.language_code((parameters or {}).get("language", "en"))
     names = _target_names(targets, language)
+    titled = "title" in declared_parameters(nb)
     jobs, seen = [], set()
     for variation in variations:
         params = dict(variation.get("parameters", {}))
@@ -136,11 +151,13 @@ def plan_runs(
             chosen = [(ind, region)] if region else [p for p in pairs if p[0] == ind]
             chosen = chosen or [(ind, "")]  # the notebook will say what is wrong
         for indicator, region in chosen:
-            name = "_".join(p for p in (indicator, _slug(region) if region else "", suffix) if p)
+            name = _slug("_".join(p for p in (indicator, region, suffix) if p))
             if name in seen:
                 raise BrandstatsError(f"two runs would both be named {name!r}")
             seen.add(name)
             merged = {**(parameters or {}), **params, "indicator": indicator, "region": region}
+            if titled and not merged.get("title"):
+                merged["title"] = plan_name(targets, fmt.language_code(merged.get("language")))
             place = fmt.region(region, language) if region else ""
             title = ", ".join(p for p in (names.get(indicator, indicator), place, suffix) if p)
             jobs.append(Job(name, nb, merged, title=title))
@@ -173,8 +190,11 @@ def run_report(
     scheduler: str | None = None,
     timeout: float | None = None,
     progress: bool = True,
+    title: str = "",
 ) -> RunOutcome:
     """Run the notebooks, then the scorecard notebook over their results (if any).
+
+    ``title``, the plan's name, heads the scorecard (by default the name the results give).
 
     Outputs (all in ``output_dir``, written atomically): per run ``<name>.ipynb``,
     ``<name>.html`` and its JSON result; then, when some results are scorecard rows,
@@ -200,7 +220,8 @@ def run_report(
         scorecard = Job(
             "scorecard",
             NOTEBOOKS_DIR / SCORECARD_NOTEBOOK,
-            {"results_dir": str(out), "language": language, "runs": [j.name for j in jobs]},
+            {"results_dir": str(out), "language": language, "runs": [j.name for j in jobs]}
+            | ({"title": title} if title else {}),
             title=fmt.word("scorecard_title", fmt.language_code(language)),
         )
         try:
