@@ -31,15 +31,22 @@ SUB_TARGETS = {"历下区": 1050, "市中区": 560, "槐荫区": 470, "天桥区
 # the city's total: real in 2018, 2019, 2021 (public_figures.csv); made up in 2016, 2017, 2020
 CITY = {2016: 1020, 2017: 1210, 2018: 1547, 2019: 2231, 2020: 3560, 2021: 4397}
 REAL_YEARS = (2018, 2019, 2021)
+PLAN_EN = "ILLUSTRATIVE district example: the high-tech target of Jinan's brand plan"
+PLAN_ZH = "示意：济南市品牌战略行动计划高新技术企业目标的区县分解"
 
 
 def main() -> None:
     with (ROOT / "targets.csv").open(encoding="utf-8") as f:
-        plan = next(r for r in csv.DictReader(f) if r["indicator"] == "high_tech_enterprises")
-    targets = [{**plan, "parent": "", "source": plan["source"]}]
+        catalogue = list(csv.DictReader(f))
+    plan = next(r for r in catalogue if r["indicator"] == "high_tech_enterprises")
+    labels = next(r for r in catalogue if r["group"] == plan["group"] and r["group_en"])
+    city = {"parent": "", "group_en": labels["group_en"], "group_zh": labels["group_zh"],
+            "plan_en": PLAN_EN, "plan_zh": PLAN_ZH}  # fmt: skip
+    targets = [{**plan, **city}]
     for region, target in SUB_TARGETS.items():
         targets.append({**plan, "region": region, "parent": "Jinan", "target": target,
-                        "source": f"{MADE_UP} (a split of the city's target)"})  # fmt: skip
+                        "source": f"{MADE_UP} (a split of the city's target)",
+                        "group_en": "", "group_zh": "", "plan_en": "", "plan_zh": ""})  # fmt: skip
     for row in targets:
         row["name_en"] = "Valid high-tech enterprises (ILLUSTRATIVE district split)"
         row["name_zh"] = "有效高新技术企业数量（示意：区县分解）"
