@@ -285,3 +285,12 @@ def test_a_city_read_from_illustrative_districts_is_illustrative(root):
     assert not (city.history["qualifier"] == "illustrative").any()  # its own series is real
     assert city.aggregate["illustrative"] and city.illustrative
     assert "illustrative" in [getattr(n, "code", "") for n in city.notes]
+
+
+def test_a_city_without_figures_of_its_own_is_met_when_its_districts_sum_is():
+    """The target year observed in every district: the city's outcome is their sum's."""
+    table = _targets().assign(target_year=2021, target=lambda t: t["target"] / 2)
+    observations = _observations(table, city=False)
+    city = bs.assess(observations, table, "firms", "Jinan")
+    total = observations.loc[observations["year"] == 2021, "value"].sum()
+    assert city.actual == total and city.verdict == ("met" if total >= city.target else "not met")

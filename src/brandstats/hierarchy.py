@@ -309,6 +309,10 @@ def tree_outlooks(
         kids = list(children.get(parent, ()))
         problem = problems[parent]
         if not kids or not problem.projectable:
+            if parent in derived:  # its districts' sum observed in the target year: an outcome
+                out[parent] = Outlook(
+                    reason=Note("target_year_observed", year=problem.spec.target_year)
+                )
             continue
         own = None if parent in derived else out[parent]
         paths = {k: _path(problems[k], out[k]) for k in kids if k in out}
