@@ -465,3 +465,30 @@ def test_scale_maps_invert_each_other():
         assert_allclose(to_unbounded(x[inner], lo, hi), z[inner], rtol=1e-9)
     assert_allclose(to_unbounded(25.0, 0.0, 100.0), np.log(25 / 75))
     assert_allclose(to_unbounded(5.0, -np.inf, 7.0), -np.log(2.0))
+
+
+@pytest.mark.parametrize(
+    ("dist", "shapes"),
+    [(stats.norm, ()), (stats.t, (1.0,)), (stats.t, (3.5,)), (stats.t, (250.0,))],
+)
+@pytest.mark.parametrize("log", [False, True])
+def test_parametric_gives_scipys_floats_bit_for_bit(dist, shapes, log):
+    """cdf, sf and ppf read from scipy's special functions equal the frozen distribution's."""
+    rng = np.random.default_rng(7)
+    edges = [np.inf, -np.inf, np.nan, 0.0, 1e300, -1e300, 5e-324]
+    x = np.concatenate([rng.normal(0, 30, 500), rng.lognormal(0, 3, 500), edges])
+    q = np.concatenate([rng.uniform(0, 1, 500), [0.0, 1.0, np.nan, -0.1, 1.1, 1e-300, 0.5]])
+    for loc, scale in [(0.0, 1.0), (3.7, 0.25), (-1e5, 3e4), (12.3, 1e-7)]:
+        predictive = Parametric(dist, loc, scale, shapes, log)
+        frozen = dist(*shapes, loc=loc, scale=scale)
+        positive = x > 0
+        at = np.log(np.where(positive, x, 1.0)) if log else x
+        cdf, sf = frozen.cdf(at), frozen.sf(at)
+        if log:
+            cdf, sf = np.where(positive, cdf, 0.0), np.where(positive, sf, 1.0)
+        with np.errstate(over="ignore"):
+            ppf = np.exp(frozen.ppf(q)) if log else frozen.ppf(q)
+        np.testing.assert_array_equal(predictive.cdf(x), cdf)
+        np.testing.assert_array_equal(predictive.sf(x), sf)
+        np.testing.assert_array_equal(predictive.ppf(q), ppf)
+        assert predictive.cdf(float(x[0])) == cdf[0] and np.isscalar(predictive.ppf(0.3))

@@ -124,6 +124,14 @@ class Predictive(Protocol):
         ...
 
 
+#: The families :class:`Parametric` reads from scipy's special functions directly: the cdf of
+#: the standardised value and the standard quantile function, the shapes first.
+_SPECIAL: dict[int, tuple[Callable[..., Any], Callable[..., Any]]] = {
+    id(stats.norm): (special.ndtr, special.ndtri),
+    id(stats.t): (special.stdtr, special.stdtrit),
+}
+
+
 @dataclass(frozen=True)
 class Parametric:
     """A scipy location-scale distribution, optionally for log(Y) instead of Y.
@@ -174,15 +182,32 @@ class Parametric:
         """``frozen.cdf`` or ``frozen.sf`` at x (at log x for a log distribution, which puts
         no mass at or below 0)."""
         x = _as_array(x)
-        method = getattr(self.frozen, which)
+        method = functools.partial(self._scipy, which)
         if not self.log:
             return _unwrap(np.asarray(method(x)))
         positive = x > 0
         logx = np.log(np.where(positive, x, 1.0))
         return _unwrap(np.where(positive, method(logx), below_zero))
 
+    def _scipy(self, which: str, x: np.ndarray) -> np.ndarray:
+        """What ``frozen.<which>(x)`` gives, for ``which`` in cdf, sf, ppf.
+
+        For ``norm`` and ``t`` straight from the special functions scipy's methods call
+        (ndtr, ndtri, stdtr, stdtrit) on the standardised value, which gives the same floats
+        (bit for bit; ``tests/test_models.py`` checks it) without scipy's argument checks and
+        its costly freezing: a mixture's cdf is called thousands of times in a report.
+        """
+        special_ = _SPECIAL.get(id(self.dist))
+        if special_ is None:
+            return np.asarray(getattr(self.frozen, which)(x))
+        if which == "ppf":  # the bounds of the support at 0 and 1, as scipy puts them
+            value = special_[1](*self.shapes, x) * self.scale + self.loc
+            return np.asarray(np.where(x == 0, -np.inf, np.where(x == 1, np.inf, value)))
+        z = np.asarray((x - self.loc) / self.scale, dtype=float)
+        return np.asarray(special_[0](*self.shapes, z if which == "cdf" else -z))
+
     def ppf(self, q: ArrayLike) -> Any:
-        value = np.asarray(self.frozen.ppf(_as_array(q)))
+        value = self._scipy("ppf", _as_array(q))
         if not self.log:
             return _unwrap(value)
         with np.errstate(over="ignore"):  # a quantile past ~1e308 is +inf, as the limit says
