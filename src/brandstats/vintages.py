@@ -45,16 +45,20 @@ def assess_vintages(
         ``change`` (P(met) minus the previous vintage's, None when either has none) and
         ``why`` (None for the first; else :func:`why_moved`).
     """
-    rows = observations.loc[observations["indicator"] == indicator]
-    if region is not None:
-        rows = rows.loc[rows["region"] == region]
+    # the indicator's rows are all that assess reads (its regions are its pooling group):
+    # filtered once here rather than at every vintage (the whole catalogue for an unknown
+    # indicator, which assess names as such)
+    group = observations.loc[observations["indicator"] == indicator]
+    catalogue = targets.loc[targets["indicator"] == indicator]
+    catalogue = targets if catalogue.empty else catalogue
+    rows = group if region is None else group.loc[group["region"] == region]
     years = sorted({int(y) for y in rows["year"] if up_to is None or int(y) <= up_to})
     out: list[dict[str, Any]] = []
     before: Assessment | None = None
     for year in years:
         try:
             now = assess(
-                observations, targets, indicator, region, as_of=year, model=model,
+                group, catalogue, indicator, region, as_of=year, model=model,
                 levels=levels, base_year=base_year, seed=seed,
             )  # fmt: skip
         except InsufficientDataError:
