@@ -110,3 +110,30 @@ def test_next_year_is_the_target_itself_in_the_target_year(observations, targets
     assert coming["year"] == 2022 and coming["value_for_even_odds"] == result.target
     settled = bs.assess(observations, targets, "high_tech_enterprises")  # met in 2022
     assert bs.next_year(observations, targets, settled) is None
+
+
+def test_next_year_in_a_pooled_group_agrees_with_assess(observations, targets):
+    """With regions calibrated together, the value found keeps even odds as assess (the whole
+    group refitted on the what-if data) reads them: 1 % above gives P(met) >= 0.5, 1 % below
+    gives < 0.5."""
+    indicator = "product_brand_value"
+    jinan = observations.loc[
+        (observations["indicator"] == indicator) & (observations["region"] == "Jinan")
+    ]
+    copies = [jinan.assign(region=f"R{k}", value=jinan["value"] * (1 + 0.07 * k)) for k in (1, 2)]
+    data = pd.concat([observations, *copies], ignore_index=True)
+    own = targets.loc[targets["indicator"] == indicator]
+    catalogue = pd.concat([targets, own.assign(region="R1"), own.assign(region="R2")],
+                          ignore_index=True)  # fmt: skip
+    result = bs.assess(data, catalogue, indicator, "R1", as_of=2019)
+    assert result.pooling is not None  # calibrated with its group
+    coming = bs.next_year(data, catalogue, result)
+    value = coming["value_for_even_odds"]
+    assert coming["year"] == 2020 and value is not None
+    for factor, even in ((1.01, True), (0.99, False)):
+        mine = (data["indicator"] == indicator) & (data["region"] == "R1")
+        rows = data.loc[mine & (data["year"] < 2020)]
+        added = rows.iloc[[-1]].assign(year=2020, value=value * factor, qualifier="reported")
+        what_if = pd.concat([data.loc[~mine], rows, added], ignore_index=True)
+        p = bs.assess(what_if, catalogue, indicator, "R1", as_of=2020).probability
+        assert (p >= 0.5) == even, (factor, p)

@@ -44,6 +44,7 @@ __all__ = [
     "assess_series",
     "default_region",
     "jsonable",
+    "make_problems",
     "measure_progress",
     "probability_bound",
     "probability_met",
@@ -897,6 +898,34 @@ def assess_group(
     calibration benchmark passes one learned without the family it scores).
     """
     levels = _check_options(model, levels)
+    problems, errors = make_problems(observations, targets, indicator, asked, as_of=as_of)
+    assessed = _assess_group(
+        problems, model=model, levels=levels, base_year=base_year, seed=seed,
+        reference=reference,
+    )  # fmt: skip
+    found: dict[str, Assessment | BrandstatsError] = {**assessed}
+    return {region: found.get(region, errors.get(region)) for region in asked}
+
+
+def make_problems(
+    observations: pd.DataFrame,
+    targets: pd.DataFrame,
+    indicator: str,
+    asked: Sequence[str],
+    *,
+    as_of: int | None = None,
+) -> tuple[dict[str, Problem], dict[str, BrandstatsError]]:
+    """The problems (:func:`~brandstats.engine.make_problem`) of one indicator's pooling group
+    (its :func:`~brandstats.spec.peer_regions`, then the asked regions), as of ``as_of``.
+
+    Returns
+    -------
+    problems : dict of str to Problem
+        In the order the engine takes them.
+    errors : dict of str to BrandstatsError
+        The regions whose data cannot be assessed (no observation, or none within the
+        vintage, values outside the support ...), each with its error.
+    """
     data = observations.loc[observations["indicator"] == indicator]
     problems: dict[str, Problem] = {}
     errors: dict[str, BrandstatsError] = {}
@@ -912,12 +941,7 @@ def assess_group(
             problems[region] = make_problem(spec, rows["value"], rows["qualifier"], as_of=as_of)
         except BrandstatsError as exc:
             errors[region] = exc
-    assessed = _assess_group(
-        problems, model=model, levels=levels, base_year=base_year, seed=seed,
-        reference=reference,
-    )  # fmt: skip
-    found: dict[str, Assessment | BrandstatsError] = {**assessed}
-    return {region: found.get(region, errors.get(region)) for region in asked}
+    return problems, errors
 
 
 def assess_all(

@@ -223,6 +223,7 @@ def outlooks(
     levels: Sequence[float] = (0.5, 0.9),
     seed: int = 0,
     reference: Reference | None = None,
+    frames: bool = True,
 ) -> dict[Hashable, Outlook]:
     """Project every problem of one pooling group and read its P(met).
 
@@ -241,6 +242,10 @@ def outlooks(
     reference : Reference, optional
         The reference class; the shipped one by default (the calibration benchmark passes one
         learned without the family it scores).
+    frames : bool, default True
+        With False, each Outlook's ``forecast`` table is left empty and its ``median`` None:
+        what a caller that reads P(met) alone (:func:`brandstats.next_year`'s what-ifs)
+        need not wait for. Nothing else changes.
 
     Returns
     -------
@@ -274,7 +279,7 @@ def outlooks(
                 pooling = dict(calibration.info) | {"p_unpooled": p}
                 projection = _project(problem, model, levels, seed, calibration)
             projection = _with_reference(problem, projection, reference)
-        out[key] = _outlook(problem, projection, levels, pooling)
+        out[key] = _outlook(problem, projection, levels, pooling, frames=frames)
     return {key: out[key] for key in problems}
 
 
@@ -328,16 +333,18 @@ def _outlook(
     projection: backtest.Projection,
     levels: tuple[float, ...],
     pooling: Mapping[str, Any] | None,
+    *,
+    frames: bool = True,
 ) -> Outlook:
     predictive = projection.predictive[problem.spec.target_year]
     settled = problem.spec.settled_by(problem.last_value)
     return Outlook(
         probability=p_met(problem, predictive, projection.tail),
-        median=float(predictive.ppf(0.5)),
+        median=float(predictive.ppf(0.5)) if frames else None,
         widening=projection.widening,
         coverage=dict(projection.coverage),
         notes=tuple(projection.notes),
-        forecast=projection.frame(levels),
+        forecast=projection.frame(levels) if frames else Outlook().forecast,
         backtest=projection.backtest,
         pooling=pooling,
         floor=0.0 if settled else projection.tail,

@@ -18,8 +18,11 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from .attainment import Assessment, assess
-from .errors import BrandstatsError, InsufficientDataError
+from .attainment import Assessment, make_problems
+from .engine import make_problem, outlooks
+from .errors import BrandstatsError
+from .models import check_levels
+from .spec import peer_regions, target_spec
 
 __all__ = ["EVEN", "next_year"]
 
@@ -72,23 +75,33 @@ def next_year(
         out["value_for_even_odds"] = float(result.target)
         return out
     lo, hi = result.support
+    region = result.region
+    levels = check_levels(levels)
+    # the pooling group as of next year, once; each what-if replaces the region's series by
+    # its figures before next year and the value tried (the engine of assess, which would
+    # give the same P(met) from the same data; only its forecast tables are not drawn up)
+    problems, _ = make_problems(observations, targets, result.indicator, [region], as_of=year)
+    order = dict.fromkeys([*peer_regions(observations, targets, result.indicator), region])
     rows = observations.loc[
-        (observations["indicator"] == result.indicator) & (observations["region"] == result.region)
+        (observations["indicator"] == result.indicator) & (observations["region"] == region)
     ]
-    template = rows.iloc[-1].to_dict()
+    rows = rows.loc[rows["year"] < year].set_index("year").sort_index()
+    spec = target_spec(targets, result.indicator, region)
 
     def gap(value: float) -> float:
-        added = pd.DataFrame([{**template, "year": year, "value": value,
-                               "qualifier": "reported", "source": "what-if"}])  # fmt: skip
-        data = pd.concat([rows.loc[rows["year"] < year], added], ignore_index=True)
-        others = observations.loc[~observations.index.isin(rows.index)]
+        values = pd.concat([rows["value"], pd.Series([value], index=[year])])
+        qualifiers = pd.concat([rows["qualifier"], pd.Series(["reported"], index=[year])])
         try:
-            p = assess(
-                pd.concat([others, data], ignore_index=True), targets, result.indicator,
-                result.region, as_of=year, model=model, levels=levels, seed=seed,
-            ).probability  # fmt: skip
-        except (InsufficientDataError, BrandstatsError):
+            problem = make_problem(spec, values, qualifiers, as_of=year)
+        except BrandstatsError:
             return math.nan
+        group = {r: problem if r == region else problems[r]
+                 for r in order if r == region or r in problems}  # fmt: skip
+        try:
+            found = outlooks(group, model=model, levels=levels, seed=seed, frames=False)
+        except BrandstatsError:
+            return math.nan
+        p = found[region].probability
         return math.nan if p is None else (p - EVEN) * (1 if at_least else -1)
 
     low, high = _bracket(result, lo, hi)
