@@ -137,3 +137,30 @@ def test_next_year_in_a_pooled_group_agrees_with_assess(observations, targets):
         what_if = pd.concat([data.loc[~mine], rows, added], ignore_index=True)
         p = bs.assess(what_if, catalogue, indicator, "R1", as_of=2020).probability
         assert (p >= 0.5) == even, (factor, p)
+
+
+@pytest.mark.parametrize(
+    ("comparison", "en", "zh"),
+    [
+        (">", "more than", "超过"),
+        (">=", "at least", "至少"),
+        ("<", "less than", "低于"),
+        ("<=", "at most", "至多"),
+    ],
+)
+def test_next_year_in_the_target_year_words_a_strict_target(comparison, en, zh):
+    """In the target year the value is the target itself: for ">" the target does not meet
+    it, so "more than 250" (超过250), not "at least"; ">=" keeps "at least"."""
+    series = pd.Series([150.0, 170, 190, 205], index=[2017, 2018, 2019, 2020])
+    result = bs.assess_series(series, target=250, comparison=comparison, target_year=2021,
+                              unit="count")  # fmt: skip
+    empty = pd.DataFrame()
+    coming = bs.next_year(empty, empty, result)
+    assert coming["year"] == 2021 and coming["value_for_even_odds"] == 250
+    assert coming["in_target_year"] and coming["strict"] == (comparison in (">", "<"))
+    assert fmt.next_year(coming, "count", "en", short=True) == f"2021: {en} 250"
+    assert fmt.next_year(coming, "count", "zh", short=True) == f"2021年：{zh}250个"
+    assert fmt.next_year(coming, "count", "en") == (
+        f"2021 is the target year: it must bring {en} 250 (the target itself)."
+    )
+    assert fmt.next_year(coming, "count", "zh") == f"2021年即目标年份：需{zh}250个（即目标值）。"

@@ -773,9 +773,17 @@ def next_year(
         )
     at_least = record.get("direction") == "at least"
     shown = quantity(value, unit, language, indicator=indicator)
-    word_ = ("至少" if at_least else "至多") if zh else ("at least" if at_least else "at most")
+    words = {  # (at least, at most); strict: a ">" or "<" target in its year, not the target
+        (False, "en"): ("at least", "at most"), (False, "zh"): ("至少", "至多"),
+        (True, "en"): ("more than", "less than"), (True, "zh"): ("超过", "低于"),
+    }[bool(record.get("strict")), "zh" if zh else "en"]  # fmt: skip
+    word_ = words[0] if at_least else words[1]
     if short:
         return f"{year}年：{word_}{shown}" if zh else f"{year}: {word_} {shown}"
+    if record.get("in_target_year"):
+        if zh:
+            return f"{year}年即目标年份：需{word_}{shown}（即目标值）。"
+        return f"{year} is the target year: it must bring {word_} {shown} (the target itself)."
     path = record.get("required_path")
     path_text = "" if path is None else quantity(path, unit, language, indicator=indicator)
     if zh:

@@ -57,8 +57,10 @@ def next_year(
         None when the target is settled or has no probability. Otherwise ``year``,
         ``value_for_even_odds`` (None when no value in the unit's range gives even odds, with
         ``reason``: ``"always"``, every value keeps them, or ``"never"``), ``required_path``
-        (the value on the constant-growth path to the target) and ``direction`` (``"at least"``
-        for a ">"/">=" target, else ``"at most"``).
+        (the value on the constant-growth path to the target), ``direction`` (``"at least"``
+        for a ">"/">=" target, else ``"at most"``), ``in_target_year`` (next year is the target
+        year: the value is the target itself) and ``strict`` (then, for a ">" or "<" target:
+        the target itself does not meet it, next year must bring more, or less, than it).
     """
     if result.verdict in _SETTLED or result.probability is None:
         return None
@@ -70,9 +72,12 @@ def next_year(
         "direction": "at least" if at_least else "at most",
         "value_for_even_odds": None,
         "reason": None,
+        "in_target_year": year >= result.target_year,
+        "strict": False,
     }
-    if year >= result.target_year:  # next year is the target year: the target itself
+    if out["in_target_year"]:  # next year is the target year: the target itself
         out["value_for_even_odds"] = float(result.target)
+        out["strict"] = result.comparison in (">", "<")
         return out
     lo, hi = result.support
     region = result.region
