@@ -21,6 +21,7 @@ _EXPORTS = {
     "validate_targets": "loading",
     "validate_observations": "loading",
     "QUALIFIERS": "loading",
+    "published_by": "loading",
     "assess": "attainment",
     "assess_all": "attainment",
     "assess_series": "attainment",

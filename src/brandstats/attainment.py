@@ -27,7 +27,7 @@ import pandas as pd
 from .config import ACCUMULATIONS, MODELS
 from .engine import BOUNDING, Outlook, Problem, make_problem, outlooks, project_bounded
 from .errors import BrandstatsError, InsufficientDataError
-from .loading import assessable_pairs
+from .loading import assessable_pairs, on_basis
 from .models import check_levels
 from .notes import Note, note_of
 from .spec import TargetSpec, meets, peer_regions, probability_met, target_spec
@@ -836,6 +836,7 @@ def assess(
     levels: Sequence[float] = (0.5, 0.9),
     base_year: int | None = None,
     seed: int = 0,
+    vintage_basis: str = "latest",
 ) -> Assessment:
     """Assess one target: will it be met by its year, and how sure are we?
 
@@ -850,6 +851,9 @@ def assess(
         The region; by default the target's region (or the only observed region).
     as_of, model, levels, base_year, seed
         See :func:`assess_series`.
+    vintage_basis : {"latest", "published"}
+        What ``as_of`` reads: today's figures up to that year (revisions included), or the
+        figures as published by the end of it (:func:`brandstats.published_by`).
 
     Returns
     -------
@@ -862,6 +866,7 @@ def assess(
     :func:`assess_all` assesses them: the same inputs give the same P(met) either way.
     """
     levels = _check_options(model, levels)
+    observations = on_basis(observations, as_of, vintage_basis)
     if region is None:
         region = default_region(observations, targets, indicator)
     target_spec(targets, indicator, region)  # an unknown indicator or region: say so first
@@ -955,8 +960,11 @@ def assess_all(
     levels: Sequence[float] = (0.5, 0.9),
     base_year: int | None = None,
     seed: int = 0,
+    vintage_basis: str = "latest",
 ) -> pd.DataFrame:
     """Assess every (indicator, region) that has both a target and observations.
+
+    ``vintage_basis`` is as for :func:`assess`.
 
     Returns
     -------
@@ -975,6 +983,7 @@ def assess_all(
     """
     levels = _check_options(model, levels)
     pairs = assessable_pairs(observations, targets, indicators=indicators, region=region)
+    observations = on_basis(observations, as_of, vintage_basis)  # pairs without: "no data"
     by_indicator: dict[str, list[str]] = {}
     for indicator, name in pairs:
         by_indicator.setdefault(indicator, []).append(name)

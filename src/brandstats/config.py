@@ -18,6 +18,7 @@ __all__ = [
     "MODEL_CHOICES",
     "NOTEBOOKS_DIR",
     "PROJECT_ROOT",
+    "VINTAGE_BASES",
     "YEARS_TEXT",
     "YEAR_RANGE",
 ]
@@ -68,3 +69,8 @@ MODELS: dict[str, int] = {"drift": 3, "linear": 3, "loglinear": 3, "holt": 6}
 
 MODEL_CHOICES = ("auto", *MODELS)
 """What a user may ask for: ``auto`` (the backtest-weighted mixture) or one model."""
+
+VINTAGE_BASES = ("latest", "published")
+"""What ``as_of`` reads (``vintage_basis``): ``"latest"``, today's figures up to that year
+(later revisions included; the default), or ``"published"``, the figures as published by the
+end of that year (:func:`brandstats.published_by`)."""

@@ -68,6 +68,7 @@ __all__ = [
     "title",
     "unit_label",
     "verdict",
+    "vintage_basis",
     "word",
 ]
 
@@ -167,6 +168,17 @@ _WORDS: dict[str, dict[str, str]] = {
     "why_moved": {"en": "Why it moved", "zh": "变化原因"},
     "next_year": {"en": "Next year", "zh": "下一年"},
     "outlook_over_time": {"en": "The outlook over time", "zh": "达成概率的变化"},
+    "basis_published_each": {
+        "en": "Figures: as published by the end of each row's vintage (as of), later revisions "
+        "left out.",
+        "zh": "数据口径：各行按其评估年份（截至年份）年底已公布的数值，其后的修订不计。",
+    },
+    "basis_mixed": {
+        "en": "Figures: some rows read the latest figures (revisions included), others the "
+        "figures as published by their vintage; each report says which.",
+        "zh": "数据口径：部分行采用最新公布值（含修订），部分行采用其评估年份年底已公布的数值；"
+        "详见各报告。",
+    },
     "outcome": {"en": "Outcome", "zh": "实际结果"},
     "data": {"en": "Data", "zh": "数据"},
     "series": {"en": "The observed series and its sources", "zh": "观测序列及其来源"},
@@ -794,6 +806,25 @@ def next_year(
         "on that figure)"
     )
     return text + (f"; the required path's value for {year} is {path_text}." if path_text else ".")
+
+
+def vintage_basis(basis: str | None, as_of: int | None, language: str = "en") -> str:
+    """Which figures an assessment read (``vintage_basis`` of :func:`brandstats.assess`), as
+    the report and the scorecard state it: ``Figures: as published by the end of 2021 (later
+    revisions left out).`` or ``Figures: the latest, revisions included.``"""
+    check_language(language)
+    zh = language == "zh"
+    if basis == "published" and as_of is not None:
+        if zh:
+            return f"数据口径：截至{as_of}年底已公布的数值（其后的修订和新数据不计）。"
+        return (
+            f"Figures: as published by the end of {as_of} (later revisions and figures left out)."
+        )
+    if as_of is not None:
+        if zh:
+            return f"数据口径：{as_of}年及以前各年的最新公布值（含其后的修订）。"
+        return f"Figures: the latest for {as_of} and earlier, revisions included."
+    return "数据口径：最新公布值（含修订）。" if zh else "Figures: the latest, revisions included."
 
 
 def change(delta: float | None, language: str = "en") -> str:

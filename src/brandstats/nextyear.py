@@ -21,6 +21,7 @@ from scipy import optimize
 from .attainment import Assessment, make_problems
 from .engine import make_problem, outlooks
 from .errors import BrandstatsError
+from .loading import on_basis
 from .models import check_levels
 from .spec import peer_regions, target_spec
 
@@ -40,6 +41,7 @@ def next_year(
     model: str = "auto",
     levels: Sequence[float] = (0.5, 0.9),
     seed: int = 0,
+    vintage_basis: str = "latest",
 ) -> dict[str, Any] | None:
     """The value needed next year to keep P(met) at 50 % or more.
 
@@ -50,6 +52,9 @@ def next_year(
     result : Assessment
         The target's assessment (its vintage: the next year is the one after its latest
         observation).
+    model, levels, seed, vintage_basis
+        As ``result`` was assessed with (:func:`brandstats.assess`): with
+        ``vintage_basis="published"`` the figures are those published by its ``as_of``.
 
     Returns
     -------
@@ -82,6 +87,7 @@ def next_year(
     lo, hi = result.support
     region = result.region
     levels = check_levels(levels)
+    observations = on_basis(observations, result.as_of, vintage_basis)
     # the pooling group as of next year, once; each what-if replaces the region's series by
     # its figures before next year and the value tried (the engine of assess, which would
     # give the same P(met) from the same data; only its forecast tables are not drawn up)

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from .config import MODELS, PROJECT_ROOT, YEAR_RANGE, YEARS_TEXT
+from .config import MODELS, PROJECT_ROOT, VINTAGE_BASES, YEAR_RANGE, YEARS_TEXT
 from .errors import BrandstatsError
 from .loading import file_problem
 
@@ -48,6 +48,7 @@ _TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "output_dir": ((str,), "a folder, or '' to write no result file"),
     "run_name": ((str,), "a file stem (letters, digits, - _ .), or ''"),
     "seed": ((int,), "a whole number"),
+    "vintage_basis": ((str,), "'latest' (today's figures) or 'published' (as published by as_of)"),
 }
 
 
@@ -88,6 +89,7 @@ class RunContext:
     seed: int
     targets: pd.DataFrame
     observations: pd.DataFrame
+    vintage_basis: str = "latest"
 
     def assess_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for :func:`brandstats.assess`."""
@@ -97,6 +99,7 @@ class RunContext:
             "levels": self.levels,
             "base_year": self.base_year,
             "seed": self.seed,
+            "vintage_basis": self.vintage_basis,
         }
 
 
@@ -276,7 +279,7 @@ def check_parameters(namespace: Mapping[str, Any]) -> RunContext:
     DataError
         When a data or targets file is invalid.
     """
-    from .loading import canonical_region, load_observations, load_targets
+    from .loading import canonical_region, load_observations, load_targets, on_basis
 
     p = _declared(namespace, _TYPES)
     model = p.get("model", "auto")
@@ -293,6 +296,11 @@ def check_parameters(namespace: Mapping[str, Any]) -> RunContext:
     _check_run_name(run_name)
     as_of = _year("as_of", p.get("as_of", 0))
     base_year = _year("base_year", p.get("base_year", 0))
+    vintage_basis = p.get("vintage_basis", "latest")
+    if vintage_basis not in VINTAGE_BASES:
+        raise ParameterError(
+            f"parameter vintage_basis={vintage_basis!r}: expected {_TYPES['vintage_basis'][1]}"
+        )
 
     targets = load_targets(_resolve("targets_path", p.get("targets_path", "")))
     data_path = p.get("data_path", "")
@@ -334,5 +342,8 @@ def check_parameters(namespace: Mapping[str, Any]) -> RunContext:
         run_name=run_name or f"{indicator}_{region}",
         seed=p.get("seed", 0),
         targets=targets,
-        observations=observations,
+        # the figures the run reads: as published by as_of on that basis (each vintage of
+        # brandstats.assess_vintages goes back further, to what its year knew)
+        observations=on_basis(observations, as_of, vintage_basis),
+        vintage_basis=vintage_basis,
     )

@@ -16,6 +16,7 @@ import pandas as pd
 
 from .attainment import Assessment, assess
 from .errors import InsufficientDataError
+from .loading import check_vintage_basis, release_table
 
 __all__ = ["REWEIGHTED", "assess_vintages", "why_moved"]
 
@@ -34,8 +35,14 @@ def assess_vintages(
     levels: Sequence[float] = (0.5, 0.9),
     base_year: int | None = None,
     seed: int = 0,
+    vintage_basis: str = "latest",
 ) -> list[dict[str, Any]]:
     """The target's outlook as of each year with an observation (up to ``up_to``).
+
+    Each vintage is :func:`brandstats.assess` as of its year, with the same options;
+    ``vintage_basis="published"`` assesses each on the figures as published by the end of its
+    year (:func:`brandstats.published_by`), a vintage for each year in which a figure of the
+    region came out (a later revision included).
 
     Returns
     -------
@@ -52,14 +59,18 @@ def assess_vintages(
     catalogue = targets.loc[targets["indicator"] == indicator]
     catalogue = targets if catalogue.empty else catalogue
     rows = group if region is None else group.loc[group["region"] == region]
-    years = sorted({int(y) for y in rows["year"] if up_to is None or int(y) <= up_to})
+    # a vintage per year with a new figure: its year (latest), or the year it came out
+    # (published: a revision that came out later makes a vintage of its own)
+    column = "year" if check_vintage_basis(vintage_basis) == "latest" else "_released"
+    found = rows if column == "year" else release_table(rows)
+    years = sorted({int(y) for y in found[column] if up_to is None or int(y) <= up_to})
     out: list[dict[str, Any]] = []
     before: Assessment | None = None
     for year in years:
         try:
             now = assess(
                 group, catalogue, indicator, region, as_of=year, model=model,
-                levels=levels, base_year=base_year, seed=seed,
+                levels=levels, base_year=base_year, seed=seed, vintage_basis=vintage_basis,
             )  # fmt: skip
         except InsufficientDataError:
             continue
