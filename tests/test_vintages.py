@@ -164,3 +164,27 @@ def test_next_year_in_the_target_year_words_a_strict_target(comparison, en, zh):
         f"2021 is the target year: it must bring {en} 250 (the target itself)."
     )
     assert fmt.next_year(coming, "count", "zh") == f"2021年即目标年份：需{zh}250个（即目标值）。"
+
+
+def test_vintages_kept_for_the_group_are_the_same_numbers(observations, targets, tmp_path):
+    """With a cache (a batch's shared_dir) the vintages of every region of the group are
+    computed once, kept as JSON, and each region's, cut at up_to, equal those without."""
+    indicator = "service_satisfaction"
+    jinan = observations.loc[
+        (observations["indicator"] == indicator) & (observations["region"] == "Jinan")
+    ]
+    copies = [jinan.assign(region=f"R{k}", value=jinan["value"] - k) for k in (1, 2)]
+    data = pd.concat([observations, *copies], ignore_index=True)
+    own = targets.loc[targets["indicator"] == indicator]
+    catalogue = pd.concat([targets, own.assign(region="R1"), own.assign(region="R2")],
+                          ignore_index=True)  # fmt: skip
+    for region, up_to in (("R1", None), ("R2", 2019), ("Jinan", 2020), ("R1", 2018)):
+        plain = bs.assess_vintages(data, catalogue, indicator, region, up_to=up_to)
+        kept = bs.assess_vintages(data, catalogue, indicator, region, up_to=up_to,
+                                  cache=tmp_path)  # fmt: skip
+        assert kept == plain, (region, up_to)
+    [file] = tmp_path.glob("vintages-*.json")  # one group, computed once
+    assert set(json.loads(file.read_text(encoding="utf-8"))) == {"Jinan", "R1", "R2"}
+    changed = data.assign(value=data["value"].where(data["region"] != "R2", data["value"] - 1))
+    bs.assess_vintages(changed, catalogue, indicator, "R1", cache=tmp_path)
+    assert len(list(tmp_path.glob("vintages-*.json"))) == 2  # other figures, another entry

@@ -49,6 +49,7 @@ _TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "run_name": ((str,), "a file stem (letters, digits, - _ .), or ''"),
     "seed": ((int,), "a whole number"),
     "vintage_basis": ((str,), "'latest' (today's figures) or 'published' (as published by as_of)"),
+    "shared_dir": ((str,), "a folder, or '' (the batch sets it)"),
 }
 
 
@@ -90,6 +91,7 @@ class RunContext:
     targets: pd.DataFrame
     observations: pd.DataFrame
     vintage_basis: str = "latest"
+    shared_dir: str = ""
 
     def assess_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for :func:`brandstats.assess`."""
@@ -346,4 +348,5 @@ def check_parameters(namespace: Mapping[str, Any]) -> RunContext:
         # brandstats.assess_vintages goes back further, to what its year knew)
         observations=on_basis(observations, as_of, vintage_basis),
         vintage_basis=vintage_basis,
+        shared_dir=p.get("shared_dir", ""),
     )
