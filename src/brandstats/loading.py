@@ -163,7 +163,10 @@ _PLAUSIBLE_MAX = {"yuan": 1e16, "count": 1e9, "percent": 100.0, "rank": 1e4, "co
 def _clean(text: object) -> str:
     """NFKC (full-width to ASCII), no invisible characters (zero-width spaces, BOMs, NUL and
     other control characters; tabs and line breaks become spaces), no surrounding spaces."""
-    s = unicodedata.normalize("NFKC", str(text))
+    s = str(text)
+    if s.isascii() and s.isprintable():  # most cells: nothing to normalise or remove
+        return s.strip()
+    s = unicodedata.normalize("NFKC", s)
     s = "".join(
         " " if c in "\t\n\r\v\f" else c
         for c in s
@@ -282,7 +285,8 @@ def _sniff_delimiter(text: str) -> str:
     for delimiter in ",;\t|":
         try:
             for cells in csv.reader(lines, delimiter=delimiter):
-                count = sum(_canonical(c) in known for c in cells)
+                # no column name is longer than 64 characters: a long cell is data
+                count = sum(len(c) <= 64 and _canonical(c) in known for c in cells)
                 if count > best_count:
                     best, best_count = delimiter, count
         except csv.Error:  # e.g. a field over the size limit: not this delimiter
@@ -1221,15 +1225,17 @@ def validate_targets(table: pd.DataFrame, *, file: str = "<DataFrame>") -> pd.Da
     out = pd.DataFrame(rows, columns=[*TARGET_COLUMNS, "_row"])
     for col, what in (("unit", "kind of unit"), ("accumulation", "accumulation"),
                       ("lower", "lower bound"), ("upper", "upper bound")):  # fmt: skip
-        for ind, cells in out.groupby("indicator")[col]:
-            first = cells.iloc[0]
-            differ = ~(cells.eq(first) | (cells.isna() & pd.isna(first)))
-            if differ.any():
-                at = cells.index[differ][0]
-                expected = f"the same {what} for every row of {ind!r}"
-                problems.append(
-                    Problem(file, int(out.loc[at, "_row"]), col, str(cells[at]), expected)
-                )
+        first: dict[str, Any] = {}
+        differs: dict[str, dict[str, Any]] = {}  # per indicator, its first differing row
+        for rec in rows:
+            value, known = rec[col], first.setdefault(rec["indicator"], rec[col])
+            same = value == known or (pd.isna(value) and pd.isna(known))
+            if not same:
+                differs.setdefault(rec["indicator"], rec)
+        for ind in sorted(differs):
+            expected = f"the same {what} for every row of {ind!r}"
+            rec = differs[ind]
+            problems.append(Problem(file, rec["_row"], col, str(rec[col]), expected))
     if problems:
         raise DataError(problems)
     if out.empty:
