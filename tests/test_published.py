@@ -203,3 +203,8 @@ def test_a_wide_table_dates_the_whole_row(tmp_path, targets):
     data = bs.load_observations(path, targets=targets)
     assert data["published"].tolist() == [2021, 2021]
     assert published_by(data, 2020).empty and len(published_by(data, 2021)) == 2
+
+
+def test_sentences_are_spaced_as_each_language_writes():
+    assert fmt.sentences("One.", "", "Two.") == "One. Two."
+    assert fmt.sentences("一。", "二。", language="zh") == "一。二。"

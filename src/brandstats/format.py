@@ -61,6 +61,7 @@ __all__ = [
     "reconciliation_reason",
     "region",
     "scorecard_alt",
+    "sentences",
     "share",
     "source",
     "spreadsheet_cell",
@@ -806,6 +807,13 @@ def next_year(
         "on that figure)"
     )
     return text + (f"; the required path's value for {year} is {path_text}." if path_text else ".")
+
+
+def sentences(*texts: str, language: str = "en") -> str:
+    """Sentences one after the other: a space between them in English, none in Chinese (a
+    full stop 。 needs no space after it); empty ones left out."""
+    check_language(language)
+    return ("" if language == "zh" else " ").join(t for t in texts if t)
 
 
 def vintage_basis(basis: str | None, as_of: int | None, language: str = "en") -> str:
