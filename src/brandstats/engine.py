@@ -22,7 +22,7 @@ as of a vintage):
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -224,6 +224,7 @@ def outlooks(
     seed: int = 0,
     reference: Reference | None = None,
     frames: bool = True,
+    projections: MutableMapping[Problem, backtest.Projection] | None = None,
 ) -> dict[Hashable, Outlook]:
     """Project every problem of one pooling group and read its P(met).
 
@@ -246,6 +247,11 @@ def outlooks(
         With False, each Outlook's ``forecast`` table is left empty and its ``median`` None:
         what a caller that reads P(met) alone (:func:`brandstats.next_year`'s what-ifs)
         need not wait for. Nothing else changes.
+    projections : mutable mapping, optional
+        Kept by a caller that asks again with some of the same :class:`Problem` objects and
+        the same options (:func:`brandstats.next_year`'s what-ifs change one region of a
+        group): each problem's own projection (and backtest) is kept there and reused, not
+        worked out again. A Problem is immutable and compared by identity.
 
     Returns
     -------
@@ -262,7 +268,10 @@ def outlooks(
             out[key] = Outlook(reason=Note("target_year_observed", year=spec.target_year))
             continue
         try:
-            own[key] = _project(problem, model, levels, seed)
+            found = None if projections is None else projections.get(problem)
+            own[key] = found if found is not None else _project(problem, model, levels, seed)
+            if projections is not None:
+                projections[problem] = own[key]
         except InsufficientDataError as exc:
             found = _reference_outlook(problem, levels, reference) if model == "auto" else None
             out[key] = found or Outlook(reason=note_of(exc))

@@ -98,6 +98,7 @@ def next_year(
     ]
     rows = rows.loc[rows["year"] < year].set_index("year").sort_index()
     spec = target_spec(targets, result.indicator, region)
+    kept: dict = {}  # the other regions' own projections: the same in every what-if
 
     def gap(value: float) -> float:
         values = pd.concat([rows["value"], pd.Series([value], index=[year])])
@@ -109,7 +110,8 @@ def next_year(
         group = {r: problem if r == region else problems[r]
                  for r in order if r == region or r in problems}  # fmt: skip
         try:
-            found = outlooks(group, model=model, levels=levels, seed=seed, frames=False)
+            found = outlooks(group, model=model, levels=levels, seed=seed, frames=False,
+                             projections=kept)  # fmt: skip
         except BrandstatsError:
             return math.nan
         p = found[region].probability
