@@ -67,6 +67,7 @@ def test_backtest_only_sees_data_up_to_each_origin(monkeypatch):
         return fit_model(data, model, **kwargs)
 
     monkeypatch.setattr(backtest_module, "fit_model", recording_fit)
+    monkeypatch.setattr(backtest_module, "_FITS", type(backtest_module._FITS)())  # none kept
     result = run_backtest(series, horizon=3)
     prefixes = [data for data in seen if len(data) < len(series)]
     assert prefixes
@@ -77,6 +78,37 @@ def test_backtest_only_sees_data_up_to_each_origin(monkeypatch):
     # Every forecast is scored against a year its model did not see.
     for _, case in result.cases.iterrows():
         assert case["year"] > case["origin"]
+
+
+def test_fits_are_kept_by_series_and_reused(monkeypatch):
+    """A series fitted before (the prefixes a later vintage fits again) gets the same fit
+    back, and a backtest on it is the same; another value is another fit; at most
+    FIT_CACHE_SIZE are kept."""
+    monkeypatch.setattr(backtest_module, "_FITS", type(backtest_module._FITS)())
+    calls = []
+
+    def counting_fit(data, model, **kwargs):
+        calls.append((len(data), model))
+        return fit_model(data, model, **kwargs)
+
+    monkeypatch.setattr(backtest_module, "fit_model", counting_fit)
+    series = random_walk()
+    first = run_backtest(series.iloc[:-1], horizon=3)
+    fitted = len(calls)
+    again = run_backtest(series.iloc[:-1], horizon=3)
+    assert len(calls) == fitted  # nothing fitted again
+    pd.testing.assert_frame_equal(again.table, first.table)
+    pd.testing.assert_frame_equal(again.cases, first.cases)
+    longer = run_backtest(series, horizon=3)
+    assert {n for n, _ in calls[fitted:]} == {len(series)}  # only the whole longer series
+    changed = series.copy()
+    changed.iloc[-1] += 1.0
+    assert backtest_module._fit(changed, "drift", 0) is not longer.fits["drift"]
+    assert backtest_module._fit(series, "drift", 0) is longer.fits["drift"]
+    monkeypatch.setattr(backtest_module, "FIT_CACHE_SIZE", 3)
+    for k in range(5):
+        backtest_module._fit(series + k, "linear", 0)
+    assert len(backtest_module._FITS) == 3
 
 
 def _floor(y: np.ndarray) -> float:

@@ -35,6 +35,7 @@ SLEEP = NOTEBOOKS / "sleep.ipynb"  # time.sleep(seconds)
 STATE = NOTEBOOKS / "state.ipynb"  # writes facts about its kernel; leaves state behind if leak
 BARRIER = NOTEBOOKS / "barrier.ipynb"  # waits until `count` runs of it have started
 KILL_RUNNER = NOTEBOOKS / "kill_runner.ipynb"  # SIGKILLs the runner process running it if kill
+SHARED = NOTEBOOKS / "shared.ipynb"  # leaves a file in shared_dir, lists what it found there
 # In the executed notebooks: 0 imports, 1 parameters, 2 injected parameters, 3 the acting cell.
 ACTING_CELL = 3
 TOKEN_VAR = "BRANDSTATS_TEST_BATCH_TOKEN"
@@ -438,6 +439,24 @@ def test_three_jobs_in_parallel(tmp_path):
         ["batch.json"] + [f"{n}{ext}" for n in values for ext in (".ipynb", ".html", ".json")]
     )
     assert sorted(p.name for p in NOTEBOOKS.iterdir()) == FIXTURES  # nothing written there
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("no_leftover_processes")
+def test_the_runs_of_one_batch_share_a_folder_that_goes_with_the_batch(tmp_path):
+    out = tmp_path / "out"
+    (out / ".shared").mkdir(parents=True)
+    (out / ".shared" / "stale").write_text("from a killed batch", encoding="utf-8")
+    jobs = [Job(name, SHARED, {}) for name in ("first", "second")]
+    report = run_batch(jobs, output_dir=out, workers=1, progress=False)
+
+    assert [r.status for r in report.results] == ["ok"] * 2, report.summary()
+    first, second = (read_json(out / f"{name}.json") for name in ("first", "second"))
+    assert first["shared_dir"] == second["shared_dir"] == str(out / ".shared")
+    assert first["seen"] == [] and second["seen"] == ["first"]  # emptied, then shared
+    assert not (out / ".shared").exists()  # gone with the batch
+    with pytest.raises(BrandstatsError, match="reserved"):
+        Job("x", SHARED, {"shared_dir": "elsewhere"})
 
 
 @pytest.mark.slow

@@ -279,3 +279,39 @@ def test_outlooks_keeps_the_order_and_says_why():
     assert list(found) == ["two", "done"]
     assert found["done"].reason == "the target year 2020 is observed"
     assert_allclose(found["done"].floor, 0.0)
+
+
+def test_kept_projections_are_reused_for_the_same_problems(group, monkeypatch):
+    """outlooks(projections=...) keeps each problem's own projection: asked again with the
+    same Problem objects and one new one, it projects only the new one, and every P(met) is
+    what a fresh call gives."""
+    import brandstats.engine as engine
+
+    observations, targets = group
+    problems = {}
+    for region in sorted(observations["region"].unique()):
+        rows = observations.loc[observations["region"] == region].set_index("year")
+        spec = target_spec(targets, "x", region)
+        problems[region] = make_problem(spec, rows["value"], rows["qualifier"], as_of=2019)
+    kept: dict = {}
+    first = outlooks(problems, projections=kept)
+    assert len(kept) == len(problems)  # every problem projected (none observed by 2019)
+    rows = observations.loc[observations["region"] == "r1"].set_index("year")
+    changed = rows["value"].where(rows.index != 2019, rows["value"] + 7)
+    what_if = {**problems, "r1": make_problem(problems["r1"].spec, changed, as_of=2019)}
+    calls = []  # (region, calibrated): the own projection has no calibration
+    project = engine._project
+    monkeypatch.setattr(
+        engine,
+        "_project",
+        lambda p, *a, **k: calls.append((p.spec.region, len(a) > 3)) or project(p, *a, **k),
+    )
+    again = outlooks(what_if, projections=kept)
+    assert [region for region, calibrated in calls if not calibrated] == ["r1"]
+    fresh = outlooks(what_if)
+    assert {k: o.probability for k, o in again.items()} == {
+        k: o.probability for k, o in fresh.items()
+    }
+    assert {k: o.probability for k, o in first.items()} == {
+        k: o.probability for k, o in outlooks(problems).items()
+    }

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 from numpy.testing import assert_allclose
-from scipy import stats
+from scipy import optimize, stats
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
 from brandstats.errors import BrandstatsError, InsufficientDataError
@@ -23,6 +23,7 @@ from brandstats.models import (
     Truncated,
     fit_model,
     from_unbounded,
+    invert_cdf,
     resolution,
     to_unbounded,
 )
@@ -270,6 +271,75 @@ def test_mixture_cdf_is_weighted_sum_and_ppf_inverts_it():
     assert_allclose(mixture.point, 0.5 * 10 + 0.25 * 13 + 0.25 * 12)
 
 
+def brent_root(predictive: Predictive, q: float, lower: float, upper: float) -> float:
+    """The q-quantile by scipy's Brent search on the cdf at the finest tolerance it allows."""
+    return optimize.brentq(lambda x: predictive.cdf(x) - q, lower, upper, xtol=1e-300,
+                           rtol=4 * np.finfo(float).eps, maxiter=500)  # fmt: skip
+
+
+def test_mixture_ppf_equals_brents_root_of_the_cdf():
+    """Mixtures as the engine builds them (bounded, censored, of mixtures) against
+    scipy.optimize.brentq on cdf - q: every quantile at once."""
+    normal, student, log_t, sample = components()
+    inner = Mixture((normal, student, log_t), (0.5, 0.3, 0.2))
+    cases = [
+        Mixture((normal, student, log_t), (2.0, 1.0, 1.0)),
+        Mixture((Transformed(inner, 0.0, 100.0), Censored(student, 11.0, np.inf)), (0.8, 0.2)),
+        Mixture((Censored(inner, 9.0, np.inf), Parametric(stats.norm, 30.0, 5.0)), (0.6, 0.4)),
+        Mixture(
+            (Parametric(stats.norm, 1e11, 3e9), Parametric(stats.t, 2e11, 1e10, (2.0,))), (0.5, 0.5)
+        ),
+        Mixture((normal, sample), (0.7, 0.3)),
+    ]
+    q = np.array([0.001, 0.05, 0.25, 0.5, 0.75, 0.95, 0.999])
+    for mixture in cases:
+        got = mixture.ppf(q)
+        for qi, x in zip(q, got, strict=True):
+            lower = min(float(c.ppf(qi)) for c in mixture.components)
+            upper = max(float(c.ppf(qi)) for c in mixture.components)
+            if mixture.cdf(lower) >= qi:  # an atom at the lower end
+                assert x == lower
+                continue
+            # 1e-10: the tolerance the engine's Brent search had; in a far tail the cdf's
+            # rounding (1e-16) moves the root by more than 1e-12
+            assert_allclose(x, brent_root(mixture, qi, lower, upper), rtol=1e-10)
+
+
+def test_invert_cdf_ends_jumps_and_far_tails():
+    normal = Parametric(stats.norm, 0.0, 1.0)
+    q = np.array([0.0, 1.0, np.nan, 1.5, 0.3, 0.7])
+    got = invert_cdf(normal.cdf, q, np.full(6, -5.0), np.full(6, 5.0))
+    assert_allclose(got[:2], [-5.0, 5.0])
+    assert np.isnan(got[2:4]).all()
+    assert_allclose(got[4:], stats.norm.ppf([0.3, 0.7]), rtol=1e-12)
+    # a jump: 40 % of the mass on 2.0 (a censored floor); quantiles below it are the floor
+    censored = Censored(normal, 2.0 - stats.norm.ppf(0.6) + 2.0, np.inf)
+    floor = censored.lower
+    mixture = Mixture((censored, Parametric(stats.norm, 10.0, 1.0)), (0.5, 0.5))
+    assert mixture.ppf(0.2) == floor
+    assert_allclose(mixture.ppf(0.9), brent_root(mixture, 0.9, floor, 20.0), rtol=1e-12)
+    # a log-t with one degree of freedom: the bracket reaches 1e300 and beyond
+    wild = Mixture((Parametric(stats.t, 0.0, 30.0, (1.0,), log=True),
+                    Parametric(stats.norm, 5.0, 1.0)), (0.5, 0.5))  # fmt: skip
+    top = wild.ppf(0.99)
+    assert_allclose(np.log(top), 30 * stats.t.ppf(0.98, 1), rtol=1e-12)
+    assert wild.ppf(0.999) == np.finfo(float).max  # beyond the largest float: its bracket's end
+
+
+def test_mixture_ppf_on_a_staircase_is_brents_point():
+    """Where the cdf equals q over a stretch (two samples half and half: the median is any
+    point between them), the quantile is the one Brent's method finds from the bracket of the
+    components' quantiles, as it always was."""
+    low, high = Sample([1.0, 2.0, 3.0]), Sample([10.0, 11.0, 12.0])
+    mixture = Mixture((low, high), (0.5, 0.5))
+    assert mixture.cdf(3.0) == mixture.cdf(9.99) == 0.5
+    expected = optimize.brentq(lambda x: float(mixture.cdf(x)) - 0.5, 2.0, 11.0, rtol=1e-10)
+    assert mixture.ppf(0.5) == expected
+    assert 3.0 <= expected < 10.0
+    # the cdf passes 0.1 at the lower end of the bracket already: that end
+    assert mixture.ppf(0.1) == low.ppf(0.1) == 1.2
+
+
 def test_mixture_of_one_is_that_distribution():
     single = Parametric(stats.t, 3.0, 0.5, (5.0,))
     mixture = Mixture((single,), (1.0,))
@@ -395,3 +465,30 @@ def test_scale_maps_invert_each_other():
         assert_allclose(to_unbounded(x[inner], lo, hi), z[inner], rtol=1e-9)
     assert_allclose(to_unbounded(25.0, 0.0, 100.0), np.log(25 / 75))
     assert_allclose(to_unbounded(5.0, -np.inf, 7.0), -np.log(2.0))
+
+
+@pytest.mark.parametrize(
+    ("dist", "shapes"),
+    [(stats.norm, ()), (stats.t, (1.0,)), (stats.t, (3.5,)), (stats.t, (250.0,))],
+)
+@pytest.mark.parametrize("log", [False, True])
+def test_parametric_gives_scipys_floats_bit_for_bit(dist, shapes, log):
+    """cdf, sf and ppf read from scipy's special functions equal the frozen distribution's."""
+    rng = np.random.default_rng(7)
+    edges = [np.inf, -np.inf, np.nan, 0.0, 1e300, -1e300, 5e-324]
+    x = np.concatenate([rng.normal(0, 30, 500), rng.lognormal(0, 3, 500), edges])
+    q = np.concatenate([rng.uniform(0, 1, 500), [0.0, 1.0, np.nan, -0.1, 1.1, 1e-300, 0.5]])
+    for loc, scale in [(0.0, 1.0), (3.7, 0.25), (-1e5, 3e4), (12.3, 1e-7)]:
+        predictive = Parametric(dist, loc, scale, shapes, log)
+        frozen = dist(*shapes, loc=loc, scale=scale)
+        positive = x > 0
+        at = np.log(np.where(positive, x, 1.0)) if log else x
+        cdf, sf = frozen.cdf(at), frozen.sf(at)
+        if log:
+            cdf, sf = np.where(positive, cdf, 0.0), np.where(positive, sf, 1.0)
+        with np.errstate(over="ignore"):
+            ppf = np.exp(frozen.ppf(q)) if log else frozen.ppf(q)
+        np.testing.assert_array_equal(predictive.cdf(x), cdf)
+        np.testing.assert_array_equal(predictive.sf(x), sf)
+        np.testing.assert_array_equal(predictive.ppf(q), ppf)
+        assert predictive.cdf(float(x[0])) == cdf[0] and np.isscalar(predictive.ppf(0.3))

@@ -18,7 +18,8 @@ BIN = Path(sys.executable).parent
 
 TARGET_PARAMETERS = {
     "indicator", "region", "as_of", "model", "levels", "base_year", "data_path",
-    "targets_path", "language", "output_dir", "run_name", "seed", "title",
+    "targets_path", "language", "output_dir", "run_name", "seed", "title", "vintage_basis",
+    "shared_dir",
 }  # fmt: skip
 
 

@@ -816,3 +816,18 @@ def test_a_met_target_without_a_probability_has_a_full_bar(ax, scorecard):
     assert bar.get_width() == 1.0  # the outcome: met, colour and length agree
     assert to_hex(bar.get_facecolor()) == OUTLOOK_COLOURS["met"].lower()
     assert one(ax, "bar:industrial_pass_rate").get_width() == 0.0  # no probability, no outcome
+
+
+@pytest.mark.parametrize(("language", "words"), [("en", "no probability"), ("zh", "无法估计概率")])
+def test_a_vintage_without_a_probability_is_said_not_drawn_at_zero(ax, language, words):
+    vintages = [
+        {"as_of": 2016, "probability": None, "verdict": "no probability"},
+        {"as_of": 2017, "probability": 0.31, "verdict": "unlikely"},
+        {"as_of": 2018, "probability": 0.1, "verdict": "unlikely"},
+    ]
+    plots.plot_vintages(vintages, language=language, ax=ax)
+    [said] = [t for t in ax.texts if t.get_gid() == "vintage:2016"]
+    assert said.get_text() == words
+    points = np.concatenate([c.get_offsets() for c in ax.collections])
+    assert sorted(points[:, 0].tolist()) == [2017, 2018]  # no dot at 0 % for 2016
+    assert_allclose(sorted(points[:, 1].tolist()), [0.1, 0.31])

@@ -110,3 +110,81 @@ def test_next_year_is_the_target_itself_in_the_target_year(observations, targets
     assert coming["year"] == 2022 and coming["value_for_even_odds"] == result.target
     settled = bs.assess(observations, targets, "high_tech_enterprises")  # met in 2022
     assert bs.next_year(observations, targets, settled) is None
+
+
+def test_next_year_in_a_pooled_group_agrees_with_assess(observations, targets):
+    """With regions calibrated together, the value found keeps even odds as assess (the whole
+    group refitted on the what-if data) reads them: 1 % above gives P(met) >= 0.5, 1 % below
+    gives < 0.5."""
+    indicator = "product_brand_value"
+    jinan = observations.loc[
+        (observations["indicator"] == indicator) & (observations["region"] == "Jinan")
+    ]
+    copies = [jinan.assign(region=f"R{k}", value=jinan["value"] * (1 + 0.07 * k)) for k in (1, 2)]
+    data = pd.concat([observations, *copies], ignore_index=True)
+    own = targets.loc[targets["indicator"] == indicator]
+    catalogue = pd.concat([targets, own.assign(region="R1"), own.assign(region="R2")],
+                          ignore_index=True)  # fmt: skip
+    result = bs.assess(data, catalogue, indicator, "R1", as_of=2019)
+    assert result.pooling is not None  # calibrated with its group
+    coming = bs.next_year(data, catalogue, result)
+    value = coming["value_for_even_odds"]
+    assert coming["year"] == 2020 and value is not None
+    for factor, even in ((1.01, True), (0.99, False)):
+        mine = (data["indicator"] == indicator) & (data["region"] == "R1")
+        rows = data.loc[mine & (data["year"] < 2020)]
+        added = rows.iloc[[-1]].assign(year=2020, value=value * factor, qualifier="reported")
+        what_if = pd.concat([data.loc[~mine], rows, added], ignore_index=True)
+        p = bs.assess(what_if, catalogue, indicator, "R1", as_of=2020).probability
+        assert (p >= 0.5) == even, (factor, p)
+
+
+@pytest.mark.parametrize(
+    ("comparison", "en", "zh"),
+    [
+        (">", "more than", "超过"),
+        (">=", "at least", "至少"),
+        ("<", "less than", "低于"),
+        ("<=", "at most", "至多"),
+    ],
+)
+def test_next_year_in_the_target_year_words_a_strict_target(comparison, en, zh):
+    """In the target year the value is the target itself: for ">" the target does not meet
+    it, so "more than 250" (超过250), not "at least"; ">=" keeps "at least"."""
+    series = pd.Series([150.0, 170, 190, 205], index=[2017, 2018, 2019, 2020])
+    result = bs.assess_series(series, target=250, comparison=comparison, target_year=2021,
+                              unit="count")  # fmt: skip
+    empty = pd.DataFrame()
+    coming = bs.next_year(empty, empty, result)
+    assert coming["year"] == 2021 and coming["value_for_even_odds"] == 250
+    assert coming["in_target_year"] and coming["strict"] == (comparison in (">", "<"))
+    assert fmt.next_year(coming, "count", "en", short=True) == f"2021: {en} 250"
+    assert fmt.next_year(coming, "count", "zh", short=True) == f"2021年：{zh}250个"
+    assert fmt.next_year(coming, "count", "en") == (
+        f"2021 is the target year: it must bring {en} 250 (the target itself)."
+    )
+    assert fmt.next_year(coming, "count", "zh") == f"2021年即目标年份：需{zh}250个（即目标值）。"
+
+
+def test_vintages_kept_for_the_group_are_the_same_numbers(observations, targets, tmp_path):
+    """With a cache (a batch's shared_dir) the vintages of every region of the group are
+    computed once, kept as JSON, and each region's, cut at up_to, equal those without."""
+    indicator = "service_satisfaction"
+    jinan = observations.loc[
+        (observations["indicator"] == indicator) & (observations["region"] == "Jinan")
+    ]
+    copies = [jinan.assign(region=f"R{k}", value=jinan["value"] - k) for k in (1, 2)]
+    data = pd.concat([observations, *copies], ignore_index=True)
+    own = targets.loc[targets["indicator"] == indicator]
+    catalogue = pd.concat([targets, own.assign(region="R1"), own.assign(region="R2")],
+                          ignore_index=True)  # fmt: skip
+    for region, up_to in (("R1", None), ("R2", 2019), ("Jinan", 2020), ("R1", 2018)):
+        plain = bs.assess_vintages(data, catalogue, indicator, region, up_to=up_to)
+        kept = bs.assess_vintages(data, catalogue, indicator, region, up_to=up_to,
+                                  cache=tmp_path)  # fmt: skip
+        assert kept == plain, (region, up_to)
+    [file] = tmp_path.glob("vintages-*.json")  # one group, computed once
+    assert set(json.loads(file.read_text(encoding="utf-8"))) == {"Jinan", "R1", "R2"}
+    changed = data.assign(value=data["value"].where(data["region"] != "R2", data["value"] - 1))
+    bs.assess_vintages(changed, catalogue, indicator, "R1", cache=tmp_path)
+    assert len(list(tmp_path.glob("vintages-*.json"))) == 2  # other figures, another entry

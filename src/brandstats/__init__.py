@@ -22,6 +22,7 @@ _EXPORTS = {
     "validate_observations": "loading",
     "plan_name": "loading",
     "QUALIFIERS": "loading",
+    "published_by": "loading",
     "assess": "attainment",
     "assess_all": "attainment",
     "assess_series": "attainment",

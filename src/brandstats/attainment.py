@@ -33,6 +33,7 @@ from .loading import (
     ancestors,
     assessable_pairs,
     closest_regions,
+    on_basis,
     region_tree,
     target_order,
     unobserved_targets,
@@ -53,6 +54,7 @@ __all__ = [
     "assess_series",
     "default_region",
     "jsonable",
+    "make_problems",
     "measure_progress",
     "probability_bound",
     "probability_met",
@@ -870,6 +872,7 @@ def assess(
     levels: Sequence[float] = (0.5, 0.9),
     base_year: int | None = None,
     seed: int = 0,
+    vintage_basis: str = "latest",
 ) -> Assessment:
     """Assess one target: will it be met by its year, and how sure are we?
 
@@ -884,6 +887,9 @@ def assess(
         The region; by default the target's region (or the only observed region).
     as_of, model, levels, base_year, seed
         See :func:`assess_series`.
+    vintage_basis : {"latest", "published"}
+        What ``as_of`` reads: today's figures up to that year (revisions included), or the
+        figures as published by the end of it (:func:`brandstats.published_by`).
 
     Returns
     -------
@@ -896,6 +902,7 @@ def assess(
     :func:`assess_all` assesses them: the same inputs give the same P(met) either way.
     """
     levels = _check_options(model, levels)
+    observations = on_basis(observations, as_of, vintage_basis)
     if region is None:
         region = default_region(observations, targets, indicator)
     target_spec(targets, indicator, region)  # an unknown indicator or region: say so first
@@ -973,36 +980,10 @@ def _assess_regions(
     reference: Any,
 ) -> dict[str, Assessment | BrandstatsError]:
     """``regions`` of one indicator, each assessed or with the error that says why not."""
-    data = observations.loc[observations["indicator"] == indicator]
-    rows_of = targets.loc[(targets["indicator"] == indicator) & targets["target"].notna()]
-    tree = {r: p for r, p in region_tree(rows_of).items() if p}
-    children: dict[str, list[str]] = {}
-    for region, parent in tree.items():
-        children.setdefault(parent, []).append(region)
-    given = rows_of["weight"] if "weight" in rows_of else pd.Series(np.nan, index=rows_of.index)
-    weights = dict(zip(rows_of["region"], given, strict=True))
-    problems: dict[str, Problem] = {}
-    errors: dict[str, BrandstatsError] = {}
-    derived: set[str] = set()
-    # children first: a parent without a series of its own is read from theirs
-    for region in sorted(regions, key=lambda r: -len(ancestors(r, tree))):
-        rows = data.loc[data["region"] == region].set_index("year").sort_index()
-        try:
-            spec = target_spec(targets, indicator, region)
-            if rows.empty and region in children:
-                series, qualifiers = _from_children(
-                    spec, [problems.get(k, errors.get(k)) for k in children[region]],
-                    children[region], [weights.get(k, np.nan) for k in children[region]],
-                )  # fmt: skip
-                derived.add(region)
-            elif rows.empty:
-                close = closest_regions(observations, targets, indicator, region)
-                raise _no_observations(indicator, region, close)
-            else:
-                series, qualifiers = rows["value"], rows["qualifier"]
-            problems[region] = make_problem(spec, series, qualifiers, as_of=as_of)
-        except BrandstatsError as exc:
-            errors[region] = exc
+    problems, errors = make_problems(observations, targets, indicator, regions, as_of=as_of)
+    tree, children, weights = _tree(targets, indicator)
+    observed = set(observations.loc[observations["indicator"] == indicator, "region"])
+    derived = {r for r in problems if r in children and r not in observed}
     found_outlooks = tree_outlooks(
         problems, tree, children=children, weights=weights, derived=derived, model=model,
         levels=levels, seed=seed, reference=reference,
@@ -1013,6 +994,66 @@ def _assess_regions(
         for key, problem in problems.items()
     }  # fmt: skip
     return {region: assessed.get(region, errors.get(region)) for region in regions}
+
+
+def _tree(
+    targets: pd.DataFrame, indicator: str
+) -> tuple[dict[str, str], dict[str, list[str]], dict[str, float]]:
+    """The region tree of one indicator's targets: {region: parent}, {parent: its children}
+    and {region: weight} (NaN when not given)."""
+    rows_of = targets.loc[(targets["indicator"] == indicator) & targets["target"].notna()]
+    tree = {r: p for r, p in region_tree(rows_of).items() if p}
+    children: dict[str, list[str]] = {}
+    for region, parent in tree.items():
+        children.setdefault(parent, []).append(region)
+    given = rows_of["weight"] if "weight" in rows_of else pd.Series(np.nan, index=rows_of.index)
+    return tree, children, dict(zip(rows_of["region"], given, strict=True))
+
+
+def make_problems(
+    observations: pd.DataFrame,
+    targets: pd.DataFrame,
+    indicator: str,
+    asked: Sequence[str],
+    *,
+    as_of: int | None = None,
+) -> tuple[dict[str, Problem], dict[str, BrandstatsError]]:
+    """The problems (:func:`~brandstats.engine.make_problem`) of one indicator's pooling group
+    (its :func:`~brandstats.spec.peer_regions`, then the asked regions), as of ``as_of``; a
+    parent without figures of its own gets its children's (:mod:`brandstats.hierarchy`).
+
+    Returns
+    -------
+    problems : dict of str to Problem
+        In the order the engine takes them (children before their parent).
+    errors : dict of str to BrandstatsError
+        The regions whose data cannot be assessed (no observation, or none within the
+        vintage, values outside the support ...), each with its error.
+    """
+    data = observations.loc[observations["indicator"] == indicator]
+    tree, children, weights = _tree(targets, indicator)
+    problems: dict[str, Problem] = {}
+    errors: dict[str, BrandstatsError] = {}
+    regions = dict.fromkeys([*peer_regions(observations, targets, indicator), *asked])
+    # children first: a parent without a series of its own is read from theirs
+    for region in sorted(regions, key=lambda r: -len(ancestors(r, tree))):
+        rows = data.loc[data["region"] == region].set_index("year").sort_index()
+        try:
+            spec = target_spec(targets, indicator, region)
+            if rows.empty and region in children:
+                series, qualifiers = _from_children(
+                    spec, [problems.get(k, errors.get(k)) for k in children[region]],
+                    children[region], [weights.get(k, np.nan) for k in children[region]],
+                )  # fmt: skip
+            elif rows.empty:
+                close = closest_regions(observations, targets, indicator, region)
+                raise _no_observations(indicator, region, close)
+            else:
+                series, qualifiers = rows["value"], rows["qualifier"]
+            problems[region] = make_problem(spec, series, qualifiers, as_of=as_of)
+        except BrandstatsError as exc:
+            errors[region] = exc
+    return problems, errors
 
 
 def _no_observations(indicator: str, region: str, close: Sequence[str]) -> InsufficientDataError:
@@ -1031,8 +1072,11 @@ def assess_all(
     levels: Sequence[float] = (0.5, 0.9),
     base_year: int | None = None,
     seed: int = 0,
+    vintage_basis: str = "latest",
 ) -> pd.DataFrame:
     """Assess every (indicator, region) that has both a target and observations.
+
+    ``vintage_basis`` is as for :func:`assess`.
 
     Returns
     -------
@@ -1051,6 +1095,7 @@ def assess_all(
     """
     levels = _check_options(model, levels)
     pairs = assessable_pairs(observations, targets, indicators=indicators, region=region)
+    observations = on_basis(observations, as_of, vintage_basis)  # pairs without: "no data"
     unobserved = [
         (ind, name)
         for ind, name, _ in unobserved_targets(observations, targets)

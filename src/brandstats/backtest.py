@@ -20,6 +20,7 @@ seven-country data set. *Journal of Forecasting* 23(6), 405-430.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -234,7 +235,7 @@ def run_backtest(
     reasons: dict[str, str] = {}
     for name in (m for m in MODELS if m in models):
         try:
-            fits[name] = fit_model(series, name, seed=seed)
+            fits[name] = _fit(series, name, seed)
         except InsufficientDataError as error:
             reasons[name] = note_of(error)
 
@@ -366,7 +367,7 @@ def _score(
     for origin, j in pairs:
         if origin not in fitted:
             prefix = series.iloc[:origin]
-            fitted[origin] = {m: fit_model(prefix, m, seed=seed) for m in candidates}
+            fitted[origin] = {m: _fit(prefix, m, seed) for m in candidates}
         year, actual = int(series.index[j]), float(series.iloc[j])
         case = {m: fit.predictive(year) for m, fit in fitted[origin].items()}
         forecasts.append((actual, case))
@@ -386,6 +387,32 @@ def _score(
             )
     columns = ["origin", "year", "horizon", "model", "actual", "point", "crps", "pit"]
     return pd.DataFrame(rows, columns=columns), forecasts
+
+
+#: How many fits :func:`_fit` keeps (the most recently used).
+FIT_CACHE_SIZE = 256
+
+_FITS: OrderedDict[tuple[str, int, bytes, bytes], ModelFit] = OrderedDict()
+
+
+def _fit(series: pd.Series, model: str, seed: int) -> ModelFit:
+    """:func:`~brandstats.models.fit_model`, remembered by the series' years and values.
+
+    A fit depends on nothing else, and a :class:`~brandstats.models.ModelFit` is immutable,
+    so a series seen before gets the same fit back: the rolling origins of an assessment are
+    the prefixes that its next vintage (and each what-if of
+    :func:`brandstats.next_year`) fits again. Failures are not kept.
+    """
+    years, values = check_series(series)
+    key = (model, seed, years.tobytes(), values.tobytes())
+    fit = _FITS.get(key)
+    if fit is None:
+        fit = _FITS[key] = fit_model(series, model, seed=seed)
+        while len(_FITS) > FIT_CACHE_SIZE:
+            _FITS.popitem(last=False)
+    else:
+        _FITS.move_to_end(key)
+    return fit
 
 
 def _weights(cases: pd.DataFrame, fits: dict[str, ModelFit]) -> dict[str, float]:

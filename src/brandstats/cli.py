@@ -11,7 +11,7 @@ from typing import TextIO
 
 import pandas as pd
 
-from .config import MODEL_CHOICES
+from .config import MODEL_CHOICES, VINTAGE_BASES
 from .errors import BrandstatsError, DataError
 from .format import count, spreadsheet_cell
 
@@ -375,7 +375,8 @@ def _table_view(table: pd.DataFrame) -> pd.DataFrame:
 
 def _cmd_assess(args: argparse.Namespace) -> int:
     from .attainment import assess_all
-    from .loading import load_observations, load_targets
+    from .format import vintage_basis as fmt_basis
+    from .loading import load_observations, load_targets, on_basis
 
     source = _targets_source(args.targets, args.data)
     targets = load_targets(source)
@@ -384,9 +385,11 @@ def _cmd_assess(args: argparse.Namespace) -> int:
         _check_indicators(args.indicator, targets, source)
     region = None if args.region is None else _check_region(args.region, observations, targets)
     levels = args.level or [0.5, 0.9]
+    observations = on_basis(observations, args.as_of, args.vintage_basis)
     table = assess_all(
         observations, targets, indicators=args.indicator, region=region,
         as_of=args.as_of, model=args.model, levels=levels, base_year=args.base_year,
+        vintage_basis=args.vintage_basis,
     )  # fmt: skip
     if table.empty:
         print("nothing to assess: no indicator has both a target and observations")
@@ -402,6 +405,7 @@ def _cmd_assess(args: argparse.Namespace) -> int:
             print("\n… reasons are shortened here; --format csv or json has them in full.")
         if (table["illustrative"] == True).any():  # noqa: E712 (object column)
             print("\nILLUSTRATIVE rows use made-up figures (qualifier 'illustrative').")
+        print("\n" + fmt_basis(args.vintage_basis, args.as_of))
     else:
         _print_untargeted(observations, targets, args.indicator, file=sys.stderr)
         _print_frame(table, args.format)
@@ -438,6 +442,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         "as_of": args.as_of,
         "model": args.model,
         "title": args.title,
+        "vintage_basis": args.vintage_basis,
     }
     given = {k: v for k, v in given.items() if v is not None}
     if args.scheduler and isinstance(given.get("data_path"), list):
@@ -547,6 +552,10 @@ TARGETS_HELP = (
     "targets file (default: the targets sheet of a --data workbook that has one, else the "
     "shipped plan's)"
 )
+BASIS_HELP = (
+    "what --as-of reads: latest (today's figures, revisions included; the default) or "
+    "published (the figures as published by the end of that year: the 'published' column)"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -590,6 +599,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--region", help="only this region")
     p.add_argument("--as-of", type=int, metavar="YEAR", help="use observations up to YEAR")
     p.add_argument("--base-year", type=int, metavar="YEAR", help="base of the progress measure")
+    p.add_argument("--vintage-basis", default="latest", choices=VINTAGE_BASES, help=BASIS_HELP)
     p.add_argument("--model", default="auto", choices=MODEL_CHOICES)
     p.add_argument(
         "--level", type=float, action="append", metavar="L",
@@ -611,6 +621,7 @@ def build_parser() -> argparse.ArgumentParser:
         "file's plan column, if any)",
     )  # fmt: skip
     p.add_argument("--as-of", type=int, metavar="YEAR", help="use observations up to YEAR")
+    p.add_argument("--vintage-basis", choices=VINTAGE_BASES, help=BASIS_HELP)
     p.add_argument("--model", choices=MODEL_CHOICES)
     p.add_argument("--language", choices=["en", "zh"], help="en (default) or zh")
     p.add_argument("--output", metavar="DIR", help="output folder (default: reports/<time>)")

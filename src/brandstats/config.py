@@ -18,6 +18,7 @@ __all__ = [
     "MODEL_CHOICES",
     "NOTEBOOKS_DIR",
     "PROJECT_ROOT",
+    "VINTAGE_BASES",
     "YEARS_TEXT",
     "YEAR_RANGE",
     "is_name_character",
@@ -83,3 +84,9 @@ def is_name_character(char: str) -> bool:
     [True, True, True, False, False]
     """
     return char == "_" or unicodedata.category(char)[0] in "LMN"
+
+
+VINTAGE_BASES = ("latest", "published")
+"""What ``as_of`` reads (``vintage_basis``): ``"latest"``, today's figures up to that year
+(later revisions included; the default), or ``"published"``, the figures as published by the
+end of that year (:func:`brandstats.published_by`)."""

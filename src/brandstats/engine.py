@@ -22,7 +22,7 @@ as of a vintage):
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -226,6 +226,8 @@ def outlooks(
     levels: Sequence[float] = (0.5, 0.9),
     seed: int = 0,
     reference: Reference | None = None,
+    frames: bool = True,
+    projections: MutableMapping[Problem, backtest.Projection] | None = None,
 ) -> dict[Hashable, Outlook]:
     """Project every problem of one pooling group and read its P(met).
 
@@ -244,6 +246,15 @@ def outlooks(
     reference : Reference, optional
         The reference class; the shipped one by default (the calibration benchmark passes one
         learned without the family it scores).
+    frames : bool, default True
+        With False, each Outlook's ``forecast`` table is left empty and its ``median`` None:
+        what a caller that reads P(met) alone (:func:`brandstats.next_year`'s what-ifs)
+        need not wait for. Nothing else changes.
+    projections : mutable mapping, optional
+        Kept by a caller that asks again with some of the same :class:`Problem` objects and
+        the same options (:func:`brandstats.next_year`'s what-ifs change one region of a
+        group): each problem's own projection (and backtest) is kept there and reused, not
+        worked out again. A Problem is immutable and compared by identity.
 
     Returns
     -------
@@ -260,7 +271,10 @@ def outlooks(
             out[key] = Outlook(reason=Note("target_year_observed", year=spec.target_year))
             continue
         try:
-            own[key] = _project(problem, model, levels, seed)
+            found = None if projections is None else projections.get(problem)
+            own[key] = found if found is not None else _project(problem, model, levels, seed)
+            if projections is not None:
+                projections[problem] = own[key]
         except InsufficientDataError as exc:
             found = _reference_outlook(problem, levels, reference) if model == "auto" else None
             out[key] = found or Outlook(reason=note_of(exc))
@@ -277,7 +291,7 @@ def outlooks(
                 pooling = dict(calibration.info) | {"p_unpooled": p}
                 projection = _project(problem, model, levels, seed, calibration)
             projection = _with_reference(problem, projection, reference)
-        out[key] = _outlook(problem, projection, levels, pooling)
+        out[key] = _outlook(problem, projection, levels, pooling, frames=frames)
     return {key: out[key] for key in problems}
 
 
@@ -331,16 +345,18 @@ def _outlook(
     projection: backtest.Projection,
     levels: tuple[float, ...],
     pooling: Mapping[str, Any] | None,
+    *,
+    frames: bool = True,
 ) -> Outlook:
     predictive = projection.predictive[problem.spec.target_year]
     settled = problem.spec.settled_by(problem.last_value)
     return Outlook(
         probability=p_met(problem, predictive, projection.tail),
-        median=float(predictive.ppf(0.5)),
+        median=float(predictive.ppf(0.5)) if frames else None,
         widening=projection.widening,
         coverage=dict(projection.coverage),
         notes=tuple(projection.notes),
-        forecast=projection.frame(levels),
+        forecast=projection.frame(levels) if frames else Outlook().forecast,
         backtest=projection.backtest,
         pooling=pooling,
         floor=0.0 if settled else projection.tail,

@@ -63,6 +63,7 @@ __all__ = [
     "reconciliation_reason",
     "region",
     "scorecard_alt",
+    "sentences",
     "share",
     "source",
     "spreadsheet_cell",
@@ -70,6 +71,7 @@ __all__ = [
     "title",
     "unit_label",
     "verdict",
+    "vintage_basis",
     "word",
 ]
 
@@ -187,6 +189,17 @@ _WORDS: dict[str, dict[str, str]] = {
     "why_moved": {"en": "Why it moved", "zh": "变化原因"},
     "next_year": {"en": "Next year", "zh": "下一年"},
     "outlook_over_time": {"en": "The outlook over time", "zh": "达成概率的变化"},
+    "basis_published_each": {
+        "en": "Figures: as published by the end of each row's vintage (as of), later revisions "
+        "left out.",
+        "zh": "数据口径：各行按其评估年份（截至年份）年底已公布的数值，其后的修订不计。",
+    },
+    "basis_mixed": {
+        "en": "Figures: some rows read the latest figures (revisions included), others the "
+        "figures as published by their vintage; each report says which.",
+        "zh": "数据口径：部分行采用最新公布值（含修订），部分行采用其评估年份年底已公布的数值；"
+        "详见各报告。",
+    },
     "outcome": {"en": "Outcome", "zh": "实际结果"},
     "data": {"en": "Data", "zh": "数据"},
     "series": {"en": "The observed series and its sources", "zh": "观测序列及其来源"},
@@ -798,9 +811,17 @@ def next_year(
         )
     at_least = record.get("direction") == "at least"
     shown = quantity(value, unit, language, indicator=indicator)
-    word_ = ("至少" if at_least else "至多") if zh else ("at least" if at_least else "at most")
+    words = {  # (at least, at most); strict: a ">" or "<" target in its year, not the target
+        (False, "en"): ("at least", "at most"), (False, "zh"): ("至少", "至多"),
+        (True, "en"): ("more than", "less than"), (True, "zh"): ("超过", "低于"),
+    }[bool(record.get("strict")), "zh" if zh else "en"]  # fmt: skip
+    word_ = words[0] if at_least else words[1]
     if short:
         return f"{year}年：{word_}{shown}" if zh else f"{year}: {word_} {shown}"
+    if record.get("in_target_year"):
+        if zh:
+            return f"{year}年即目标年份：需{word_}{shown}（即目标值）。"
+        return f"{year} is the target year: it must bring {word_} {shown} (the target itself)."
     path = record.get("required_path")
     path_text = "" if path is None else quantity(path, unit, language, indicator=indicator)
     if zh:
@@ -811,6 +832,32 @@ def next_year(
         "on that figure)"
     )
     return text + (f"; the required path's value for {year} is {path_text}." if path_text else ".")
+
+
+def sentences(*texts: str, language: str = "en") -> str:
+    """Sentences one after the other: a space between them in English, none in Chinese (a
+    full stop 。 needs no space after it); empty ones left out."""
+    check_language(language)
+    return ("" if language == "zh" else " ").join(t for t in texts if t)
+
+
+def vintage_basis(basis: str | None, as_of: int | None, language: str = "en") -> str:
+    """Which figures an assessment read (``vintage_basis`` of :func:`brandstats.assess`), as
+    the report and the scorecard state it: ``Figures: as published by the end of 2021 (later
+    revisions left out).`` or ``Figures: the latest, revisions included.``"""
+    check_language(language)
+    zh = language == "zh"
+    if basis == "published" and as_of is not None:
+        if zh:
+            return f"数据口径：截至{as_of}年底已公布的数值（其后的修订和新数据不计）。"
+        return (
+            f"Figures: as published by the end of {as_of} (later revisions and figures left out)."
+        )
+    if as_of is not None:
+        if zh:
+            return f"数据口径：{as_of}年及以前各年的最新公布值（含其后的修订）。"
+        return f"Figures: the latest for {as_of} and earlier, revisions included."
+    return "数据口径：最新公布值（含修订）。" if zh else "Figures: the latest, revisions included."
 
 
 def change(delta: float | None, language: str = "en") -> str:

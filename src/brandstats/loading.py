@@ -41,6 +41,7 @@ from .config import (
     ACCUMULATIONS,
     COMPARISONS,
     DATA_DIR,
+    VINTAGE_BASES,
     YEAR_RANGE,
     YEARS_TEXT,
     is_name_character,
@@ -62,18 +63,23 @@ __all__ = [
     "OBSERVATION_COLUMNS",
     "QUALIFIERS",
     "TARGET_COLUMNS",
+    "Releases",
     "ancestors",
     "assessable_pairs",
     "canonical_region",
+    "check_vintage_basis",
     "file_problem",
     "load_observations",
     "load_targets",
     "merge_observations",
     "normalize_region",
+    "on_basis",
     "plan_name",
+    "published_by",
     "read_table",
     "region_aliases",
     "region_tree",
+    "release_table",
     "series_gaps",
     "table_kind",
     "target_order",
@@ -130,6 +136,8 @@ _COLUMN_ALIASES = {
     "类别": "group", "目标类别": "group", "分组": "group",
     "计划": "plan", "计划名称": "plan",
     "来源": "source", "数据来源": "source", "sources": "source",
+    "发布": "published", "发布日期": "published", "发布时间": "published",
+    "发布年份": "published", "公布日期": "published", "published_on": "published",
     "目标": "target", "目标值": "target", "目标年份": "target_year", "比较": "comparison",
     "比较方式": "comparison",
     "别名": "aliases", "region_aliases": "aliases", "地区别名": "aliases",
@@ -178,7 +186,10 @@ _PLAUSIBLE_MAX = {"yuan": 1e16, "count": 1e9, "percent": 100.0, "rank": 1e4, "co
 def _clean(text: object) -> str:
     """NFKC (full-width to ASCII), no invisible characters (zero-width spaces, BOMs, NUL and
     other control characters; tabs and line breaks become spaces), no surrounding spaces."""
-    s = unicodedata.normalize("NFKC", str(text))
+    s = str(text)
+    if s.isascii() and s.isprintable():  # most cells: nothing to normalise or remove
+        return s.strip()
+    s = unicodedata.normalize("NFKC", s)
     s = "".join(
         " " if c in "\t\n\r\v\f" else c
         for c in s
@@ -313,7 +324,8 @@ def _sniff_delimiter(text: str) -> str:
     for delimiter in ",;\t|":
         try:
             for cells in csv.reader(lines, delimiter=delimiter):
-                count = sum(_canonical(c) in known for c in cells)
+                # no column name is longer than 64 characters: a long cell is data
+                count = sum(len(c) <= 64 and _canonical(c) in known for c in cells)
                 if count > best_count:
                     best, best_count = delimiter, count
         except csv.Error:  # e.g. a field over the size limit: not this delimiter
@@ -1043,6 +1055,28 @@ def _parse_year(text: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+_DATE_CELL = re.compile(r"^(\d{4})-(\d{1,2})(?:-(\d{1,2}))?(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
+
+PUBLISHED_EXPECTED = (
+    "the year (2022) or ISO date (2022-03-15) the figure was published, or blank if unknown"
+)
+
+
+def _parse_published(cell: object) -> int | None:
+    """The year a ``published`` cell names: a year (``2022``, ``2022年``), an ISO date
+    (``2022-03-15``, ``2022-03``) or an Excel date. Raises ValueError for anything else."""
+    if isinstance(cell, datetime.date):  # datetime.datetime too
+        return cell.year
+    text = _as_text(cell)
+    year = _parse_year(text)
+    if year is None and (m := _DATE_CELL.match(text)):
+        year = int(m.group(1))
+        datetime.date(year, int(m.group(2)), int(m.group(3) or 1))  # a real date, or ValueError
+    if year is None or not YEAR_RANGE[0] <= year <= YEAR_RANGE[1]:
+        raise ValueError(text)
+    return year
+
+
 def _suggest(value: str, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(value, list(choices), n=3, cutoff=0.6)
     return f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
@@ -1493,15 +1527,17 @@ def validate_targets(table: pd.DataFrame, *, file: str = "<DataFrame>") -> pd.Da
     problems += found
     for col, what in (("unit", "kind of unit"), ("accumulation", "accumulation"),
                       ("lower", "lower bound"), ("upper", "upper bound")):  # fmt: skip
-        for ind, cells in out.groupby("indicator")[col]:
-            first = cells.iloc[0]
-            differ = ~(cells.eq(first) | (cells.isna() & pd.isna(first)))
-            if differ.any():
-                at = cells.index[differ][0]
-                expected = f"the same {what} for every row of {ind!r}"
-                problems.append(
-                    Problem(file, int(out.loc[at, "_row"]), col, str(cells[at]), expected)
-                )
+        first: dict[str, Any] = {}
+        differs: dict[str, dict[str, Any]] = {}  # per indicator, its first differing row
+        for rec in rows:
+            value, known = rec[col], first.setdefault(rec["indicator"], rec[col])
+            same = value == known or (pd.isna(value) and pd.isna(known))
+            if not same:
+                differs.setdefault(rec["indicator"], rec)
+        for ind in sorted(differs):
+            expected = f"the same {what} for every row of {ind!r}"
+            rec = differs[ind]
+            problems.append(Problem(file, rec["_row"], col, str(rec[col]), expected))
     problems += _tree_problems(out, file)
     if problems:
         raise DataError(problems)
@@ -1690,7 +1726,105 @@ def merge_observations(frames: Sequence[pd.DataFrame], files: Sequence[str]) -> 
     merged = both.drop_duplicates(keys, keep="last").drop(columns=["_file", "_order"])
     merged = merged.sort_values(keys, ignore_index=True)
     merged.attrs = {**frames[-1].attrs, "revisions": revisions, "files": list(files)}
+    if "published" in both.columns:
+        both["published"] = both["published"].astype("Int64")
+        merged["published"] = merged["published"].astype("Int64")
+        if len(frames) > 1:  # what published_by needs to go back to an earlier release
+            merged.attrs["releases"] = Releases(both.drop(columns="_file"))
     return merged
+
+
+class Releases:
+    """Every release of the figures of several observation files (each file's rows, in file
+    order: ``_order``), kept in a merged table's ``attrs["releases"]`` for
+    :func:`published_by`. Immutable: pandas copies a frame's attrs with each operation, and
+    this one is shared rather than copied."""
+
+    def __init__(self, table: pd.DataFrame) -> None:
+        self._table = table.copy()
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """A copy of the releases."""
+        return self._table.copy()
+
+    def __copy__(self) -> Releases:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Releases:
+        return self
+
+    def __repr__(self) -> str:
+        return f"Releases({len(self._table)} rows)"
+
+
+def check_vintage_basis(vintage_basis: str) -> str:
+    """``vintage_basis`` if it is one of :data:`VINTAGE_BASES`; else BrandstatsError."""
+    if vintage_basis not in VINTAGE_BASES:
+        raise BrandstatsError(
+            f"vintage_basis={vintage_basis!r}: expected 'latest' (today's figures, revisions "
+            "included) or 'published' (the figures as published by the end of as_of)"
+        )
+    return vintage_basis
+
+
+def release_table(observations: pd.DataFrame) -> pd.DataFrame:
+    """Every release of the figures of ``observations``' (indicator, region) pairs: the rows of
+    each file read (several files: from ``attrs["releases"]``) in file order (``_order``), with
+    ``_released``, the year each came out: its ``published`` year or, where that is blank (or
+    the data have no ``published`` column), the figure's own year."""
+    releases = observations.attrs.get("releases")
+    if isinstance(releases, Releases):
+        pairs = observations[["indicator", "region"]].drop_duplicates()
+        table = releases.table.merge(pairs, on=["indicator", "region"])
+    else:
+        table = observations.assign(_order=0)
+    own_year = table["year"].astype("Int64")
+    return table.assign(
+        _released=table["published"].fillna(own_year) if "published" in table else own_year
+    )
+
+
+def published_by(observations: pd.DataFrame, year: int) -> pd.DataFrame:
+    """The figures as they were known at the end of ``year``.
+
+    For each indicator, region and year, the latest release published by the end of ``year``
+    (:func:`release_table`): an earlier file's figure when a later file's revision came out
+    after it, and no figure at all when every release came out after it. Between releases of
+    the same year the later file's counts. Only the (indicator, region) pairs of
+    ``observations`` are returned (it may be a selection of a merged table).
+
+    Parameters
+    ----------
+    observations : pandas.DataFrame
+        As :func:`load_observations` returns it (several files: with their releases).
+    year : int
+        The vintage.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same columns and attrs, sorted by indicator, region and year.
+    """
+    keys = ["indicator", "region", "year"]
+    table = release_table(observations)
+    known = table.loc[(table["_released"] <= year).to_numpy(bool)]
+    known = known.sort_values([*keys, "_released", "_order"], kind="stable")
+    out = known.drop_duplicates(keys, keep="last")[list(observations.columns)]
+    out = out.sort_values(keys, ignore_index=True)
+    out.attrs = dict(observations.attrs)
+    return out
+
+
+def on_basis(
+    observations: pd.DataFrame, as_of: int | None, vintage_basis: str = "latest"
+) -> pd.DataFrame:
+    """The observations an assessment as of ``as_of`` reads: as they are (``"latest"``, or no
+    ``as_of``), or :func:`published_by` the end of ``as_of`` (``"published"``)."""
+    check_vintage_basis(vintage_basis)
+    if vintage_basis == "latest" or as_of is None:
+        return observations
+    return published_by(observations, as_of)
 
 
 def _melt_wide(table: pd.DataFrame, file: str) -> pd.DataFrame:
@@ -1718,7 +1852,8 @@ def _melt_wide(table: pd.DataFrame, file: str) -> pd.DataFrame:
     _require(table, file, ("indicator", "region", "unit"))
     if problems:
         raise DataError(problems)
-    ids = [c for c in ("_row", "indicator", "region", "unit", "qualifier", "source") if c in table]
+    ids = ["_row", "indicator", "region", "unit", "qualifier", "source", "published"]
+    ids = [c for c in ids if c in table]
     long = table[ids + list(year_cols)].melt(ids, var_name="_col", value_name="value")
     long = long.loc[~long["value"].map(_is_blank)]
     long["year"] = long["_col"].map(year_cols).astype(str)
@@ -2015,6 +2150,17 @@ def validate_observations(
             problems.append(Problem(file, row, value_col, _as_text(rec["value"]), expected))
         if year is not None and region:
             problems += _repeated(seen, (ind, region, year), (file, row), "year", year_text)
+        published = None
+        if not _is_blank(rec.get("published")):
+            text = _as_text(rec["published"])
+            try:
+                published = _parse_published(rec["published"])
+            except ValueError:
+                problems.append(Problem(file, row, "published", text, PUBLISHED_EXPECTED))
+            else:
+                if year is not None and published < year:
+                    expected = f"a publication in or after {year}, the figure's year"
+                    problems.append(Problem(file, row, "published", text, expected))
         rows.append(
             {
                 "indicator": ind,
@@ -2024,6 +2170,7 @@ def validate_observations(
                 "unit": units[ind],
                 "qualifier": qualifier,
                 "source": source,
+                "published": published,
             }
         )
         cells.append((row, value_col, _as_text(rec["value"]), _as_text(rec["unit"])))
@@ -2037,9 +2184,12 @@ def validate_observations(
         raise DataError.one(
             file, f"at least one observation; all {len(skipped)} rows have no value (- or blank)"
         )
-    out = pd.DataFrame(rows, columns=list(OBSERVATION_COLUMNS))
+    dated = "published" in table.columns
+    out = pd.DataFrame(rows, columns=[*OBSERVATION_COLUMNS, *(["published"] if dated else [])])
     out["year"] = out["year"].astype("int64")
     out["value"] = out["value"].astype("float64")
+    if dated:
+        out["published"] = pd.array(out["published"], dtype="Int64")
     out = out.sort_values(["indicator", "region", "year"], ignore_index=True)
     out.attrs["file"] = file
     out.attrs["skipped_rows"] = skipped

@@ -18,8 +18,12 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from .attainment import Assessment, assess
-from .errors import BrandstatsError, InsufficientDataError
+from .attainment import Assessment, make_problems
+from .engine import make_problem, outlooks
+from .errors import BrandstatsError
+from .loading import on_basis, region_tree
+from .models import check_levels
+from .spec import peer_regions, target_spec
 
 __all__ = ["EVEN", "next_year"]
 
@@ -37,6 +41,7 @@ def next_year(
     model: str = "auto",
     levels: Sequence[float] = (0.5, 0.9),
     seed: int = 0,
+    vintage_basis: str = "latest",
 ) -> dict[str, Any] | None:
     """The value needed next year to keep P(met) at 50 % or more.
 
@@ -47,6 +52,9 @@ def next_year(
     result : Assessment
         The target's assessment (its vintage: the next year is the one after its latest
         observation).
+    model, levels, seed, vintage_basis
+        As ``result`` was assessed with (:func:`brandstats.assess`): with
+        ``vintage_basis="published"`` the figures are those published by its ``as_of``.
 
     Returns
     -------
@@ -56,8 +64,10 @@ def next_year(
         it; each district has its own next-year value). Otherwise ``year``,
         ``value_for_even_odds`` (None when no value in the unit's range gives even odds, with
         ``reason``: ``"always"``, every value keeps them, or ``"never"``), ``required_path``
-        (the value on the constant-growth path to the target) and ``direction`` (``"at least"``
-        for a ">"/">=" target, else ``"at most"``).
+        (the value on the constant-growth path to the target), ``direction`` (``"at least"``
+        for a ">"/">=" target, else ``"at most"``), ``in_target_year`` (next year is the target
+        year: the value is the target itself) and ``strict`` (then, for a ">" or "<" target:
+        the target itself does not meet it, next year must bring more, or less, than it).
     """
     if result.verdict in _SETTLED or result.probability is None or result.aggregate:
         return None
@@ -69,28 +79,51 @@ def next_year(
         "direction": "at least" if at_least else "at most",
         "value_for_even_odds": None,
         "reason": None,
+        "in_target_year": year >= result.target_year,
+        "strict": False,
     }
-    if year >= result.target_year:  # next year is the target year: the target itself
+    if out["in_target_year"]:  # next year is the target year: the target itself
         out["value_for_even_odds"] = float(result.target)
+        out["strict"] = result.comparison in (">", "<")
         return out
     lo, hi = result.support
+    region = result.region
+    levels = check_levels(levels)
+    observations = on_basis(observations, result.as_of, vintage_basis)
+    # the pooling group as of next year, once; each what-if replaces the region's series by
+    # its figures before next year and the value tried (the engine of assess, which would
+    # give the same P(met) from the same data; only its forecast tables are not drawn up)
+    problems, _ = make_problems(observations, targets, result.indicator, [region], as_of=year)
+    order = dict.fromkeys([*peer_regions(observations, targets, result.indicator), region])
+    # with a region tree, its pooling group is its siblings (as assess pools them); a parent
+    # read from its districts has no next-year value (returned None above)
+    tree = region_tree(targets.loc[targets["indicator"] == result.indicator])
+    observed = set(observations.loc[observations["indicator"] == result.indicator, "region"])
+    order = {
+        r: None for r in order if tree.get(r, "") == tree.get(region, "") and r in observed
+    }  # a parent without figures of its own is no member: it is its districts' sum
     rows = observations.loc[
-        (observations["indicator"] == result.indicator) & (observations["region"] == result.region)
+        (observations["indicator"] == result.indicator) & (observations["region"] == region)
     ]
-    template = rows.iloc[-1].to_dict()
+    rows = rows.loc[rows["year"] < year].set_index("year").sort_index()
+    spec = target_spec(targets, result.indicator, region)
+    kept: dict = {}  # the other regions' own projections: the same in every what-if
 
     def gap(value: float) -> float:
-        added = pd.DataFrame([{**template, "year": year, "value": value,
-                               "qualifier": "reported", "source": "what-if"}])  # fmt: skip
-        data = pd.concat([rows.loc[rows["year"] < year], added], ignore_index=True)
-        others = observations.loc[~observations.index.isin(rows.index)]
+        values = pd.concat([rows["value"], pd.Series([value], index=[year])])
+        qualifiers = pd.concat([rows["qualifier"], pd.Series(["reported"], index=[year])])
         try:
-            p = assess(
-                pd.concat([others, data], ignore_index=True), targets, result.indicator,
-                result.region, as_of=year, model=model, levels=levels, seed=seed,
-            ).probability  # fmt: skip
-        except (InsufficientDataError, BrandstatsError):
+            problem = make_problem(spec, values, qualifiers, as_of=year)
+        except BrandstatsError:
             return math.nan
+        group = {r: problem if r == region else problems[r]
+                 for r in order if r == region or r in problems}  # fmt: skip
+        try:
+            found = outlooks(group, model=model, levels=levels, seed=seed, frames=False,
+                             projections=kept)  # fmt: skip
+        except BrandstatsError:
+            return math.nan
+        p = found[region].probability
         return math.nan if p is None else (p - EVEN) * (1 if at_least else -1)
 
     low, high = _bracket(result, lo, hi)

@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from .config import MODELS, PROJECT_ROOT, YEAR_RANGE, YEARS_TEXT, is_name_character
+from .config import MODELS, PROJECT_ROOT, VINTAGE_BASES, YEAR_RANGE, YEARS_TEXT, is_name_character
 from .errors import BrandstatsError
 from .loading import file_problem
 
@@ -48,6 +48,8 @@ _TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "run_name": ((str,), "a file stem (letters and digits of any script, - _ .), or ''"),
     "seed": ((int,), "a whole number"),
     "title": ((str,), "the plan's name, or '' for the name the targets file gives"),
+    "vintage_basis": ((str,), "'latest' (today's figures) or 'published' (as published by as_of)"),
+    "shared_dir": ((str,), "a folder, or '' (the batch sets it)"),
 }
 
 
@@ -92,6 +94,8 @@ class RunContext:
     plan: str = ""
     """The plan's name atop the report: the ``title`` parameter, else the targets file's
     (:func:`brandstats.loading.plan_name`), else ''."""
+    vintage_basis: str = "latest"
+    shared_dir: str = ""
 
     def assess_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for :func:`brandstats.assess`."""
@@ -101,6 +105,7 @@ class RunContext:
             "levels": self.levels,
             "base_year": self.base_year,
             "seed": self.seed,
+            "vintage_basis": self.vintage_basis,
         }
 
 
@@ -282,7 +287,7 @@ def check_parameters(namespace: Mapping[str, Any]) -> RunContext:
     DataError
         When a data or targets file is invalid.
     """
-    from .loading import canonical_region, load_observations, load_targets, plan_name
+    from .loading import canonical_region, load_observations, load_targets, on_basis, plan_name
 
     p = _declared(namespace, _TYPES)
     model = p.get("model", "auto")
@@ -299,6 +304,11 @@ def check_parameters(namespace: Mapping[str, Any]) -> RunContext:
     _check_run_name(run_name)
     as_of = _year("as_of", p.get("as_of", 0))
     base_year = _year("base_year", p.get("base_year", 0))
+    vintage_basis = p.get("vintage_basis", "latest")
+    if vintage_basis not in VINTAGE_BASES:
+        raise ParameterError(
+            f"parameter vintage_basis={vintage_basis!r}: expected {_TYPES['vintage_basis'][1]}"
+        )
 
     targets = load_targets(_resolve("targets_path", p.get("targets_path", "")))
     data_path = p.get("data_path", "")
@@ -342,6 +352,10 @@ def check_parameters(namespace: Mapping[str, Any]) -> RunContext:
         run_name=run_name or f"{indicator}_{region}",
         seed=p.get("seed", 0),
         targets=targets,
-        observations=observations,
         plan=p.get("title", "") or plan_name(targets, language),
+        # the figures the run reads: as published by as_of on that basis (each vintage of
+        # brandstats.assess_vintages goes back further, to what its year knew)
+        observations=on_basis(observations, as_of, vintage_basis),
+        vintage_basis=vintage_basis,
+        shared_dir=p.get("shared_dir", ""),
     )

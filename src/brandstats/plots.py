@@ -1217,10 +1217,14 @@ def plot_vintages(
                 ax.text(year, 0.5, fmt.verdict(v["verdict"], typeset.language), ha="center",
                         va="center", fontsize="small", color=_INK, **typeset.font)  # fmt: skip
                 continue
-            cls = _outlook_class(prob, None) if not np.isnan(prob) else None
-            colour = OUTLOOK_COLOURS.get(cls or "", _NOT_ASSESSED_COLOUR)
-            ax.scatter([year], [0 if np.isnan(prob) else prob], color=colour, zorder=3, s=36,
-                       gid=f"vintage:{year}")  # fmt: skip
+            if np.isnan(prob):  # said in words: a grey dot at 0 % would read as P(met) = 0
+                edge = {years[0]: "left", years[-1]: "right"}.get(year, "center")
+                ax.text(year, 0.03, typeset.word("n/a"), ha=edge if len(years) > 1 else "center",
+                        va="bottom", fontsize="small", color=_INK, gid=f"vintage:{year}",
+                        **typeset.font)  # fmt: skip
+                continue
+            colour = OUTLOOK_COLOURS.get(_outlook_class(prob, None) or "", _NOT_ASSESSED_COLOUR)
+            ax.scatter([year], [prob], color=colour, zorder=3, s=36, gid=f"vintage:{year}")
         ax.axhline(0.5, color="0.35", ls=":", lw=1.2, zorder=1)
         ax.set_ylim(-0.02, 1.02)
         ax.set_xticks(years)

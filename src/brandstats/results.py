@@ -32,6 +32,7 @@ from .workbook import write_scorecard_xlsx
 __all__ = [
     "assess_run",
     "backtest_html",
+    "basis_markdown",
     "data_kind",
     "describe",
     "details_html",
@@ -104,6 +105,25 @@ def data_kind(qualifiers: Iterable[Any]) -> str:
     if "illustrative" in found:
         return "illustrative"
     return "partly bounds" if found & set(_BOUNDS) else "real"
+
+
+def basis_markdown(table: pd.DataFrame, language: str = "en") -> str:
+    """Which figures the scorecard's results read (their ``vintage_basis``), in one sentence:
+    the latest (revisions included), or as published by the end of the rows' vintage."""
+    fmt.check_language(language)
+    bases, years = set(), set()
+    for basis, as_of in zip(table.get("vintage_basis", []), table.get("as_of", []), strict=True):
+        published = basis == "published" and not fmt.is_missing(as_of)
+        bases.add("published" if published else "latest")
+        if published:
+            years.add(int(as_of))
+    if bases == {"published"}:
+        if len(years) == 1:
+            return fmt.vintage_basis("published", years.pop(), language)
+        return fmt.word("basis_published_each", language)
+    if len(bases) > 1:
+        return fmt.word("basis_mixed", language)
+    return fmt.vintage_basis("latest", None, language)
 
 
 def write_result(
@@ -278,9 +298,10 @@ def read_results(
         row["source"] = record.get("source")  # the target's, and the figures' (scorecard.xlsx)
         row["data_sources"] = "; ".join(map(str, record.get("data_sources") or [])) or None
         row["plan"] = record.get("plan") or ""
+        row["vintage_basis"] = record.get("vintage_basis") or "latest"
         rows.append(row)
     extra = ["currently_meets", "last_qualifier", "data", "change", "next_year",
-             "next_year_record", "source", "data_sources"]  # fmt: skip
+             "next_year_record", "source", "data_sources", "vintage_basis"]  # fmt: skip
     table = pd.DataFrame(rows, columns=[*SCORECARD_COLUMNS, *extra])
     plans = [r["plan"] for r in rows if r["plan"]]
     if not table.empty:
@@ -465,7 +486,10 @@ def scorecard_markdown(table: pd.DataFrame, language: str = "en", *, plan: str =
         if plan and plan.strip()
         else fmt.word("scorecard", language)
     )
-    text = f"# {heading}\n\n{fmt.word('scorecard_intro', language)}"
+    intro = fmt.sentences(
+        fmt.word("scorecard_intro", language), basis_markdown(table, language), language=language
+    )  # which figures: the latest, or as published
+    text = f"# {heading}\n\n{intro}"
     if table.attrs.get("missing"):
         text += "\n\n" + fmt.word("missing_runs", language, runs=", ".join(table.attrs["missing"]))
     return text

@@ -9,13 +9,22 @@ differs (a revision), or, with the same data, the models' re-weighting.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from .attainment import Assessment, assess
-from .errors import InsufficientDataError
+from .atomic import write_json_atomic
+from .attainment import Assessment, assess, assess_group, default_region, jsonable
+from .errors import BrandstatsError, InsufficientDataError
+from .loading import check_vintage_basis, on_basis, release_table
+from .models import check_levels
+from .spec import peer_regions
 
 __all__ = ["REWEIGHTED", "assess_vintages", "why_moved"]
 
@@ -34,8 +43,23 @@ def assess_vintages(
     levels: Sequence[float] = (0.5, 0.9),
     base_year: int | None = None,
     seed: int = 0,
+    vintage_basis: str = "latest",
+    cache: str | os.PathLike[str] | None = None,
 ) -> list[dict[str, Any]]:
     """The target's outlook as of each year with an observation (up to ``up_to``).
+
+    Each vintage is :func:`brandstats.assess` as of its year, with the same options;
+    ``vintage_basis="published"`` assesses each on the figures as published by the end of its
+    year (:func:`brandstats.published_by`), a vintage for each year in which a figure of the
+    region came out (a later revision included).
+
+    Parameters
+    ----------
+    cache : path-like, optional
+        A folder where the vintages of the whole pooling group are kept, every region and
+        every year, under a name made from everything they depend on (the indicator's figures
+        and targets, the options): the runs of one batch (``shared_dir``) compute them once per
+        group rather than once per notebook. The same numbers either way.
 
     Returns
     -------
@@ -45,20 +69,110 @@ def assess_vintages(
         ``change`` (P(met) minus the previous vintage's, None when either has none) and
         ``why`` (None for the first; else :func:`why_moved`).
     """
-    rows = observations.loc[observations["indicator"] == indicator]
-    if region is not None:
-        rows = rows.loc[rows["region"] == region]
-    years = sorted({int(y) for y in rows["year"] if up_to is None or int(y) <= up_to})
+    options = {"model": model, "levels": list(check_levels(levels)), "base_year": base_year,
+               "seed": seed, "vintage_basis": check_vintage_basis(vintage_basis)}  # fmt: skip
+    # the indicator's rows are all that assess reads (its regions are its pooling group):
+    # taken once here rather than at every vintage (the whole catalogue for an unknown
+    # indicator, which assess names as such)
+    group = observations.loc[observations["indicator"] == indicator]
+    catalogue = targets.loc[targets["indicator"] == indicator]
+    catalogue = targets if catalogue.empty else catalogue
+    if region is None:
+        region = default_region(group, catalogue, indicator)
+    if cache is None:
+        return _group_vintages(group, catalogue, indicator, [region], up_to, options)[region]
+    path = Path(cache) / f"vintages-{_key(group, catalogue, indicator, options)}.json"
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        found = None
+    if found is None:
+        regions = peer_regions(group, catalogue, indicator)
+        everyone = _group_vintages(group, catalogue, indicator, regions, None, options)
+        found = {r: v for r, v in everyone.items() if not isinstance(v, Exception)}
+        with contextlib.suppress(OSError, ValueError):  # no cache then: the same numbers
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_json_atomic(path, jsonable(found))
+    if region not in found:  # not in the group (or its data failed): as without a cache
+        return _group_vintages(group, catalogue, indicator, [region], up_to, options)[region]
+    return [v for v in found[region] if up_to is None or v["as_of"] <= up_to]
+
+
+def _key(group: pd.DataFrame, catalogue: pd.DataFrame, indicator: str, options: dict) -> str:
+    """A name for the vintages of ``indicator``: a hash of its figures (every release), its
+    targets, the options and brandstats' version."""
+    from . import __version__
+
+    digest = hashlib.sha256()
+    for part in (
+        indicator,
+        release_table(group).to_csv(index=False),
+        catalogue.loc[catalogue["indicator"] == indicator].to_csv(index=False),
+        json.dumps(options, sort_keys=True),
+        __version__,
+    ):
+        digest.update(part.encode("utf-8") + b"\0")
+    return digest.hexdigest()[:32]
+
+
+def _group_vintages(
+    group: pd.DataFrame,
+    catalogue: pd.DataFrame,
+    indicator: str,
+    regions: Sequence[str],
+    up_to: int | None,
+    options: dict[str, Any],
+) -> dict[str, Any]:
+    """Each region's vintages (or the error that stops them), the group assessed once a year.
+
+    A vintage of a region is :func:`brandstats.assess` of it as of the year; assessing the
+    group's regions together (:func:`brandstats.attainment.assess_group`) gives each of them
+    the same Assessment, as each is assessed within the whole group either way.
+    """
+    basis = options["vintage_basis"]
+    kwargs = {k: v for k, v in options.items() if k != "vintage_basis"}
+    years_of = {}
+    for region in regions:
+        rows = group.loc[group["region"] == region]
+        # a vintage per year with a new figure: its year (latest), or the year it came out
+        # (published: a revision that came out later makes a vintage of its own)
+        found = rows["year"] if basis == "latest" else release_table(rows)["_released"]
+        years_of[region] = sorted({int(y) for y in found if up_to is None or int(y) <= up_to})
+    assessed: dict[tuple[str, int], Assessment | Exception] = {}
+    for year in sorted({y for years in years_of.values() for y in years}):
+        view = on_basis(group, year, basis)
+        wanted = [r for r in regions if year in years_of[r]]
+        peers = set(peer_regions(view, catalogue, indicator))
+        together = [r for r in wanted if r in peers]
+        outcomes = assess_group(view, catalogue, indicator, together, as_of=year, **kwargs)
+        for region in wanted:
+            if region in peers:
+                assessed[region, year] = outcomes[region]
+                continue
+            try:  # outside the group: assessed on its own, as assess does
+                assessed[region, year] = assess(view, catalogue, indicator, region,
+                                                as_of=year, **kwargs)  # fmt: skip
+            except BrandstatsError as exc:
+                assessed[region, year] = exc
+    out: dict[str, Any] = {}
+    for region in regions:
+        try:
+            out[region] = _vintages([(y, assessed[region, y]) for y in years_of[region]])
+        except BrandstatsError as exc:
+            out[region] = exc
+    return out
+
+
+def _vintages(assessed: Sequence[tuple[int, Assessment | Exception]]) -> list[dict[str, Any]]:
+    """The vintage records of one region, from its Assessment (or error) of each year: a year
+    without data (InsufficientDataError) is left out; another error is raised."""
     out: list[dict[str, Any]] = []
     before: Assessment | None = None
-    for year in years:
-        try:
-            now = assess(
-                observations, targets, indicator, region, as_of=year, model=model,
-                levels=levels, base_year=base_year, seed=seed,
-            )  # fmt: skip
-        except InsufficientDataError:
+    for year, now in assessed:
+        if isinstance(now, InsufficientDataError):
             continue
+        if isinstance(now, Exception):
+            raise now
         median = now.interval()[1] if now.probability is not None else None
         change = None
         if before is not None and None not in (before.probability, now.probability):

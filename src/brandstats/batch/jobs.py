@@ -25,9 +25,17 @@ from ..errors import BrandstatsError
 
 __all__ = ["RESERVED_PARAMETERS", "Job", "declared_parameters", "load_batch_config"]
 
-RESERVED_PARAMETERS = ("output_dir", "run_name")
+RESULT_PARAMETERS = ("output_dir", "run_name")
 """Parameters the batch passes itself, to a notebook that declares both: it is then expected
 to write its result to ``{output_dir}/{run_name}.json``."""
+
+SHARED_PARAMETER = "shared_dir"
+"""A parameter the batch passes itself, to a notebook that declares it: a folder that the runs
+of one batch share, for work done once for all of them (a pooling group's vintages); it is
+emptied when the batch starts and removed when it ends."""
+
+RESERVED_PARAMETERS = (*RESULT_PARAMETERS, SHARED_PARAMETER)
+"""The parameters the batch sets: no parameter set may give them."""
 
 _CONFIG_KEYS = ("notebook", "defaults", "parameter_sets", "grid")
 
@@ -212,7 +220,12 @@ def check_declared(parameters: Iterable[str], notebook: Path, where: str) -> Non
 
 def writes_result(notebook: Path) -> bool:
     """Whether the batch passes ``output_dir`` and ``run_name`` and expects a JSON result."""
-    return set(RESERVED_PARAMETERS) <= set(declared_parameters(notebook))
+    return set(RESULT_PARAMETERS) <= set(declared_parameters(notebook))
+
+
+def shares_work(notebook: Path) -> bool:
+    """Whether the batch passes :data:`SHARED_PARAMETER` (the notebook declares it)."""
+    return SHARED_PARAMETER in declared_parameters(notebook)
 
 
 def is_safe_name(name: object) -> bool:

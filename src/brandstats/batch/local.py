@@ -31,7 +31,7 @@ from ..atomic import write_json_atomic
 from ..errors import BrandstatsError
 from ..memo import ENV
 from . import outputs
-from .jobs import Job, check_declared, writes_result
+from .jobs import Job, check_declared, shares_work, writes_result
 from .report import BatchInterrupted, BatchReport, JobResult
 from .runner import INTERRUPTED, one_line
 from .runners import RunnerConfig, result, run_job
@@ -141,9 +141,14 @@ def run_batch(
     with outputs.locked(out), _sigterm_interrupts():
         for left in out.glob(".*.staging"):  # by a batch killed with its runners
             shutil.rmtree(left, ignore_errors=True)
-        return _run(jobs, out, expects, workers=workers, resume=resume, scheduler=scheduler,
-                    timeout=timeout, progress=progress, html=html, report_name=report_name,
-                    preload=preload, extra=extra)  # fmt: skip
+        shared = outputs.shared(out)
+        shutil.rmtree(shared, ignore_errors=True)  # left by a batch killed before its end
+        try:
+            return _run(jobs, out, expects, workers=workers, resume=resume,
+                        scheduler=scheduler, timeout=timeout, progress=progress, html=html,
+                        report_name=report_name, preload=preload, extra=extra)  # fmt: skip
+        finally:
+            shutil.rmtree(shared, ignore_errors=True)
 
 
 def _run(
@@ -168,7 +173,8 @@ def _run(
                for nb in notebooks}  # fmt: skip
     specs = [
         {"name": job.name, "notebook": str(job.notebook), "parameters": job.parameters,
-         "result": expects[job.notebook], "timeout": timeout, "html": html,
+         "result": expects[job.notebook], "shared": shares_work(job.notebook),
+         "timeout": timeout, "html": html,
          "title": job.title or job.name, "preload": entries[job.notebook]}
         for job in todo
     ]  # fmt: skip

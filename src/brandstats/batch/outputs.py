@@ -21,7 +21,15 @@ from pathlib import Path
 from ..atomic import write_bytes_atomic
 from ..errors import BrandstatsError
 
-__all__ = ["commit", "discard", "is_done", "locked", "prepare_output_dir", "staging"]
+__all__ = [
+    "commit",
+    "discard",
+    "is_done",
+    "locked",
+    "prepare_output_dir",
+    "shared",
+    "staging",
+]
 
 _HELD: dict[Path, tuple[int, int]] = {}  # folder -> (descriptor holding the lock, depth)
 _HELD_LOCK = threading.Lock()
@@ -78,6 +86,12 @@ def locked(out: Path) -> Iterator[None]:
 def staging(out: Path, name: str) -> Path:
     """The job's private folder while it runs (the notebook's ``output_dir``)."""
     return out / f".{name}.staging"
+
+
+def shared(out: Path) -> Path:
+    """The folder the jobs of one batch share (``shared_dir``; job names never start with a
+    dot, so no job's files land there)."""
+    return out / ".shared"
 
 
 def final_paths(out: Path, name: str) -> dict[str, Path]:

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from . import outputs
+from .jobs import SHARED_PARAMETER
 from .runner import INTERRUPTED, RUNNER_COMMAND, STOP_GRACE, one_line
 
 __all__ = ["RunnerConfig", "close_pools", "run_job"]
@@ -82,10 +83,12 @@ def run_job(
     if stop.is_set():
         return result(name, INTERRUPTED)
     folder = outputs.staging(out, name)
-    request = {**spec, "staging": str(folder)}
+    request = {k: v for k, v in spec.items() if k != "shared"}
+    request |= {"staging": str(folder), "parameters": dict(spec["parameters"])}
     if spec["result"]:
-        request["parameters"] = {**spec["parameters"], "output_dir": str(folder),
-                                 "run_name": name}  # fmt: skip
+        request["parameters"] |= {"output_dir": str(folder), "run_name": name}
+    if spec.get("shared"):  # on a Dask worker, ``out`` is the job's own: nothing is shared
+        request["parameters"][SHARED_PARAMETER] = str(outputs.shared(out))
     pool = _pool(config)
     runner = pool.take(hints)
     try:
