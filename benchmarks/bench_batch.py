@@ -5,14 +5,17 @@ A  the loop an analyst would write: for each target, one after another,
    -p output_dir D -p run_name N --cwd notebooks``;
 C  the same calls, two at a time (``xargs -P 2``, one per core): what an experienced analyst
    would write;
-B  ``brandstats run --output D2`` on the same targets (their notebooks, then the scorecard).
+B  ``brandstats run --output D2`` on the same targets (their notebooks, then the scorecard);
+M  the monitoring run: ``brandstats run --config monitoring.yaml``, every target as of every
+   year with an observation of it (the vintages its report shows; the latest first), then the
+   scorecard: the wall time per notebook beyond B's.
 
 All get ``OPENBLAS_NUM_THREADS=1`` (and OMP/MKL) unless set. The script checks that A and B
 give the same JSON result for every target (and compares the notebooks' cell outputs), times
 one notebook the physical way (a bare kernel started with jupyter_client, the notebook's cells
 sent to it one by one), and with ``--grid N`` times B on N notebooks (regions x vintages, on
 illustrative copies of the shipped series in more regions) to give the wall time per extra
-notebook. Its LAST lines are the ratios A/B and C/B.
+notebook. Its LAST lines are the ratios A/B and C/B (after M's wall time per extra notebook).
 
 Usage::
 
@@ -21,6 +24,7 @@ Usage::
     python benchmarks/bench_batch.py --grid 200 # also a batch of 200 notebooks
     python benchmarks/bench_batch.py --workers 3
     python benchmarks/bench_batch.py --repeat 3  # best of 3 for each side (noisy machines)
+    python benchmarks/bench_batch.py --skip-monitoring  # no M
 """
 
 from __future__ import annotations
@@ -139,6 +143,45 @@ def grid(count: int, folder: Path) -> tuple[Path, Path, Path]:
     return config, data, targets_file
 
 
+def monitoring(jobs: list, folder: Path) -> tuple[Path, int]:
+    """A config of the monitoring run: each of ``jobs``' targets as of each year that has an
+    observation of it (the vintages its report shows), and the number of runs."""
+    from brandstats import load_observations, load_targets
+
+    observations = load_observations(targets=load_targets())
+    sets = []
+    for job in jobs:
+        indicator, region = job.parameters["indicator"], job.parameters["region"]
+        rows = observations.loc[
+            (observations["indicator"] == indicator) & (observations["region"] == region)
+        ]
+        for year in sorted({int(y) for y in rows["year"]}):
+            sets.append({"run_name": f"{indicator}-{year}", "indicator": indicator,
+                         "region": region, "as_of": year})  # fmt: skip
+    # the latest vintages first: each target's first run works out its vintages for the runs
+    # after it (shared_dir), and runs at once are of different targets
+    sets.sort(key=lambda entry: -entry["as_of"])
+    config = folder / "monitoring.yaml"
+    config.write_text(json.dumps({"parameter_sets": sets}), encoding="utf-8")
+    return config, len(sets)
+
+
+def run_monitoring(jobs: list, folder: Path, workers: int | None, out: Path) -> tuple[float, int]:
+    """`brandstats run --config monitoring.yaml`: every target at every vintage."""
+    config, count = monitoring(jobs, folder)
+    options = ["--workers", str(workers)] if workers else []
+    start = time.perf_counter()
+    done = subprocess.run(
+        [BIN / "brandstats", "run", "--config", config, "--output", out, *options],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    seconds = time.perf_counter() - start
+    counts = json.loads((out / "batch.json").read_text(encoding="utf-8"))["counts"]
+    if done.returncode != 0 or counts["ok"] != count:
+        sys.exit(f"the monitoring run failed ({counts}):\n{done.stdout}\n{done.stderr}")
+    return seconds, count
+
+
 def run_grid(count: int, folder: Path, workers: int | None) -> tuple[float, dict]:
     """`brandstats run --config grid.yaml --data ...` on ``count`` notebooks."""
     config, data, targets = grid(count, folder)
@@ -235,6 +278,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="best of N runs of A and of B")
     parser.add_argument("--skip-a", action="store_true", help="time B only (no ratios)")
     parser.add_argument("--grid", type=int, metavar="N", help="also time B on N notebooks")
+    parser.add_argument(
+        "--skip-monitoring", action="store_true", help="no monitoring run (M: every vintage)"
+    )
     args = parser.parse_args()
 
     print(machine())
@@ -265,6 +311,16 @@ def main() -> None:
             f" = {kernel + cells:.2f} s (median of {len(samples)}, one at a time)"
         )
         print(f"   median job / (bare kernel + cells) = {job / (kernel + cells):.2f}")
+        if not args.skip_monitoring:
+            monitor = [
+                run_monitoring(jobs, Path(tmp), args.workers, Path(tmp, "m", str(i)))
+                for i in range(args.repeat)
+            ]
+            seconds_m, count = min(monitor)
+            extra = (seconds_m - seconds_b) / (count - len(jobs))
+            print(f"M  brandstats run, monitoring: every target at every vintage, {count}"
+                  f" notebooks + scorecard: {seconds_m:.1f} s; per extra notebook over B:"
+                  f" {extra:.2f} s of wall time")  # fmt: skip
         if args.grid:
             seconds_g, counts = run_grid(args.grid, Path(tmp), args.workers)
             extra = (seconds_g - seconds_b) / (args.grid - len(jobs))
