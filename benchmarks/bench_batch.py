@@ -8,7 +8,9 @@ C  the same calls, two at a time (``xargs -P 2``, one per core): what an experie
 B  ``brandstats run --output D2`` on the same targets (their notebooks, then the scorecard);
 M  the monitoring run: ``brandstats run --config monitoring.yaml``, every target as of every
    year with an observation of it (the vintages its report shows; the latest first), then the
-   scorecard: the wall time per notebook beyond B's.
+   scorecard: the wall time per notebook beyond B's;
+D  the ILLUSTRATIVE district example (data/examples): its 7 regions as of their latest data,
+   then as of 3 vintages (21 notebooks, ``districts.yaml``): the wall time per extra notebook.
 
 All get ``OPENBLAS_NUM_THREADS=1`` (and OMP/MKL) unless set. The script checks that A and B
 give the same JSON result for every target (and compares the notebooks' cell outputs), times
@@ -182,6 +184,25 @@ def run_monitoring(jobs: list, folder: Path, workers: int | None, out: Path) -> 
     return seconds, count
 
 
+def run_districts(out: Path, workers: int | None, *, vintages: bool) -> tuple[float, int]:
+    """The ILLUSTRATIVE district example (data/examples): every region as of its latest data,
+    or (``vintages``) as of every year of ``districts.yaml``; its wall time and notebooks."""
+    examples = ROOT / "data" / "examples"
+    options = ["--workers", str(workers)] if workers else []
+    config = ["--config", examples / "districts.yaml"] if vintages else ["--language", "zh"]
+    start = time.perf_counter()
+    done = subprocess.run(
+        [BIN / "brandstats", "run", *config, "--targets", examples / "districts_targets.csv",
+         "--data", examples / "districts_observations.csv", "--output", out, *options],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    seconds = time.perf_counter() - start
+    counts = json.loads((out / "batch.json").read_text(encoding="utf-8"))["counts"]
+    if done.returncode != 0:
+        sys.exit(f"the district batch failed ({counts}):\n{done.stdout}\n{done.stderr}")
+    return seconds, counts["ok"]
+
+
 def run_grid(count: int, folder: Path, workers: int | None) -> tuple[float, dict]:
     """`brandstats run --config grid.yaml --data ...` on ``count`` notebooks."""
     config, data, targets = grid(count, folder)
@@ -279,6 +300,9 @@ def main() -> None:
     parser.add_argument("--skip-a", action="store_true", help="time B only (no ratios)")
     parser.add_argument("--grid", type=int, metavar="N", help="also time B on N notebooks")
     parser.add_argument(
+        "--skip-districts", action="store_true", help="no district example (D: regions x vintages)"
+    )
+    parser.add_argument(
         "--skip-monitoring", action="store_true", help="no monitoring run (M: every vintage)"
     )
     args = parser.parse_args()
@@ -321,6 +345,12 @@ def main() -> None:
             print(f"M  brandstats run, monitoring: every target at every vintage, {count}"
                   f" notebooks + scorecard: {seconds_m:.1f} s; per extra notebook over B:"
                   f" {extra:.2f} s of wall time")  # fmt: skip
+        if not args.skip_districts:
+            one, n_one = run_districts(Path(tmp, "d1"), args.workers, vintages=False)
+            every, n_every = run_districts(Path(tmp, "d"), args.workers, vintages=True)
+            print(f"D  brandstats run, the district example: {n_one} regions, {one:.1f} s; at"
+                  f" 3 vintages, {n_every} notebooks, {every:.1f} s; per extra notebook:"
+                  f" {(every - one) / (n_every - n_one):.2f} s of wall time")  # fmt: skip
         if args.grid:
             seconds_g, counts = run_grid(args.grid, Path(tmp), args.workers)
             extra = (seconds_g - seconds_b) / (args.grid - len(jobs))

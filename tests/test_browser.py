@@ -81,9 +81,17 @@ def lab(tmp_path_factory):
         log.close()
 
 
-def _run_all(page) -> None:
+def _run_all(page) -> list[str]:
+    """Run > Run All Cells, after accepting any dialog standing before it (on busy cores the
+    kernel's choice can come up late and hold every click); returns the dialogs' text."""
+    dialogs = page.locator(".jp-Dialog")
+    seen = dialogs.all_inner_texts()
+    while dialogs.count():
+        page.locator(".jp-Dialog .jp-mod-accept").first.click()
+        page.wait_for_timeout(500)
     page.click(".lm-MenuBar-itemLabel:text-is('Run')")  # Run > Run All Cells
     page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
+    return seen
 
 
 def test_jupyterlab_runs_the_notebook_and_shows_p_met_and_the_chart(browser, lab, tmp_path):
@@ -104,11 +112,7 @@ def test_jupyterlab_runs_the_notebook_and_shows_p_met_and_the_chart(browser, lab
             # seen once in a full suite on 2 busy cores: nothing ran; a dialog (the kernel's
             # choice) may stand before the run. Accept it, run again, and say what was there.
             page.screenshot(path=str(tmp_path / "lab-stalled.png"), full_page=True)
-            dialogs = page.locator(".jp-Dialog")
-            seen = dialogs.all_inner_texts()
-            if dialogs.count():
-                page.locator(".jp-Dialog .jp-mod-accept").first.click()
-            _run_all(page)
+            seen = _run_all(page)
             try:
                 page.wait_for_selector(".jp-OutputArea-output img", timeout=120_000)
             except TimeoutError_:
