@@ -411,8 +411,8 @@ def league_html(league: pd.DataFrame, *, language: str = "en") -> str:
     parent, then its districts by rank; names link to their reports."""
     fmt.check_language(language)
     w = lambda key: fmt.word(key, language)  # noqa: E731
-    keys = ("indicator", "region", "rank_in_parent", "p_met", "verdict", "target", "latest",
-            "completion", "elapsed", "still_required")  # fmt: skip
+    keys = ("indicator", "region", "as_of", "rank_in_parent", "p_met", "verdict", "target",
+            "latest", "completion", "elapsed", "still_required")  # fmt: skip
     header = [w(k) for k in keys]
     rows = []
     for r in league.to_dict("records"):
@@ -426,9 +426,11 @@ def league_html(league: pd.DataFrame, *, language: str = "en") -> str:
         if r.get("illustrative") is True:
             place += f" ({html.escape(w('illustrative'))})"
         rank = r.get("rank_in_parent")
+        as_of = r.get("as_of")
         cells = [
             name,
             place,
+            html.escape(w("all data") if fmt.is_missing(as_of) else str(int(as_of))),
             fmt.DASH if fmt.is_missing(rank) else html.escape(f"{int(rank)} / {int(r['of'])}"),
             html.escape(fmt.probability(r["probability"], language)),
             html.escape(fmt.verdict(r["verdict"], language)),

@@ -217,6 +217,8 @@ def run_report(
         outcome = RunOutcome(report=report, scorecard=None, scorecard_csv=None)
         if not (report.ok or report.skipped) or not _has_scorecard_rows(out):
             return outcome
+        spoken = {str(j.parameters.get("language", language)) for j in jobs}
+        language = spoken.pop() if len(spoken) == 1 else language  # a config's, e.g. zh
         scorecard = Job(
             "scorecard",
             NOTEBOOKS_DIR / SCORECARD_NOTEBOOK,
