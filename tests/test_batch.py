@@ -461,6 +461,20 @@ def test_the_runs_of_one_batch_share_a_folder_that_goes_with_the_batch(tmp_path)
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("no_leftover_processes")
+def test_heavier_jobs_start_first_and_are_reported_in_order(tmp_path):
+    out = tmp_path / "out"
+    jobs = [Job("light", SHARED, weight=0), Job("heavy", SHARED, weight=5),
+            Job("middle", SHARED, weight=1), Job("light2", SHARED, weight=0)]  # fmt: skip
+    report = run_batch(jobs, output_dir=out, workers=1, progress=False)
+
+    seen = {name: read_json(out / f"{name}.json")["seen"] for name in ("heavy", "middle")}
+    assert seen == {"heavy": [], "middle": ["heavy"]}  # each saw the runs before it
+    assert read_json(out / "light2.json")["seen"] == ["heavy", "light", "middle"]
+    assert [r.name for r in report.results] == ["light", "heavy", "middle", "light2"]
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("no_leftover_processes")
 def test_one_runner_runs_the_workers_jobs_at_once_each_in_its_own_kernel(tmp_path):
     meet = tmp_path / "meet"
     meet.mkdir()

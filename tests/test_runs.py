@@ -34,6 +34,9 @@ def test_plan_runs_one_job_per_target_with_data(targets, observations):
         "product_brand_value_Jinan_2020", "high_tech_enterprises_Jinan_2020",
         "product_brand_value_Jinan_2021", "high_tech_enterprises_Jinan_2021",
     ]  # fmt: skip
+    # a job's weight: its indicator's observations up to its as_of (the heaviest start first)
+    years = observations.loc[observations["indicator"] == "product_brand_value", "year"]
+    assert vintages[0].weight == (years <= 2020).sum() and jobs[1].weight == len(years)
 
 
 def test_run_writes_reports_and_an_identical_scorecard_each_time(tmp_path, capsys):

@@ -54,9 +54,14 @@ class Job:
         The notebook to run. It is only read.
     parameters : mapping, optional
         Parameter name -> plain JSON value (str, int, float, bool, None, and lists and dicts of
-        those). ``output_dir`` and ``run_name`` are reserved: the batch sets them.
+        those). ``output_dir``, ``run_name`` and ``shared_dir`` are reserved: the batch sets
+        them.
     title : str, optional
         The title of the HTML report (default: the name).
+    weight : float, optional
+        How much work the job is, relative to the others (any scale): heavier jobs start first,
+        so that a heavy one is not left running alone at the end while cores wait; jobs of
+        equal weight start in their order. Reports list jobs in their order either way.
 
     Raises
     ------
@@ -68,6 +73,7 @@ class Job:
     notebook: Path
     parameters: dict[str, Any] = field(default_factory=dict, hash=False)
     title: str | None = None
+    weight: float = 0.0
 
     def __post_init__(self) -> None:
         _check_name(self.name, "job name")

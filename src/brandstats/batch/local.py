@@ -168,6 +168,7 @@ def _run(
             results[job.name] = JobResult(job.name, "skipped", 0.0)
         else:
             todo.append(job)
+    todo.sort(key=lambda job: -job.weight)  # the heaviest first (stable: then in order)
     notebooks = dict.fromkeys(job.notebook for job in todo)
     entries = {nb: preload_entries(nb, extra) if preload is not False else None
                for nb in notebooks}  # fmt: skip

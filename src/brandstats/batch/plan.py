@@ -128,6 +128,10 @@ def plan_runs(
     A notebook that declares a ``title`` parameter gets the plan's name in its run's language
     (:func:`brandstats.loading.plan_name`) unless the parameters give one: the HTML report
     prints it atop each page.
+
+    Each job's ``weight`` is the number of observations of its indicator (every region: the
+    pooling group it is assessed with) up to its ``as_of``: a report's work grows with them
+    (a vintage per year), so the batch starts the heaviest first.
     """
     from .. import format as fmt  # imports pandas: not when brandstats.batch is imported
     from ..loading import assessable_pairs, plan_name, target_order, unobserved_targets
@@ -141,6 +145,7 @@ def plan_runs(
     language = fmt.language_code((parameters or {}).get("language", "en"))
     names = _target_names(targets, language)
     titled = "title" in declared_parameters(nb)
+    years_of = observations.groupby("indicator")["year"].agg(list).to_dict()
     jobs, seen = [], set()
     for variation in variations:
         params = dict(variation.get("parameters", {}))
@@ -160,10 +165,18 @@ def plan_runs(
                 merged["title"] = plan_name(targets, fmt.language_code(merged.get("language")))
             place = fmt.region(region, language) if region else ""
             title = ", ".join(p for p in (names.get(indicator, indicator), place, suffix) if p)
-            jobs.append(Job(name, nb, merged, title=title))
+            weight = _weight(years_of.get(indicator, []), merged.get("as_of"))
+            jobs.append(Job(name, nb, merged, title=title, weight=weight))
     if not jobs:
         raise BrandstatsError("nothing to run: no indicator has both a target and observations")
     return jobs
+
+
+def _weight(years: Sequence[int], as_of: object) -> float:
+    """A job's weight: its indicator's observations up to ``as_of`` (all with none or 0)."""
+    if not isinstance(as_of, int) or isinstance(as_of, bool) or as_of == 0:
+        return float(len(years))
+    return float(sum(int(y) <= as_of for y in years))
 
 
 def _target_names(targets: pd.DataFrame, language: str) -> dict[str, str]:
