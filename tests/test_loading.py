@@ -352,3 +352,15 @@ def test_read_table_is_the_public_reader(tmp_path):
                                    "qualifier", "source"]  # fmt: skip
     assert table["_row"].tolist() == [4, 5, 6, 7]
     assert table.attrs["header_row"] == 3
+
+
+@pytest.mark.parametrize("text", ["Jinan\u200b", "Café"])
+def test_utf8_whose_only_non_ascii_is_western_or_invisible_is_not_read_as_gbk(tmp_path, text):
+    """A zero-width space or an é is valid GBK too (鈥, 茅): such a file is UTF-8."""
+    path = tmp_path / "obs.csv"
+    path.write_bytes(
+        f"indicator|region|year|unit|value|source\nproduct_brand_count|Jinan|2020|count|5|{text}\n"
+        .encode()
+    )  # fmt: skip
+    frame = load_observations(path, targets=load_targets())
+    assert frame["source"].tolist() == [text.replace("\u200b", "")]

@@ -279,6 +279,15 @@ def _chinese_share(text: str) -> float:
     return chinese / len(wide) if wide else 0.0
 
 
+def _western(text: str) -> bool:
+    """Whether every non-ASCII character is a Latin-1 letter or an invisible format character
+    (a zero-width space, a BOM): UTF-8 text, which GBK bytes almost never decode to."""
+    wide = [c for c in text if not c.isascii()]
+    return bool(wide) and all(
+        "\u00c0" <= c <= "\u00ff" or unicodedata.category(c) == "Cf" for c in wide
+    )
+
+
 def _decode(raw: bytes, name: str) -> str:
     """Decode CSV bytes: UTF-8 (BOM or not), else GB18030 (a superset of GBK), else fail."""
     kind = _looks_like(raw)
@@ -306,6 +315,8 @@ def _decode(raw: bytes, name: str) -> str:
         try:
             gbk = raw.decode("gb18030")
         except UnicodeDecodeError:
+            return text
+        if _western(text):  # é, or a zero-width space copied from a web page: UTF-8
             return text
         return gbk if _chinese_share(text) == 0 and _chinese_share(gbk) > 0.5 else text
     try:
