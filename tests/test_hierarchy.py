@@ -294,3 +294,24 @@ def test_a_city_without_figures_of_its_own_is_met_when_its_districts_sum_is():
     city = bs.assess(observations, table, "firms", "Jinan")
     total = observations.loc[observations["year"] == 2021, "value"].sum()
     assert city.actual == total and city.verdict == ("met" if total >= city.target else "not met")
+
+
+def test_a_districts_next_year_value_keeps_even_odds_in_its_tree(root):
+    """The value a district needs next year, refitted with its siblings as assess pools them:
+    2 % above it gives P(met) >= 0.5 through assess, 2 % below < 0.5."""
+    examples = root / "data" / "examples"
+    targets = bs.load_targets(examples / "districts_targets.csv")
+    observations = bs.load_observations(examples / "districts_observations.csv", targets=targets)
+    result = bs.assess(observations, targets, "high_tech_enterprises", "天桥区", as_of=2019)
+    coming = bs.next_year(observations, targets, result)
+    value = coming["value_for_even_odds"]
+    assert coming["year"] == 2020 and value is not None
+    mine = (observations["region"] == "天桥区") & (observations["year"] >= 2020)
+    for factor, even in ((1.02, True), (0.98, False)):
+        data = observations.loc[~mine]
+        added = observations.loc[mine & (observations["year"] == 2020)].assign(
+            value=round(value * factor), qualifier="reported"
+        )
+        data = pd.concat([data, added], ignore_index=True)
+        p = bs.assess(data, targets, "high_tech_enterprises", "天桥区", as_of=2020).probability
+        assert (p >= 0.5) == even, (factor, p)
