@@ -64,6 +64,14 @@ def _observations(targets: pd.DataFrame, *, city: bool, city_name: str = "Jinan"
     return bs.validate_observations(pd.DataFrame(rows).astype(str), targets)
 
 
+def _write(folder, observations: pd.DataFrame, targets: pd.DataFrame) -> tuple:
+    """The tables as a user's files: (observations.csv, targets.csv)."""
+    obs_path, t_path = folder / "obs.csv", folder / "targets.csv"
+    observations.to_csv(obs_path, index=False)
+    targets.to_csv(t_path, index=False)
+    return obs_path, t_path
+
+
 @pytest.fixture(scope="module", params=[False, True], ids=["city absent", "city present"])
 def tree(request):
     targets = _targets()
@@ -124,9 +132,7 @@ def test_every_entry_point_gives_the_same_six_rows(capsys, tmp_path):
     targets = _targets()
     observations = _observations(targets, city=True)
     table = bs.assess_all(observations, targets)
-    obs_path, t_path = tmp_path / "obs.csv", tmp_path / "targets.csv"
-    observations.to_csv(obs_path, index=False)
-    targets.to_csv(t_path, index=False)
+    obs_path, t_path = _write(tmp_path, observations, targets)
     capsys.readouterr()
     code = main(["assess", "--data", str(obs_path), "--targets", str(t_path), "--format", "json"])
     assert code == 0
@@ -175,9 +181,7 @@ def test_a_misspelt_district_fails_validate_with_the_closest_name(capsys, tmp_pa
     targets = _targets()
     observations = _observations(targets, city=False)
     observations.loc[observations["region"] == "历城区", "region"] = "历城"
-    obs_path, t_path = tmp_path / "obs.csv", tmp_path / "targets.csv"
-    observations.to_csv(obs_path, index=False)
-    targets.to_csv(t_path, index=False)
+    obs_path, t_path = _write(tmp_path, observations, targets)
     assert main(["validate", str(t_path), str(obs_path)]) == 1
     err = capsys.readouterr().err
     assert "the target of '历城区' has no observations (did you mean '历城'?)" in err
@@ -196,9 +200,7 @@ def test_sub_targets_and_city_figures_that_do_not_add_up_are_named(capsys, tmp_p
     observations.loc[
         (observations["region"] == "Jinan") & (observations["year"] == 2019), "value"
     ] += 100
-    obs_path, t_path = tmp_path / "obs.csv", tmp_path / "targets.csv"
-    observations.to_csv(obs_path, index=False)
-    targets.to_csv(t_path, index=False)
+    obs_path, t_path = _write(tmp_path, observations, targets)
     assert main(["validate", str(t_path), str(obs_path)]) == 0
     out = capsys.readouterr().out
     assert "note firms: the targets of Jinan's 5 districts add up to 2,050, more than " in out

@@ -28,13 +28,12 @@ from . import memo
 from .config import ACCUMULATIONS, MODELS
 from .engine import BOUNDING, Outlook, Problem, make_problem, outlooks, project_bounded
 from .errors import BrandstatsError, InsufficientDataError
-from .hierarchy import aggregation, summed_series, tree_outlooks
+from .hierarchy import aggregation, summed_series, tree_of, tree_outlooks
 from .loading import (
     ancestors,
     assessable_pairs,
     closest_regions,
     on_basis,
-    region_tree,
     target_order,
     unobserved_targets,
 )
@@ -961,8 +960,10 @@ def assess_group(
         found = memo.cached(name, lambda: compute(peers))
     else:
         found = compute(peers)
-    rest = [region for region in asked if region not in found]  # no data: says why
-    found = {**found, **(compute(rest) if rest else {})}
+    rest = [region for region in asked if region not in found]
+    if rest:  # regions outside the group cannot be assessed: their errors say why
+        _, errors = make_problems(observations, targets, indicator, rest, as_of=as_of)
+        found = {**found, **{region: errors[region] for region in rest}}
     return {region: found[region] for region in asked}
 
 
@@ -981,7 +982,7 @@ def _assess_regions(
 ) -> dict[str, Assessment | BrandstatsError]:
     """``regions`` of one indicator, each assessed or with the error that says why not."""
     problems, errors = make_problems(observations, targets, indicator, regions, as_of=as_of)
-    tree, children, weights = _tree(targets, indicator)
+    tree, children, weights = tree_of(targets, indicator)
     observed = set(observations.loc[observations["indicator"] == indicator, "region"])
     derived = {r for r in problems if r in children and r not in observed}
     found_outlooks = tree_outlooks(
@@ -994,20 +995,6 @@ def _assess_regions(
         for key, problem in problems.items()
     }  # fmt: skip
     return {region: assessed.get(region, errors.get(region)) for region in regions}
-
-
-def _tree(
-    targets: pd.DataFrame, indicator: str
-) -> tuple[dict[str, str], dict[str, list[str]], dict[str, float]]:
-    """The region tree of one indicator's targets: {region: parent}, {parent: its children}
-    and {region: weight} (NaN when not given)."""
-    rows_of = targets.loc[(targets["indicator"] == indicator) & targets["target"].notna()]
-    tree = {r: p for r, p in region_tree(rows_of).items() if p}
-    children: dict[str, list[str]] = {}
-    for region, parent in tree.items():
-        children.setdefault(parent, []).append(region)
-    given = rows_of["weight"] if "weight" in rows_of else pd.Series(np.nan, index=rows_of.index)
-    return tree, children, dict(zip(rows_of["region"], given, strict=True))
 
 
 def make_problems(
@@ -1031,7 +1018,7 @@ def make_problems(
         vintage, values outside the support ...), each with its error.
     """
     data = observations.loc[observations["indicator"] == indicator]
-    tree, children, weights = _tree(targets, indicator)
+    tree, children, weights = tree_of(targets, indicator)
     problems: dict[str, Problem] = {}
     errors: dict[str, BrandstatsError] = {}
     regions = dict.fromkeys([*peer_regions(observations, targets, indicator), *asked])
@@ -1102,7 +1089,7 @@ def assess_all(
         if (not indicators or ind in indicators) and region in (None, name)
     ]
     by_indicator: dict[str, list[str]] = {}
-    for indicator, name in pairs:
+    for indicator, name in [*pairs, *unobserved]:  # every target keeps its row: "no data"
         by_indicator.setdefault(indicator, []).append(name)
     found = {}
     for indicator, names in by_indicator.items():
@@ -1111,8 +1098,6 @@ def assess_all(
             base_year=base_year, seed=seed,
         )  # fmt: skip
         found |= {(indicator, name): outcome for name, outcome in outcomes.items()}
-    for ind, name in unobserved:  # every target keeps its row: "no data", and why
-        found[(ind, name)] = assess_group(observations, targets, ind, [name])[name]
     rows = []
     for pair in target_order(targets, [*pairs, *unobserved]):
         outcome = found[pair]

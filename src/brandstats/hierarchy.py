@@ -45,6 +45,7 @@ __all__ = [
     "dependence",
     "summed_series",
     "tree_findings",
+    "tree_of",
     "tree_outlooks",
 ]
 
@@ -64,6 +65,20 @@ MAX_CORRELATION = 0.95
 FIGURE_TOLERANCE = 0.005
 """A parent's own figure may differ from its districts' sum by this share (rounding) before
 ``validate`` warns."""
+
+
+def tree_of(
+    targets: pd.DataFrame, indicator: str
+) -> tuple[dict[str, str], dict[str, list[str]], dict[str, float]]:
+    """The region tree of one indicator's targets: {region: parent}, {parent: its children}
+    and {region: weight} (NaN when not given)."""
+    rows = targets.loc[(targets["indicator"] == indicator) & targets["target"].notna()]
+    tree = {r: p for r, p in region_tree(rows).items() if p}
+    children: dict[str, list[str]] = {}
+    for region, parent in tree.items():
+        children.setdefault(parent, []).append(region)
+    given = rows["weight"] if "weight" in rows else pd.Series(np.nan, index=rows.index)
+    return tree, children, dict(zip(rows["region"], given, strict=True))
 
 
 def aggregation(unit: str, weights: Sequence[float]) -> tuple[str | None, Note | None]:
@@ -357,7 +372,6 @@ def tree_findings(
     ``quantity(value, unit)`` words a figure. Returns ``(kind, sentence)`` per finding,
     kind ``"note"`` (targets) or ``"warning"`` (figures).
     """
-    tree = region_tree(targets)
     found: list[tuple[str, str]] = []
     with_target = targets.loc[targets["target"].notna()]
     for indicator, rows in with_target.groupby("indicator", sort=False):
@@ -365,10 +379,7 @@ def tree_findings(
         if unit not in ADDITIVE_UNITS:
             continue
         goal = rows.set_index("region")
-        kids: dict[str, list[str]] = {}
-        for region in rows["region"]:
-            if tree.get(region):
-                kids.setdefault(tree[region], []).append(region)
+        _, kids, _ = tree_of(targets, str(indicator))
         data = observations.loc[observations["indicator"] == indicator]
         wide = data.pivot_table(index="year", columns="region", values="value", aggfunc="first")
         for parent, names in kids.items():

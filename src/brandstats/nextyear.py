@@ -21,7 +21,8 @@ from scipy import optimize
 from .attainment import Assessment, make_problems
 from .engine import make_problem, outlooks
 from .errors import BrandstatsError
-from .loading import on_basis, region_tree
+from .hierarchy import tree_of
+from .loading import on_basis
 from .models import check_levels
 from .spec import peer_regions, target_spec
 
@@ -97,7 +98,7 @@ def next_year(
     order = dict.fromkeys([*peer_regions(observations, targets, result.indicator), region])
     # with a region tree, its pooling group is its siblings (as assess pools them); a parent
     # read from its districts has no next-year value (returned None above)
-    tree = region_tree(targets.loc[targets["indicator"] == result.indicator])
+    tree, _, _ = tree_of(targets, result.indicator)
     observed = set(observations.loc[observations["indicator"] == result.indicator, "region"])
     order = {
         r: None for r in order if tree.get(r, "") == tree.get(region, "") and r in observed
