@@ -408,3 +408,13 @@ def test_the_readmes_own_plan_is_a_workbook_that_validates(tmp_path, root, capsy
     assert "my_plan.xlsx#观测数据: 2 observations of 2 indicators" in capsys.readouterr().out
     named = re.search(r"bs\.plan_name\(targets, \"zh\"\)\s+# '(.+)'", section).group(1)
     assert plan_name(load_targets(tmp_path / "my_plan.xlsx"), "zh") == named
+
+
+def test_a_real_small_share_towards_a_target_loads(tmp_path, book):
+    """Malta's renewable share, 0.102 % (2004) ... 0.221 % (2009) towards 10 % in 2020 (Eurostat
+    nrg_ind_ren, in the calibration hold-out): published with 3 decimals, not fractions."""
+    small = {"研发投入强度": ("%", {2004: 0.102, 2006: 0.149, 2008: 0.195, 2009: 0.221})}
+    targets = load_targets(write_book(tmp_path / "t.xlsx", series=small))
+    targets.loc[targets["indicator"] == "研发投入强度", "target"] = 10.0
+    path = write_book(tmp_path / "malta.xlsx", series=small)
+    assert len(load_observations(path, targets=targets).query("indicator == '研发投入强度'")) == 4

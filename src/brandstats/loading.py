@@ -1989,6 +1989,12 @@ def _not_in_shipped(unknown: Mapping[str, list[int]], file: str) -> Problem:
     return Problem(file, rows[0], "indicator", shown, expected)
 
 
+def _decimals(text: str) -> int:
+    """The number of decimals a cell was written with (``0.0230`` has 3; ``2`` none)."""
+    digits = re.search(r"\.(\d+)", text)
+    return len(digits.group(1).rstrip("0")) if digits else 0
+
+
 def _fraction_series(
     rows: list[dict[str, Any]],
     cells: list[tuple[int, str, str, str]],
@@ -1997,7 +2003,8 @@ def _fraction_series(
 ) -> list[Problem]:
     """A percentage series stored as fractions (0.0231 ... 0.0293 for 2.31 % ... 2.93 %): every
     value in [0, 1], some above 0, a target above 1 within a factor of 3 of the largest value
-    times 100. One problem per series, at its latest row.
+    times 100, and a value written with 4 decimals or more. One problem per series, at its
+    latest row.
 
     A real series of small percentages (0.3 % ... 0.9 % towards 1.5 %) is left alone: times 100
     it would overshoot its target many times over. So is a series with a value above 1.
@@ -2020,6 +2027,11 @@ def _fraction_series(
         if goal is None or goal.target <= 1 or not 0 < top <= 1 or min(values) < 0:
             continue
         if abs(math.log(top * 100 / goal.target)) > math.log(3):
+            continue
+        # a percentage published with 1-2 decimals (2.31 %) stored as a fraction has 3-4 or
+        # more (0.0231); a real small share is published as it is (Malta's renewables, 0.221 %
+        # in 2009 towards 10 %): only a series with a value of 4 or more decimals is refused
+        if max(_decimals(cells[i][2]) for i in members) < 4:
             continue
         last = max(members, key=lambda i: rows[i]["year"])
         row, column, text, written = cells[last]
