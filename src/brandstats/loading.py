@@ -689,8 +689,11 @@ def region_tree(targets: pd.DataFrame) -> dict[str, str]:
     """
     if "parent" not in targets or "region" not in targets:
         return {}
-    pairs = targets.loc[targets["parent"].fillna("") != "", ["region", "parent"]]
-    return dict(zip(pairs["region"], pairs["parent"], strict=True))
+    return {
+        region: parent
+        for region, parent in zip(targets["region"], targets["parent"], strict=True)
+        if isinstance(parent, str) and parent
+    }
 
 
 def canonical_region(name: str, targets: pd.DataFrame) -> str:
@@ -759,21 +762,25 @@ def assessable_pairs(
                 + ", ".join(with_target["indicator"])
             )
         with_target = with_target.loc[with_target["indicator"].isin(indicators)]
-    observed = observations[["indicator", "region"]].drop_duplicates()
+    wanted = set(with_target["indicator"])
+    observed: dict[str, set[str]] = {}  # plain sets: this runs for every group of every vintage
+    for indicator, r in zip(observations["indicator"], observations["region"], strict=True):
+        if indicator in wanted:
+            observed.setdefault(indicator, set()).add(r)
     specific = set(zip(with_target["indicator"], with_target["region"], strict=True))
     tree = region_tree(targets)
     pairs = []
-    for t in with_target.itertuples():
-        regions = observed.loc[observed["indicator"] == t.indicator, "region"]
-        if t.region:
-            candidates = [t.region]
+    for indicator, own in zip(with_target["indicator"], with_target["region"], strict=True):
+        regions = observed.get(indicator, set())
+        if own:
+            candidates = [own]
         else:  # a blank region: every observed region without a target of its own
-            candidates = [r for r in sorted(regions) if (t.indicator, r) not in specific]
+            candidates = [r for r in sorted(regions) if (indicator, r) not in specific]
         # a parent is assessable from its districts' data too (brandstats.hierarchy)
         within = {_ancestor for r in regions for _ancestor in ancestors(r, tree)}
         for r in candidates:
-            if (r in set(regions) or r in within) and (region is None or r == region):
-                pairs.append((t.indicator, r))
+            if (r in regions or r in within) and (region is None or r == region):
+                pairs.append((indicator, r))
     return pairs
 
 
