@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+import brandstats.batch.local
 import brandstats.batch.outputs
 import brandstats.batch.runners
 from brandstats.batch import BatchReport, Job, JobResult, load_batch_config, run_batch
@@ -854,6 +855,7 @@ def test_an_unwritable_output_folder_is_refused_before_any_kernel_starts(
     def no_runners(*args, **kwargs):
         raise AssertionError("a runner was started")
 
+    real_runner = brandstats.batch.runners.Runner
     monkeypatch.setattr(brandstats.batch.runners, "Runner", no_runners)
     if Path("/sys/kernel").is_dir():  # sysfs: nobody may create files there, root neither
         with pytest.raises(BrandstatsError, match=r"/sys/kernel: cannot write the outputs"):
@@ -875,6 +877,9 @@ def test_an_unwritable_output_folder_is_refused_before_any_kernel_starts(
 
     from brandstats.cli import main
 
+    # the CLI starts its runner while it checks the inputs; no job may reach it
+    monkeypatch.setattr(brandstats.batch.runners, "Runner", real_runner)
+    monkeypatch.setattr(brandstats.batch.local, "run_job", no_runners)
     assert main(["run", "--indicator", "product_brand_value", "--output", str(read_only)]) == 1
     captured = capsys.readouterr()
     assert "error: " in captured.err and message in captured.err

@@ -427,6 +427,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .batch.runner import skip_unused_imports
 
     skip_unused_imports()  # this process reads notebooks (nbformat), nothing more
+    if not args.scheduler:  # its kernel templates import while the inputs are checked here
+        from .batch.local import start_runner
+        from .batch.plan import SCORECARD_NOTEBOOK, TARGET_NOTEBOOK
+        from .config import NOTEBOOKS_DIR
+
+        notebooks = [NOTEBOOKS_DIR / TARGET_NOTEBOOK, NOTEBOOKS_DIR / SCORECARD_NOTEBOOK]
+        start_runner(notebooks, [args.language or "en"])
     from .loading import load_observations, load_targets, plan_name
 
     # Validate the inputs here, once, before any kernel starts.

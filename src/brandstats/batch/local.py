@@ -34,7 +34,7 @@ from . import outputs
 from .jobs import Job, check_declared, shares_work, writes_result
 from .report import BatchInterrupted, BatchReport, JobResult
 from .runner import INTERRUPTED, one_line
-from .runners import RunnerConfig, result, run_job
+from .runners import RunnerConfig, _pool, result, run_job
 
 __all__ = ["run_batch"]
 
@@ -179,8 +179,8 @@ def _run(
          "title": job.title or job.name, "preload": entries[job.notebook]}
         for job in todo
     ]  # fmt: skip
-    hints = {"folders": sorted({str(nb.parent) for nb in notebooks}),
-             "preload": [e for found in entries.values() if found for e in found]}  # fmt: skip
+    languages = {str(spec["parameters"].get("language", "en")) for spec in specs}
+    hints = _hints(entries, languages)
     config = RunnerConfig(tuple(sorted(_kernel_env().items())))
     bar = tqdm(
         total=len(jobs), initial=len(jobs) - len(todo), disable=not progress,
@@ -225,6 +225,34 @@ def _run(
     if error is not None:
         raise BrandstatsError(error)
     return final
+
+
+def _hints(
+    entries: dict[Path, list[tuple[str, ...]] | None], languages: Iterable[str]
+) -> dict[str, Any]:
+    """What a new runner prepares: a kernel template per notebook folder, importing what the
+    notebooks import, and the report pages of these languages."""
+    return {"folders": sorted({str(nb.parent) for nb in entries}),
+            "preload": [e for found in entries.values() if found for e in found],
+            "languages": sorted(languages)}  # fmt: skip
+
+
+def start_runner(notebooks: Sequence[str | os.PathLike[str]], languages: Iterable[str]) -> None:
+    """Start this process's runner for the notebooks ahead of :func:`run_batch`.
+
+    The runner imports papermill and makes the report pages' exporters while its kernel
+    templates import the notebooks' modules: a second or two in which this process can load
+    and check the inputs. The batch then takes the runner over (an unused one exits after a
+    few seconds idle, or with this process).
+    """
+    from .template import preload_entries
+
+    entries = {Path(nb).resolve(): preload_entries(Path(nb).resolve()) for nb in notebooks}
+    pool = _pool(RunnerConfig(tuple(sorted(_kernel_env().items()))))
+    try:
+        pool.give_back(pool.take(_hints(entries, languages)))
+    except OSError:  # no runner ahead, that is all: the batch starts one or says why not
+        pass
 
 
 class Executor:

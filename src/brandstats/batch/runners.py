@@ -164,6 +164,7 @@ class Runner:
             shutil.rmtree(self.specs, ignore_errors=True)
             raise
         self.stopped = False  # it was sent SIGTERM because the batch is stopping
+        self.served = False  # it was sent a job (else it was started ahead: start_runner)
         self.active = 0  # jobs taken by supervisors and not given back (see RunnerPool)
         self.idle_since = time.monotonic()
         self._lock = threading.Lock()  # for _waiting, _ended, stopped
@@ -219,6 +220,7 @@ class Runner:
             if not ended:
                 self._waiting[ticket] = answers
         if not ended:
+            self.served = True
             self._send({**request, "ticket": ticket})
         while not ended:
             try:
@@ -255,6 +257,9 @@ class Runner:
         """Ask the runner to exit (end of its input), kill it if it will not; free the log."""
         with contextlib.suppress(OSError):
             self.popen.stdin.close()  # type: ignore[union-attr]
+        if not self.served:  # started ahead of a batch that did not come (bad input): it
+            with contextlib.suppress(ProcessLookupError):  # would first finish its imports
+                self.popen.terminate()
         if not wait:
             return
         try:

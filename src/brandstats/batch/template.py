@@ -148,6 +148,7 @@ def _template_main() -> None:
             builtins.get_ipython = _kernel_shell  # type: ignore[attr-defined]
             try:
                 skipped = _preload(request["preload"])
+                _warm_caches()
             finally:
                 del builtins.get_ipython  # type: ignore[attr-defined]
             signal.signal(signal.SIGCHLD, signal.SIG_IGN)
@@ -272,6 +273,40 @@ def _preload(entries: list[list[str]]) -> list[str]:
         if package is not None and _first_party(package):
             skipped += _import_package(name, here)
     return skipped
+
+
+def _warm_caches() -> None:
+    """Draw brandstats' two report charts once, from a made-up series, if the notebooks
+    import them, and keep nothing but the libraries' caches: matplotlib's fonts and text
+    layout, the Agg renderer, PNG encoding, the engine's first calls. Each kernel forked
+    afterwards starts with them (about 0.1 s of CPU saved per notebook). Best effort: a
+    failure here only leaves the caches cold."""
+    import warnings
+
+    plots = sys.modules.get(f"{_BATCH.rpartition('.')[0]}.plots")
+    if plots is None:
+        return
+    try:
+        import io
+
+        import matplotlib.pyplot as plt
+        import pandas as pd
+
+        from ..attainment import assess_series
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = assess_series(
+                pd.Series([10.0, 12.0, 13.0, 15.0], index=[2017, 2018, 2019, 2020]),
+                target=20, comparison=">=", target_year=2022,
+            )  # fmt: skip
+            vintages = [{"as_of": 2019, "probability": 0.4, "verdict": "unlikely"},
+                        {"as_of": 2020, "probability": 0.6, "verdict": "likely"}]  # fmt: skip
+            for ax in (plots.plot_assessment(result), plots.plot_vintages(vintages)):
+                ax.figure.savefig(io.BytesIO(), format="png", dpi=100, bbox_inches="tight")
+                plt.close(ax.figure)
+    except Exception:  # noqa: BLE001, S110 (best effort: nothing is lost)
+        pass
 
 
 def _first_party(module: Any) -> bool:
