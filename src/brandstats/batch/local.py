@@ -249,10 +249,8 @@ def start_runner(notebooks: Sequence[str | os.PathLike[str]], languages: Iterabl
 
     entries = {Path(nb).resolve(): preload_entries(Path(nb).resolve()) for nb in notebooks}
     pool = _pool(RunnerConfig(tuple(sorted(_kernel_env().items()))))
-    try:
+    with contextlib.suppress(OSError):  # no runner ahead: the batch starts one or says why not
         pool.give_back(pool.take(_hints(entries, languages)))
-    except OSError:  # no runner ahead, that is all: the batch starts one or says why not
-        pass
 
 
 class Executor:

@@ -305,8 +305,8 @@ def _warm_caches() -> None:
             for ax in (plots.plot_assessment(result), plots.plot_vintages(vintages)):
                 ax.figure.savefig(io.BytesIO(), format="png", dpi=100, bbox_inches="tight")
                 plt.close(ax.figure)
-    except Exception:  # noqa: BLE001, S110 (best effort: nothing is lost)
-        pass
+    except Exception:  # best effort: nothing is lost
+        return
 
 
 def _first_party(module: Any) -> bool:
