@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,12 +33,9 @@ def markdown_html(markdown: str) -> str:
 def figure_html(ax: Any, *, alt: str) -> str:
     """The figure of ``ax`` as an ``<img>`` with an inline PNG and alt text; the figure is
     closed (no figure is left open in the session)."""
-    import matplotlib.pyplot as plt
+    from .plots import png
 
-    buffer = io.BytesIO()
-    ax.figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-    plt.close(ax.figure)
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    data = base64.b64encode(png(ax)).decode("ascii")
     return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
 
 

@@ -73,6 +73,7 @@ __all__ = [
     "plot_scorecard",
     "plot_targets_met",
     "plot_vintages",
+    "png",
     "show",
 ]
 
@@ -351,10 +352,20 @@ def show(ax: Axes, *, alt: str) -> None:
     """
     from IPython.display import Image, display
 
+    display(Image(png(ax)), metadata={"image/png": {"alt": alt}})
+
+
+def png(ax: Axes) -> bytes:
+    """The figure of ``ax`` as PNG bytes (100 dpi); the figure is closed.
+
+    A figure with a layout engine (every chart drawn here on new axes) is saved as laid out;
+    one without is cropped to its contents (``bbox_inches="tight"``, a fifth more work).
+    """
     buffer = io.BytesIO()
-    ax.figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    tight = None if ax.figure.get_layout_engine() is not None else "tight"
+    ax.figure.savefig(buffer, format="png", dpi=100, bbox_inches=tight)
     plt.close(ax.figure)
-    display(Image(buffer.getvalue()), metadata={"image/png": {"alt": alt}})
+    return buffer.getvalue()
 
 
 # --------------------------------------------------------------------------------------------
@@ -1214,8 +1225,11 @@ def plot_vintages(
         for year, prob, v in zip(years, p, vintages, strict=True):
             outcome = v.get("verdict") in ("met", "not met")
             if outcome:
+                # written over the 50 % line (a white box): it is an outcome, not a probability
                 ax.text(year, 0.5, fmt.verdict(v["verdict"], typeset.language), ha="center",
-                        va="center", fontsize="small", color=_INK, **typeset.font)  # fmt: skip
+                        va="center", fontsize="small", color=_INK, zorder=3,
+                        bbox={"facecolor": "white", "edgecolor": "none", "pad": 2},
+                        **typeset.font)  # fmt: skip
                 continue
             if np.isnan(prob):  # said in words: a grey dot at 0 % would read as P(met) = 0
                 edge = {years[0]: "left", years[-1]: "right"}.get(year, "center")

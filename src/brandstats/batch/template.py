@@ -287,9 +287,6 @@ def _warm_caches() -> None:
     if plots is None:
         return
     try:
-        import io
-
-        import matplotlib.pyplot as plt
         import pandas as pd
 
         from ..attainment import assess_series
@@ -302,9 +299,8 @@ def _warm_caches() -> None:
             )  # fmt: skip
             vintages = [{"as_of": 2019, "probability": 0.4, "verdict": "unlikely"},
                         {"as_of": 2020, "probability": 0.6, "verdict": "likely"}]  # fmt: skip
-            for ax in (plots.plot_assessment(result), plots.plot_vintages(vintages)):
-                ax.figure.savefig(io.BytesIO(), format="png", dpi=100, bbox_inches="tight")
-                plt.close(ax.figure)
+            plots.png(plots.plot_assessment(result))
+            plots.png(plots.plot_vintages(vintages))
     except Exception:  # best effort: nothing is lost
         return
 
