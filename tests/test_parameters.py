@@ -205,3 +205,36 @@ def test_a_papermill_notebook_runs_twice_in_one_kernel(tmp_path, root):
                 client.execute_cell(cell, i)  # raises CellExecutionError on an error
     errors = [o for _, c in code for o in c.outputs if o.output_type == "error"]
     assert errors == []
+
+
+def test_a_batch_reads_its_files_once_and_again_when_they_change(tmp_path, monkeypatch):
+    """Under a batch's cache (brandstats.memo), the notebooks' inputs are loaded once: the
+    same frames as without it, and a file changed in place (same size and time) is read anew."""
+    import os
+    import shutil
+
+    from brandstats.config import DATA_DIR
+
+    data = tmp_path / "observations.csv"
+    shutil.copy(DATA_DIR / "observations.csv", data)
+    plain = check_parameters({**GOOD, "data_path": str(data)}).observations
+    monkeypatch.setenv("BRANDSTATS_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "cache").mkdir()
+    first = check_parameters({**GOOD, "data_path": str(data)}).observations
+    again = check_parameters({**GOOD, "data_path": str(data)}).observations
+    assert len(list((tmp_path / "cache").glob("inputs-*"))) == 1  # loaded once
+    pd.testing.assert_frame_equal(first, plain)
+    pd.testing.assert_frame_equal(again, plain)
+    assert again.attrs == plain.attrs
+
+    text = data.read_text(encoding="utf-8")
+    stat = data.stat()
+    row = next(line for line in text.splitlines() if line.startswith("product_brand_value"))
+    value = row.split(",")[3]  # the same row with the value's last digit changed
+    changed = row.replace(value, value[:-1] + ("1" if value[-1] != "1" else "2"), 1)
+    data.write_text(text.replace(row, changed, 1), encoding="utf-8")
+    os.utime(data, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert data.stat().st_size == stat.st_size
+    fresh = check_parameters({**GOOD, "data_path": str(data)}).observations
+    assert not fresh.equals(plain)
+    assert len(list((tmp_path / "cache").glob("inputs-*"))) == 2

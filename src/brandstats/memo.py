@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-__all__ = ["ENV", "cached", "key"]
+__all__ = ["ENV", "active", "cached", "file_key", "key"]
 
 ENV = "BRANDSTATS_CACHE"
 """The environment variable naming the batch's cache folder."""
@@ -40,6 +40,27 @@ def key(*parts: Any) -> str:
     for part in parts:
         text = part.to_csv() if isinstance(part, pd.DataFrame | pd.Series) else repr(part)
         digest.update(text.encode("utf-8"))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def active() -> bool:
+    """Whether results are kept (a batch set :data:`ENV`)."""
+    return bool(os.environ.get(ENV))
+
+
+def file_key(*paths: str | os.PathLike[str]) -> str:
+    """A hash of files' names and bytes (``book.xlsx#Sheet2`` reads ``book.xlsx``): a file
+    that changes, even keeping its size and time, gets a new key."""
+    digest = hashlib.sha256()
+    for path in paths:
+        text = os.fspath(path)
+        file = Path(text if "#" not in text or Path(text).exists() else text.rpartition("#")[0])
+        digest.update(text.encode("utf-8", "surrogateescape") + b"\0")
+        try:
+            digest.update(file.read_bytes())
+        except OSError:  # the loader says what is wrong with it
+            digest.update(b"\1unreadable")
         digest.update(b"\0")
     return digest.hexdigest()
 

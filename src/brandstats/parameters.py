@@ -18,7 +18,16 @@ from typing import Any
 
 import pandas as pd
 
-from .config import MODELS, PROJECT_ROOT, VINTAGE_BASES, YEAR_RANGE, YEARS_TEXT, is_name_character
+from . import memo
+from .config import (
+    DATA_DIR,
+    MODELS,
+    PROJECT_ROOT,
+    VINTAGE_BASES,
+    YEAR_RANGE,
+    YEARS_TEXT,
+    is_name_character,
+)
 from .errors import BrandstatsError
 from .loading import file_problem
 
@@ -310,14 +319,25 @@ def check_parameters(namespace: Mapping[str, Any]) -> RunContext:
             f"parameter vintage_basis={vintage_basis!r}: expected {_TYPES['vintage_basis'][1]}"
         )
 
-    targets = load_targets(_resolve("targets_path", p.get("targets_path", "")))
+    targets_file = _resolve("targets_path", p.get("targets_path", ""))
     data_path = p.get("data_path", "")
     paths = (
         [_resolve("data_path", str(d)) for d in data_path]
         if isinstance(data_path, list)
         else _resolve("data_path", data_path)
     )
-    observations = load_observations(paths, targets=targets)
+
+    def load() -> tuple[pd.DataFrame, pd.DataFrame]:
+        targets = load_targets(targets_file)
+        return targets, load_observations(paths, targets=targets)
+
+    if memo.active():  # a batch: its notebooks read the same files, checked once
+        files = [targets_file, *(paths if isinstance(paths, list) else [paths])]
+        shipped = [DATA_DIR / name for name in ("targets.csv", "observations.csv", "regions.csv")]
+        name = "inputs-" + memo.file_key(*shipped, *(f or "<shipped>" for f in files))
+        targets, observations = memo.cached(name, load)
+    else:
+        targets, observations = load()
     indicator = p.get("indicator", "")
     known = list(dict.fromkeys(targets.loc[targets["target"].notna(), "indicator"]))
     if indicator not in known:
