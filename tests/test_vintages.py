@@ -104,6 +104,38 @@ def test_next_years_value_keeps_even_odds(observations, targets):
     assert fmt.next_year(coming, "count", "zh", short=True) == f"2020年：至少{int(value)}个"
 
 
+def test_next_year_from_a_single_figure_is_where_even_odds_begin(observations, targets):
+    """One figure, so next year's makes two: P(met) then comes from the reference class in
+    steps, one of them exactly 1/2. The value is the first whole number at that step (the
+    search once stopped anywhere on it, and before that said "never")."""
+    result = bs.assess(observations, targets, "product_brand_count", as_of=2016)
+    coming = bs.next_year(observations, targets, result)
+    value = coming["value_for_even_odds"]
+    assert coming["year"] == 2017 and value == int(value), coming
+    for tried, even in ((value, True), (value - 1, False), (value * 1.02, True),
+                        (value * 0.98, False)):  # fmt: skip
+        data = _with(observations, "product_brand_count", 2017, tried)
+        p = bs.assess(data, targets, "product_brand_count", as_of=2017).probability
+        assert (p >= 0.5) == even, (tried, p)
+
+
+def test_next_year_for_an_at_most_rank_is_the_last_keeping_even_odds(observations, targets):
+    """A "<=" target: the value is the highest rank next year that keeps even odds."""
+    mine = observations["indicator"] == "public_service_rank"
+    ranks = {2016: 40.0, 2017: 34.0, 2018: 29.0, 2019: 25.0}  # made up: falling towards 10
+    rows = pd.concat([observations.loc[mine].iloc[[0]].assign(year=y, value=v)
+                      for y, v in ranks.items()], ignore_index=True)  # fmt: skip
+    data = pd.concat([observations.loc[~mine], rows], ignore_index=True)
+    result = bs.assess(data, targets, "public_service_rank")
+    coming = bs.next_year(data, targets, result)
+    value = coming["value_for_even_odds"]
+    assert coming["direction"] == "at most" and value == int(value), coming
+    for tried, even in ((value, True), (value + 1, False)):
+        what_if = pd.concat([data, rows.iloc[[-1]].assign(year=2020, value=tried)])
+        p = bs.assess(what_if, targets, "public_service_rank").probability
+        assert (p >= 0.5) == even, (tried, p)
+
+
 def test_next_year_is_the_target_itself_in_the_target_year(observations, targets):
     result = bs.assess(observations, targets, "product_brand_count")  # 2021, target 2022
     coming = bs.next_year(observations, targets, result)

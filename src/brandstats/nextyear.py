@@ -4,7 +4,9 @@ For a target not yet settled, :func:`next_year` finds the value v for the year a
 observation such that, were v observed, the engine (the same :func:`brandstats.assess`, models
 refitted on the longer series) would give P(met) = 50 %: a director's trigger ("2023: at least
 5,180 to keep even odds"). It is found by Brent's root search (:func:`scipy.optimize.brentq`) on
-P(met | v) - 0.5, which rises with v for an "at least" target and falls for an "at most" one.
+P(met | v) - 0.5, which rises with v for an "at least" target and falls for an "at most" one,
+at the step where it turns non-negative (P(met) may move in steps: from two points it comes from
+the reference class' cases).
 Beside it: the value on the required path (constant growth to the target).
 """
 
@@ -110,40 +112,58 @@ def next_year(
     spec = target_spec(targets, result.indicator, region)
     kept: dict = {}  # the other regions' own projections: the same in every what-if
 
-    def gap(value: float) -> float:
+    def keeps(value: float) -> float:
+        """P(met) - 1/2 with ``value`` next year: >= 0 exactly when it keeps even odds (a
+        P of exactly 1/2, a step of the reference class' two-point forecast, gives a tiny
+        positive number, so that the search ends at the step); -1 with no probability."""
         values = pd.concat([rows["value"], pd.Series([value], index=[year])])
         qualifiers = pd.concat([rows["qualifier"], pd.Series(["reported"], index=[year])])
         try:
             problem = make_problem(spec, values, qualifiers, as_of=year)
-        except BrandstatsError:
-            return math.nan
-        group = {r: problem if r == region else problems[r]
-                 for r in order if r == region or r in problems}  # fmt: skip
-        try:
+            group = {r: problem if r == region else problems[r]
+                     for r in order if r == region or r in problems}  # fmt: skip
             found = outlooks(group, model=model, levels=levels, seed=seed, frames=False,
                              projections=kept)  # fmt: skip
         except BrandstatsError:
-            return math.nan
+            return -1.0
         p = found[region].probability
-        return math.nan if p is None else (p - EVEN) * (1 if at_least else -1)
+        return -1.0 if p is None else (p - EVEN) or 1e-12
 
     low, high = _bracket(result, lo, hi)
-    g_low, g_high = gap(low), gap(high)
-    if math.isnan(g_low) or math.isnan(g_high):
-        out["reason"] = "never"
-        return out
-    if g_low >= 0:
-        out["reason"] = "always"
-        return out
-    if g_high < 0:
-        out["reason"] = "never"
-        return out
+    # First the values next year may plausibly bring (its forecast interval and the required
+    # path): the step to even odds is nearly always there, and Brent's search over that span
+    # takes half the refits it takes over the whole range; beyond it only when it is not there.
+    a, b = _near(result, low, high)
+    k_a, k_b = keeps(a), keeps(b)
+    if (k_a >= 0) != (k_b >= 0):
+        low, high = a, b
+    else:  # the step is further out: below a or above b, by the direction and the odds
+        below = (k_a >= 0) == at_least
+        end = low if below else high
+        if (keeps(end) >= 0) == (k_a >= 0):  # as at a and b up to the unit's range
+            out["reason"] = "always" if k_a >= 0 else "never"
+            return out
+        low, high = (low, a) if below else (b, high)
     # 1e-4 relative: far finer than figures are published, and few refits
-    value = optimize.brentq(gap, low, high, xtol=1e-9 * max(abs(high), 1.0), rtol=1e-4)
+    value = optimize.brentq(keeps, low, high, xtol=1e-9 * max(abs(high), 1.0), rtol=1e-4)
     if result.unit in ("count", "rank"):  # whole numbers: the first that keeps even odds
         value = math.ceil(value - 1e-9) if at_least else math.floor(value + 1e-9)
     out["value_for_even_odds"] = float(value)
     return out
+
+
+def _near(result: Assessment, low: float, high: float) -> tuple[float, float]:
+    """The span of next year's widest forecast interval and its required-path value, within
+    ``(low, high)``."""
+    year = result.last_year + 1
+    rows = result.forecast.loc[result.forecast["year"] == year]
+    if "model" in rows:
+        rows = rows.loc[rows["model"] == result.model]
+    bounds = [c for c in rows.columns if str(c).startswith(("lower_", "upper_"))]
+    values = [v for v in rows[bounds].to_numpy().ravel() if np.isfinite(v)]
+    values += [v for v in (result.required_path.get(year), result.last_value) if v is not None]
+    a, b = max(min(values), low), min(max(values), high)
+    return (a, b) if a < b else (low, high)
 
 
 def _bracket(result: Assessment, lo: float, hi: float) -> tuple[float, float]:
