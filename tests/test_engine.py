@@ -315,3 +315,9 @@ def test_kept_projections_are_reused_for_the_same_problems(group, monkeypatch):
     assert {k: o.probability for k, o in first.items()} == {
         k: o.probability for k, o in outlooks(problems).items()
     }
+    # only one region's Outlook: the others still calibrate it, and are not projected again
+    calls.clear()
+    alone = outlooks(what_if, projections=kept, only=["r1"])
+    assert list(alone) == ["r1"] and calls == [("r1", True)]
+    assert alone["r1"].probability == fresh["r1"].probability
+    assert alone["r1"].pooling == fresh["r1"].pooling

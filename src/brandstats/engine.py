@@ -22,7 +22,7 @@ as of a vintage):
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Mapping, MutableMapping, Sequence
+from collections.abc import Collection, Hashable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -228,6 +228,7 @@ def outlooks(
     reference: Reference | None = None,
     frames: bool = True,
     projections: MutableMapping[Problem, backtest.Projection] | None = None,
+    only: Collection[Hashable] | None = None,
 ) -> dict[Hashable, Outlook]:
     """Project every problem of one pooling group and read its P(met).
 
@@ -255,11 +256,14 @@ def outlooks(
         the same options (:func:`brandstats.next_year`'s what-ifs change one region of a
         group): each problem's own projection (and backtest) is kept there and reused, not
         worked out again. A Problem is immutable and compared by identity.
+    only : collection of keys, optional
+        The problems whose Outlook is wanted (all by default); the others are still fitted
+        and calibrate the group with them, as they would, but are not projected.
 
     Returns
     -------
     dict of key to Outlook
-        For every problem; ``reason`` says why one has no projection.
+        For every problem (or those of ``only``); ``reason`` says why one has no projection.
     """
     levels = tuple(levels)
     reference = reference or load_reference()
@@ -282,6 +286,8 @@ def outlooks(
         pool_backtests({k: p.run for k, p in own.items()}, levels=levels) if model == "auto" else {}
     )
     for key, projection in own.items():
+        if only is not None and key not in only:
+            continue
         problem, pooling = problems[key], None
         calibration = pools.get(key)
         if model == "auto":
@@ -292,7 +298,7 @@ def outlooks(
                 projection = _project(problem, model, levels, seed, calibration)
             projection = _with_reference(problem, projection, reference)
         out[key] = _outlook(problem, projection, levels, pooling, frames=frames)
-    return {key: out[key] for key in problems}
+    return {key: out[key] for key in problems if only is None or key in only}
 
 
 def _reference(problem: Problem, year: int, reference: Reference) -> tuple[Any, int] | None:

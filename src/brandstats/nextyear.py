@@ -123,7 +123,7 @@ def next_year(
             group = {r: problem if r == region else problems[r]
                      for r in order if r == region or r in problems}  # fmt: skip
             found = outlooks(group, model=model, levels=levels, seed=seed, frames=False,
-                             projections=kept)  # fmt: skip
+                             projections=kept, only=[region])  # fmt: skip
         except BrandstatsError:
             return -1.0
         p = found[region].probability
