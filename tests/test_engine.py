@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -321,3 +322,33 @@ def test_kept_projections_are_reused_for_the_same_problems(group, monkeypatch):
     assert list(alone) == ["r1"] and calls == [("r1", True)]
     assert alone["r1"].probability == fresh["r1"].probability
     assert alone["r1"].pooling == fresh["r1"].pooling
+
+
+def test_a_series_own_projection_is_worked_out_once(group, monkeypatch):
+    """The same series (its years, values, support, target year and options) is projected
+    once per process: asked again, only the group's calibrated projections are redone, and
+    every P(met) is the same."""
+    import brandstats.engine as engine
+
+    observations, targets = group
+    problems = {}
+    for region in sorted(observations["region"].unique()):
+        rows = observations.loc[observations["region"] == region].set_index("year")
+        spec = target_spec(targets, "x", region)
+        problems[region] = make_problem(spec, rows["value"], rows["qualifier"], as_of=2019)
+    monkeypatch.setattr(engine, "_PROJECTIONS", type(engine._PROJECTIONS)())
+    first = outlooks(problems)
+    pooled = []  # the pooled= argument of every projection worked out
+    real = engine.project_bounded
+    monkeypatch.setattr(
+        engine, "project_bounded", lambda *a, **k: pooled.append(k["pooled"]) or real(*a, **k)
+    )
+    again = outlooks({k: replace(p) for k, p in problems.items()})  # equal, not the same
+    assert pooled and None not in pooled  # the own ones were kept
+    assert {k: o.probability for k, o in again.items()} == {
+        k: o.probability for k, o in first.items()
+    }
+    changed = replace(problems["r1"], seen=problems["r1"].seen + 1.0)
+    pooled.clear()
+    outlooks({**problems, "r1": changed})
+    assert pooled.count(None) == 1  # only the changed series

@@ -22,6 +22,7 @@ as of a vintage):
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Collection, Hashable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -336,14 +337,41 @@ def _with_reference(
     return replace(projection, predictive=mixed, notes=(*projection.notes, note))
 
 
+#: How many of the series' own projections :func:`_project` keeps (the most recently used).
+PROJECTION_CACHE_SIZE = 64
+
+_PROJECTIONS: OrderedDict[tuple[Any, ...], backtest.Projection] = OrderedDict()
+
+
 def _project(
     problem: Problem, model: str, levels: tuple[float, ...], seed: int, calibration: Any = None
 ) -> backtest.Projection:
+    """The series' projection; its own one (without a group's calibration) is remembered by
+    what it depends on: the same series is projected again by a vintage and the assessment of
+    the same year, and by next_year's what-ifs for a district's siblings. A Projection is
+    immutable, so the one kept is the one computed."""
     spec = problem.spec
-    return project_bounded(
-        problem.seen, spec.support, cumulative=spec.accumulation == "cumulative",
-        target_year=spec.target_year, model=model, levels=levels, seed=seed, pooled=calibration,
-    )  # fmt: skip
+
+    def compute() -> backtest.Projection:
+        return project_bounded(
+            problem.seen, spec.support, cumulative=spec.accumulation == "cumulative",
+            target_year=spec.target_year, model=model, levels=levels, seed=seed,
+            pooled=calibration,
+        )  # fmt: skip
+
+    if calibration is not None:
+        return compute()
+    seen = problem.seen
+    years, values = seen.index.to_numpy(np.int64).tobytes(), seen.to_numpy(float).tobytes()
+    key = (years, values, spec.support, spec.accumulation, spec.target_year, model, levels, seed)
+    found = _PROJECTIONS.get(key)
+    if found is None:
+        found = _PROJECTIONS[key] = compute()
+        while len(_PROJECTIONS) > PROJECTION_CACHE_SIZE:
+            _PROJECTIONS.popitem(last=False)
+    else:
+        _PROJECTIONS.move_to_end(key)
+    return found
 
 
 def _outlook(
