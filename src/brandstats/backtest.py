@@ -266,10 +266,13 @@ def run_backtest(
 
     cases, forecasts = _score(series, candidates, pairs if candidates else [], seed)
     keys = ["origin", "year", "horizon", "actual"]
-    mixture = cases.drop_duplicates(["origin", "year"])[keys].reset_index(drop=True)
+    # _score writes one row per candidate for each case, case after case: a case's first row
+    # is its row here, and each case's near flag repeats over its rows
+    per_case = max(len(candidates), 1)
+    mixture = cases.iloc[::per_case][keys].reset_index(drop=True)
     mixture["near"] = near_horizon(mixture["horizon"].to_numpy(), horizon)
-    near_cases = cases.merge(mixture.loc[mixture["near"], ["origin", "year"]])
-    weights = _weights(near_cases, fits)
+    near_cases = cases.loc[np.repeat(mixture["near"].to_numpy(bool), len(candidates))]
+    weights = _weights(near_cases, fits, int(mixture["near"].sum()))
     mixture["pit"] = _mixture_pit(forecasts, weights, 1.0)
     pit, near = mixture["pit"].to_numpy(), mixture["near"].to_numpy(bool)
     widening, widening_note = widening_factor(pit[near], levels[-1])
@@ -415,17 +418,17 @@ def _fit(series: pd.Series, model: str, seed: int) -> ModelFit:
     return fit
 
 
-def _weights(cases: pd.DataFrame, fits: dict[str, ModelFit]) -> dict[str, float]:
+def _weights(cases: pd.DataFrame, fits: dict[str, ModelFit], m: int) -> dict[str, float]:
     """Inverse-CRPS weights of the scored models, shrunk toward equal weights by the number
-    of cases m: w = (m w_skill + c / K) / (m + c), c = :data:`WEIGHT_PRIOR_CASES`, K scored
-    models (a fitted model that was not scored keeps 0)."""
+    of cases m (the rows of ``cases`` are m cases, a row per model): w = (m w_skill + c / K) /
+    (m + c), c = :data:`WEIGHT_PRIOR_CASES`, K scored models (a fitted model that was not
+    scored keeps 0)."""
     if cases.empty:
-        return {m: 1 / len(fits) for m in fits}
+        return {name: 1 / len(fits) for name in fits}
     mean_crps = cases.groupby("model", sort=False)["crps"].mean()
     exact = mean_crps == 0
     # min / crps rather than 1 / crps: the same weights, without overflow for tiny scores
     skill = exact.astype(float) if exact.any() else mean_crps.min() / mean_crps
-    m = len(cases.drop_duplicates(["origin", "year"]))
     shrunk = (m * skill / skill.sum() + WEIGHT_PRIOR_CASES / len(skill)) / (m + WEIGHT_PRIOR_CASES)
     return {name: float(shrunk.get(name, 0.0)) for name in fits}
 
