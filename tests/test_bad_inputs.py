@@ -331,8 +331,11 @@ def check_value_limits(values: pd.Series, units: pd.Series) -> None:
 
 
 def check_observations(frame: pd.DataFrame, targets: pd.DataFrame) -> None:
-    """The schema every loaded observations frame has."""
-    assert tuple(frame.columns) == OBSERVATION_COLUMNS
+    """The schema every loaded observations frame has (``published`` when the file has it)."""
+    columns = tuple(frame.columns)
+    assert columns in (OBSERVATION_COLUMNS, (*OBSERVATION_COLUMNS, "published")), columns
+    if "published" in columns:
+        assert frame["published"].dtype == "Int64"
     assert len(frame) > 0
     assert frame["year"].dtype == np.int64 and frame["value"].dtype == np.float64
     assert frame["year"].between(*YEAR_RANGE).all()

@@ -1682,7 +1682,8 @@ def load_observations(
     Returns
     -------
     pandas.DataFrame
-        Columns :data:`OBSERVATION_COLUMNS`, sorted by indicator, region and year; ``value``
+        Columns :data:`OBSERVATION_COLUMNS` (and ``published``, when the file has that
+        column: the year each figure came out), sorted by indicator, region and year; ``value``
         in the indicator's canonical ``unit``; ``qualifier`` defaults to ``"reported"`` and
         ``source`` to the file name. Rows whose value is blank or a placeholder (``-``,
         ``—``, ``#N/A``, ``N/A``, ``无`` ...) are missing observations: they are left out and
