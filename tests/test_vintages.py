@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import pickle
 
 import pandas as pd
 import pytest
@@ -200,7 +201,8 @@ def test_next_year_in_the_target_year_words_a_strict_target(comparison, en, zh):
 
 def test_vintages_kept_for_the_group_are_the_same_numbers(observations, targets, tmp_path):
     """With a cache (a batch's shared_dir) the vintages of every region of the group are
-    computed once, kept as JSON, and each region's, cut at up_to, equal those without."""
+    computed once, kept (brandstats.memo), and each region's, cut at up_to, equal those
+    without."""
     indicator = "service_satisfaction"
     jinan = observations.loc[
         (observations["indicator"] == indicator) & (observations["region"] == "Jinan")
@@ -215,8 +217,8 @@ def test_vintages_kept_for_the_group_are_the_same_numbers(observations, targets,
         kept = bs.assess_vintages(data, catalogue, indicator, region, up_to=up_to,
                                   cache=tmp_path)  # fmt: skip
         assert kept == plain, (region, up_to)
-    [file] = tmp_path.glob("vintages-*.json")  # one group, computed once
-    assert set(json.loads(file.read_text(encoding="utf-8"))) == {"Jinan", "R1", "R2"}
+    [file] = tmp_path.glob("vintages-*.pickle")  # one group, computed once
+    assert set(pickle.loads(file.read_bytes())) == {"Jinan", "R1", "R2"}
     changed = data.assign(value=data["value"].where(data["region"] != "R2", data["value"] - 1))
     bs.assess_vintages(changed, catalogue, indicator, "R1", cache=tmp_path)
-    assert len(list(tmp_path.glob("vintages-*.json"))) == 2  # other figures, another entry
+    assert len(list(tmp_path.glob("vintages-*.pickle"))) == 2  # other figures, another entry

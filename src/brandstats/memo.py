@@ -1,14 +1,15 @@
-"""A group's assessments kept for the other notebooks of one batch.
+"""Work kept for the other notebooks of one batch: its inputs, a group's assessments, the
+group's vintages.
 
 Every report of an indicator assesses the indicator's whole group (its regions, or its
 districts and their city), and every vintage of it again: a batch of districts x vintages
 would compute the same groups many times over. ``brandstats run`` sets :data:`ENV` to a
-folder of its own; :func:`cached` then keeps each result
-there under a hash of everything it was computed from, and a notebook that asks the same
-question reads it instead of computing it again. Without the variable (JupyterLab, the CLI's
-``assess``, tests) nothing is kept and every call computes. The folder lives as long as the
-process that runs the batch (its runners serve one batch after another): an entry's name is
-the hash of all it depends on, so it never goes stale.
+folder of its own; :func:`cached` then keeps each result there under a hash of everything it
+was computed from, and a notebook that asks the same question reads it instead of computing
+it again; notebooks that ask at the same moment wait for the first one's answer. Without the
+variable (JupyterLab, the CLI's ``assess``, tests) nothing is kept and every call computes.
+The folder lives as long as the process that runs the batch (its runners serve one batch
+after another): an entry's name is the hash of all it depends on, so it never goes stale.
 
 The result is the same object either way: the cache holds the one computation's pickled
 output, never a second code path.
@@ -16,11 +17,12 @@ output, never a second code path.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -65,28 +67,63 @@ def file_key(*paths: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
-def cached(name: str, compute: Callable[[], T]) -> T:
+def cached(name: str, compute: Callable[[], T], folder: str | os.PathLike[str] | None = None) -> T:
     """``compute()``, or its result kept under ``name`` in the batch's cache folder.
 
-    A result that cannot be pickled, or a folder that cannot be written, is simply not
-    kept; an unreadable entry is computed again.
+    ``folder`` replaces the batch's (:data:`ENV`). Kernels that ask for the same entry at the
+    same moment (a batch runs several notebooks of one group at once) compute it once: the
+    first holds the entry's lock (``flock``) while it computes, the others then read it. A
+    result that cannot be pickled, or a folder that cannot be written or locked, is simply
+    not kept; an unreadable entry is computed again.
     """
-    folder = os.environ.get(ENV)
+    folder = folder or os.environ.get(ENV)
     if not folder:
         return compute()
     path = Path(folder) / f"{name}.pickle"
+    found = _read(path)
+    if found is not _MISSING:
+        return found
+    with _locked(path.with_suffix(".lock")):
+        found = _read(path)  # written by another kernel while this one waited
+        if found is not _MISSING:
+            return found
+        result = compute()
+        try:
+            data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+            # written whole or not at all: another kernel may read it at the same moment
+            with tempfile.NamedTemporaryFile(dir=folder, delete=False, suffix=".part") as f:
+                f.write(data)
+            Path(f.name).replace(path)
+        except (OSError, pickle.PicklingError, TypeError, AttributeError):
+            pass
+    return result
+
+
+_MISSING = object()
+
+
+def _read(path: Path) -> Any:
     try:
         with path.open("rb") as f:
             return pickle.load(f)
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
-        pass
-    result = compute()
+        return _MISSING
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on ``path`` for the block, released if the process dies; none where
+    files cannot be locked (no such folder, no ``fcntl``)."""
     try:
-        data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-        # written whole or not at all: another kernel may read it at the same moment
-        with tempfile.NamedTemporaryFile(dir=folder, delete=False, suffix=".part") as f:
-            f.write(data)
-        Path(f.name).replace(path)
-    except (OSError, pickle.PicklingError, TypeError, AttributeError):
-        pass
-    return result
+        import fcntl
+
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except (ImportError, OSError):
+        yield
+        return
+    try:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock

@@ -19,8 +19,8 @@ from typing import Any
 
 import pandas as pd
 
-from .atomic import write_json_atomic
-from .attainment import Assessment, assess, assess_group, default_region, jsonable
+from . import memo
+from .attainment import Assessment, assess, assess_group, default_region
 from .errors import BrandstatsError, InsufficientDataError
 from .loading import check_vintage_basis, on_basis, release_table
 from .models import check_levels
@@ -81,18 +81,15 @@ def assess_vintages(
         region = default_region(group, catalogue, indicator)
     if cache is None:
         return _group_vintages(group, catalogue, indicator, [region], up_to, options)[region]
-    path = Path(cache) / f"vintages-{_key(group, catalogue, indicator, options)}.json"
-    try:
-        found = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        found = None
-    if found is None:
+
+    def everyone() -> dict[str, list[dict[str, Any]]]:
         regions = peer_regions(group, catalogue, indicator)
-        everyone = _group_vintages(group, catalogue, indicator, regions, None, options)
-        found = {r: v for r, v in everyone.items() if not isinstance(v, Exception)}
-        with contextlib.suppress(OSError, ValueError):  # no cache then: the same numbers
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_json_atomic(path, jsonable(found))
+        found = _group_vintages(group, catalogue, indicator, regions, None, options)
+        return {r: v for r, v in found.items() if not isinstance(v, Exception)}
+
+    with contextlib.suppress(OSError):  # no such folder can be made: no cache, same numbers
+        Path(cache).mkdir(parents=True, exist_ok=True)
+    found = memo.cached(f"vintages-{_key(group, catalogue, indicator, options)}", everyone, cache)
     if region not in found:  # not in the group (or its data failed): as without a cache
         return _group_vintages(group, catalogue, indicator, [region], up_to, options)[region]
     return [v for v in found[region] if up_to is None or v["as_of"] <= up_to]
