@@ -222,7 +222,7 @@ def test_a_batch_reads_its_files_once_and_again_when_they_change(tmp_path, monke
     (tmp_path / "cache").mkdir()
     first = check_parameters({**GOOD, "data_path": str(data)}).observations
     again = check_parameters({**GOOD, "data_path": str(data)}).observations
-    assert len(list((tmp_path / "cache").glob("inputs-*"))) == 1  # loaded once
+    assert len(list((tmp_path / "cache").glob("inputs-*.pickle"))) == 1  # loaded once
     pd.testing.assert_frame_equal(first, plain)
     pd.testing.assert_frame_equal(again, plain)
     assert again.attrs == plain.attrs
@@ -237,4 +237,4 @@ def test_a_batch_reads_its_files_once_and_again_when_they_change(tmp_path, monke
     assert data.stat().st_size == stat.st_size
     fresh = check_parameters({**GOOD, "data_path": str(data)}).observations
     assert not fresh.equals(plain)
-    assert len(list((tmp_path / "cache").glob("inputs-*"))) == 2
+    assert len(list((tmp_path / "cache").glob("inputs-*.pickle"))) == 2
