@@ -7,18 +7,21 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
-
-import pandas as pd
+from typing import TYPE_CHECKING, TextIO
 
 from .config import MODEL_CHOICES, VINTAGE_BASES
 from .errors import BrandstatsError, DataError
 from .format import count, spreadsheet_cell
 
+if TYPE_CHECKING:  # pandas is imported where it is used: `brandstats run` starts its runner first
+    import pandas as pd
+
 __all__ = ["main"]
 
 
 def _print_frame(frame: pd.DataFrame, fmt: str) -> None:
+    import pandas as pd
+
     if fmt == "csv":
         # text a spreadsheet would run as a formula is written with a leading '
         cells = frame.map(spreadsheet_cell)
@@ -39,6 +42,8 @@ def _plain(value: object) -> object:
 
 def _shown(row: object) -> str:
     """A target as the plan states it, e.g. '> 6,000 亿元' or '<= 10 rank'."""
+    import pandas as pd
+
     from .units import display_unit
 
     if pd.isna(row.target):
@@ -273,6 +278,8 @@ def _without_base_year(
     table: pd.DataFrame, observations: pd.DataFrame, base_year: int | None, as_of: int | None
 ) -> pd.Series:
     """Per row of ``table``: why there is no progress measure from ``base_year``, or ''."""
+    import pandas as pd
+
     notes = []
     for indicator, region in zip(table["indicator"], table["region"], strict=True):
         mask = (observations["indicator"] == indicator) & (observations["region"] == region)
@@ -291,6 +298,8 @@ def _with_target_and_last(
     """Fill ``unit``, ``last_value`` (the observation of ``last_year``) and, where the engine
     left them blank (no data up to ``--as-of``), the target as the catalogue states it;
     years as integers (2021, not 2021.0)."""
+    import pandas as pd
+
     table = table.copy()
     catalogue = targets.drop_duplicates(["indicator", "region"]).set_index(["indicator", "region"])
     observed = observations.set_index(["indicator", "region", "year"])["value"]
@@ -309,6 +318,8 @@ def _with_target_and_last(
 
 
 def _text(value: object) -> str:
+    import pandas as pd
+
     return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
 
 
@@ -329,6 +340,8 @@ def _short_reason(text: str, width: int = REASON_WIDTH) -> str:
 
 def _table_view(table: pd.DataFrame) -> pd.DataFrame:
     """The assessment as text cells: no NaN or None, a reason where nothing was assessed."""
+    import pandas as pd
+
     from . import format as fmt
 
     rows = list(table.itertuples())
