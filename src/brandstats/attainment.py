@@ -951,7 +951,7 @@ def assess_group(
             observations, targets, indicator, regions, reference=reference, **options
         )
 
-    if reference is None:  # a batch keeps the group for its other notebooks (brandstats.memo)
+    if reference is None and memo.active():  # a batch keeps the group for its other notebooks
         data = observations.loc[
             observations["indicator"] == indicator, ["region", "year", "value", "qualifier"]
         ]
