@@ -279,11 +279,18 @@ def _warm_caches() -> None:
     """Draw brandstats' two report charts once, from a made-up series, if the notebooks
     import them, and keep nothing but the libraries' caches: matplotlib's fonts and text
     layout, the Agg renderer, PNG encoding, the engine's first calls. Each kernel forked
-    afterwards starts with them (about 0.1 s of CPU saved per notebook). Best effort: a
-    failure here only leaves the caches cold."""
+    afterwards starts with them (about 0.1 s of CPU saved per notebook). With the workbook
+    module (the scorecard's .xlsx, Excel inputs), openpyxl is imported too: brandstats imports
+    it only when a function needs it. Best effort: a failure here only leaves them cold."""
+    import importlib
     import warnings
 
-    plots = sys.modules.get(f"{_BATCH.rpartition('.')[0]}.plots")
+    package = _BATCH.rpartition(".")[0]
+    if f"{package}.workbook" in sys.modules:
+        for name in ("openpyxl", "openpyxl.styles", "openpyxl.comments", "openpyxl.utils"):
+            with contextlib.suppress(ImportError):
+                importlib.import_module(name)
+    plots = sys.modules.get(f"{package}.plots")
     if plots is None:
         return
     try:
