@@ -105,6 +105,38 @@ def test_next_years_value_keeps_even_odds(observations, targets):
     assert fmt.next_year(coming, "count", "zh", short=True) == f"2020年：至少{int(value)}个"
 
 
+def _shipped_vintages():
+    from brandstats import load_observations, load_targets
+    from brandstats.attainment import default_region
+
+    targets = load_targets()
+    observations = load_observations(targets=targets)
+    for indicator in dict.fromkeys(targets.loc[targets["target"].notna(), "indicator"]):
+        region = default_region(observations, targets, indicator)
+        mine = (observations["indicator"] == indicator) & (observations["region"] == region)
+        target_year = int(targets.loc[targets["indicator"] == indicator, "target_year"].iloc[0])
+        for year in sorted(set(observations.loc[mine, "year"])):
+            if year < target_year:  # a vintage with next year still to come
+                yield indicator, int(year)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("indicator", "as_of"), list(_shipped_vintages()))
+def test_every_shipped_next_year_value_keeps_even_odds(observations, targets, indicator, as_of):
+    """Issue 18's check, for every shipped target at every vintage with a value: 2 % beyond
+    it keeps even odds, 2 % short of it does not (the data refitted each time)."""
+    data = observations.loc[observations["year"] <= as_of]
+    result = bs.assess(data, targets, indicator)
+    coming = bs.next_year(data, targets, result)
+    if not coming or coming["value_for_even_odds"] is None or coming["in_target_year"]:
+        return
+    value, up = coming["value_for_even_odds"], coming["direction"] == "at least"
+    for factor in (0.98, 1.02):
+        p = bs.assess(_with(data, indicator, coming["year"], value * factor), targets,
+                      indicator).probability  # fmt: skip
+        assert (p >= 0.5) == ((factor > 1) == up), (value, factor, p)
+
+
 def test_next_year_from_a_single_figure_is_where_even_odds_begin(observations, targets):
     """One figure, so next year's makes two: P(met) then comes from the reference class in
     steps, one of them exactly 1/2. The value is the first whole number at that step (the

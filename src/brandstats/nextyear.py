@@ -139,15 +139,32 @@ def next_year(
         low, high = a, b
     else:  # the step is further out: below a or above b, by the direction and the odds
         below = (k_a >= 0) == at_least
-        end = low if below else high
-        if (keeps(end) >= 0) == (k_a >= 0):  # as at a and b up to the unit's range
-            out["reason"] = "always" if k_a >= 0 else "never"
-            return out
-        low, high = (low, a) if below else (b, high)
-    # 1e-4 relative: far finer than figures are published, and few refits
-    value = optimize.brentq(keeps, low, high, xtol=1e-9 * max(abs(high), 1.0), rtol=1e-4)
-    if result.unit in ("count", "rank"):  # whole numbers: the first that keeps even odds
-        value = math.ceil(value - 1e-9) if at_least else math.floor(value + 1e-9)
+        inner, end, width = (a if below else b), (low if below else high), b - a
+        while True:  # out by twice as far each time: the step is often just beyond
+            outer = max(inner - width, end) if below else min(inner + width, end)
+            if (keeps(outer) >= 0) != (k_a >= 0):
+                break
+            if outer == end:  # as at a and b up to the unit's range
+                out["reason"] = "always" if k_a >= 0 else "never"
+                return out
+            inner, width = outer, 2 * width
+        low, high = (outer, inner) if below else (inner, outer)
+    if result.unit not in ("count", "rank"):
+        # 1e-4 relative: far finer than figures are published, and few refits
+        value = optimize.brentq(keeps, low, high, xtol=1e-9 * max(abs(high), 1.0), rtol=1e-4)
+        out["value_for_even_odds"] = float(value)
+        return out
+    # Whole numbers: the first that keeps even odds (the last, for an "at most" target). Brent's
+    # x is within t = 0.4 (+ rounding) of the step, so at most one whole number k lies within
+    # t of x, and the step's side of k (one more refit) settles it.
+    x = optimize.brentq(keeps, low, high, xtol=0.4, rtol=4 * np.finfo(float).eps)
+    t = 0.4 + 8 * np.finfo(float).eps * abs(x)
+    k = math.floor(x + t)
+    if k > x - t:
+        kept = keeps(k) >= 0
+        value = (k if kept else k + 1) if at_least else (k if kept else k - 1)
+    else:
+        value = math.ceil(x - t) if at_least else math.floor(x + t)
     out["value_for_even_odds"] = float(value)
     return out
 
