@@ -262,3 +262,26 @@ def test_a_stopped_run_prints_its_summary_locks_its_folder_and_resumes(tmp_path,
     assert [(j["name"], j["status"]) for j in again["jobs"]] == [
         ("quick", "skipped"), ("stuck", "ok"),
     ]  # fmt: skip
+
+
+def test_a_group_of_districts_starts_with_one_run_per_vintage():
+    """The first region of an indicator in a parameter set carries its whole group's
+    observations (it assesses the group, which the others then read from the batch's cache);
+    the others their own: heaviest first then starts one run of each vintage together."""
+    from brandstats import load_observations, load_targets
+    from brandstats.batch import load_batch_config, plan_jobs
+    from brandstats.config import PROJECT_ROOT
+
+    examples = PROJECT_ROOT / "data" / "examples"
+    targets = load_targets(examples / "districts_targets.csv")
+    observations = load_observations(examples / "districts_observations.csv", targets=targets)
+    jobs = plan_jobs(observations, targets, runs=load_batch_config(examples / "districts.yaml"),
+                     shared={"language": "zh"}, given=[])  # fmt: skip
+    years = observations["year"]
+    first = sorted(jobs, key=lambda job: -job.weight)[:3]
+    assert [job.parameters["as_of"] for job in first] == [2021, 2020, 2019]
+    assert [job.weight for job in first] == [(years <= y).sum() for y in (2021, 2020, 2019)]
+    for job in jobs:
+        if job not in first:
+            mine = observations["region"] == job.parameters["region"]
+            assert job.weight == (mine & (years <= job.parameters["as_of"])).sum(), job.name

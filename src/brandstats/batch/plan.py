@@ -129,9 +129,11 @@ def plan_runs(
     (:func:`brandstats.loading.plan_name`) unless the parameters give one: the HTML report
     prints it atop each page.
 
-    Each job's ``weight`` is the number of observations of its indicator (every region: the
-    pooling group it is assessed with) up to its ``as_of``: a report's work grows with them
-    (a vintage per year), so the batch starts the heaviest first.
+    Each job's ``weight`` is the number of observations up to its ``as_of`` that its report
+    works through (a vintage per year), so that the batch starts the heaviest first: for the
+    first region of an indicator in a parameter set, every region's (the pooling group it is
+    assessed with); for the others, their own, as they read the group's assessments that the
+    first one keeps (:mod:`brandstats.memo`). Runs of different groups thus start together.
     """
     from .. import format as fmt  # imports pandas: not when brandstats.batch is imported
     from ..loading import assessable_pairs, plan_name, target_order, unobserved_targets
@@ -146,8 +148,10 @@ def plan_runs(
     names = _target_names(targets, language)
     titled = "title" in declared_parameters(nb)
     years_of = observations.groupby("indicator")["year"].agg(list).to_dict()
+    own_years = observations.groupby(["indicator", "region"])["year"].agg(list).to_dict()
     jobs, seen = [], set()
     for variation in variations:
+        grouped: set[str] = set()  # indicators with a run in this parameter set
         params = dict(variation.get("parameters", {}))
         suffix = variation.get("name", "")
         chosen = pairs
@@ -165,7 +169,10 @@ def plan_runs(
                 merged["title"] = plan_name(targets, fmt.language_code(merged.get("language")))
             place = fmt.region(region, language) if region else ""
             title = ", ".join(p for p in (names.get(indicator, indicator), place, suffix) if p)
-            weight = _weight(years_of.get(indicator, []), merged.get("as_of"))
+            years = own_years.get((indicator, region), []) if indicator in grouped else None
+            grouped.add(indicator)
+            weight = _weight(years_of.get(indicator, []) if years is None else years,
+                             merged.get("as_of"))  # fmt: skip
             jobs.append(Job(name, nb, merged, title=title, weight=weight))
     if not jobs:
         raise BrandstatsError("nothing to run: no indicator has both a target and observations")
