@@ -26,8 +26,9 @@ SHARES = {
     "历城区": (0.19, 0.20),
 }
 REST = "其他区县"  # the other seven districts and counties of Jinan, together
+# 4,600 in all: more than the city's 4,400
 SUB_TARGETS = {"历下区": 1050, "市中区": 560, "槐荫区": 470, "天桥区": 420, "历城区": 900,
-               REST: 1200}  # fmt: skip  (4,600 in all: more than the city's 4,400)
+               REST: 1200}  # fmt: skip
 # the city's total: real in 2018, 2019, 2021 (public_figures.csv); made up in 2016, 2017, 2020
 CITY = {2016: 1020, 2017: 1210, 2018: 1547, 2019: 2231, 2020: 3560, 2021: 4397}
 REAL_YEARS = (2018, 2019, 2021)
