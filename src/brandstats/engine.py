@@ -349,7 +349,8 @@ def _project(
     """The series' projection; its own one (without a group's calibration) is remembered by
     what it depends on: the same series is projected again by a vintage and the assessment of
     the same year, and by next_year's what-ifs for a district's siblings. A Projection is
-    immutable, so the one kept is the one computed."""
+    immutable, so the one kept is the one computed (with the module settings of then, such as
+    ``BOUNDING``: clear ``_PROJECTIONS`` after changing one in a session)."""
     spec = problem.spec
 
     def compute() -> backtest.Projection:

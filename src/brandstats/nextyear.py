@@ -161,8 +161,8 @@ def next_year(
     t = 0.4 + 8 * np.finfo(float).eps * abs(x)
     k = math.floor(x + t)
     if k > x - t:
-        kept = keeps(k) >= 0
-        value = (k if kept else k + 1) if at_least else (k if kept else k - 1)
+        holds = keeps(k) >= 0
+        value = (k if holds else k + 1) if at_least else (k if holds else k - 1)
     else:
         value = math.ceil(x - t) if at_least else math.floor(x + t)
     out["value_for_even_odds"] = float(value)
