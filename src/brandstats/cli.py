@@ -440,13 +440,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .batch.runner import skip_unused_imports
 
     skip_unused_imports()  # this process reads notebooks (nbformat), nothing more
+    runs = load_batch_config(args.config) if args.config else None
     if not args.scheduler:  # its kernel templates import while the inputs are checked here
         from .batch.local import start_runner
         from .batch.plan import SCORECARD_NOTEBOOK, TARGET_NOTEBOOK
         from .config import NOTEBOOKS_DIR
 
-        notebooks = [NOTEBOOKS_DIR / TARGET_NOTEBOOK, NOTEBOOKS_DIR / SCORECARD_NOTEBOOK]
-        start_runner(notebooks, [args.language or "en"])
+        notebook = (runs or [{}])[0].get("notebook") or NOTEBOOKS_DIR / TARGET_NOTEBOOK
+        spoken = {r["parameters"].get("language") for r in runs or ()} | {args.language}
+        start_runner([notebook, NOTEBOOKS_DIR / SCORECARD_NOTEBOOK],
+                     [str(s) for s in spoken if s in ("en", "zh")] or ["en"])  # fmt: skip
     from .loading import load_observations, load_targets, plan_name
 
     # Validate the inputs here, once, before any kernel starts.
@@ -470,7 +473,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
             "several --data files cannot travel to a Dask cluster yet: run without --scheduler, "
             "or merge them into one file first"
         )
-    runs = load_batch_config(args.config) if args.config else None
     language = args.language or "en"
     title = (  # the plan's name: --title, the config's, the targets file's
         args.title
