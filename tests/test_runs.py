@@ -285,3 +285,25 @@ def test_a_group_of_districts_starts_with_one_run_per_vintage():
         if job not in first:
             mine = observations["region"] == job.parameters["region"]
             assert job.weight == (mine & (years <= job.parameters["as_of"])).sum(), job.name
+
+
+def test_a_chinese_config_titles_its_scorecard_in_chinese(tmp_path, capsys):
+    """The district example's config says language: zh. Without --language, the scorecard and
+    the league page take the config's language, and the plan's Chinese name with it (they
+    once printed the English name atop a Chinese page)."""
+    from brandstats.config import PROJECT_ROOT
+    from brandstats.loading import load_targets, plan_name
+
+    examples = PROJECT_ROOT / "data" / "examples"
+    out = tmp_path / "districts"
+    assert main(["run", "--config", str(examples / "districts.yaml"),
+                 "--targets", str(examples / "districts_targets.csv"),
+                 "--data", str(examples / "districts_observations.csv"),
+                 "--output", str(out)]) == 0  # fmt: skip
+    capsys.readouterr()
+    targets = load_targets(examples / "districts_targets.csv")
+    zh, en = plan_name(targets, "zh"), plan_name(targets, "en")
+    assert zh != en
+    for page in ("scorecard.html", "league.html"):
+        text = (out / page).read_text(encoding="utf-8")
+        assert zh in text and en not in text, page

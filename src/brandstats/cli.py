@@ -441,15 +441,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     skip_unused_imports()  # this process reads notebooks (nbformat), nothing more
     runs = load_batch_config(args.config) if args.config else None
+    spoken = {str(r["parameters"]["language"]) for r in runs or () if "language" in r["parameters"]}
+    # the scorecard's language (and its plan name's): --language, else the config's one language
+    language = args.language or (
+        next(iter(spoken)) if len(spoken) == 1 and spoken <= {"en", "zh"} else "en"
+    )
     if not args.scheduler:  # its kernel templates import while the inputs are checked here
         from .batch.local import start_runner
         from .batch.plan import SCORECARD_NOTEBOOK, TARGET_NOTEBOOK
         from .config import NOTEBOOKS_DIR
 
         notebook = (runs or [{}])[0].get("notebook") or NOTEBOOKS_DIR / TARGET_NOTEBOOK
-        spoken = {r["parameters"].get("language") for r in runs or ()} | {args.language}
-        start_runner([notebook, NOTEBOOKS_DIR / SCORECARD_NOTEBOOK],
-                     [str(s) for s in spoken if s in ("en", "zh")] or ["en"])  # fmt: skip
+        languages = sorted({language, *spoken} & {"en", "zh"}) or ["en"]
+        start_runner([notebook, NOTEBOOKS_DIR / SCORECARD_NOTEBOOK], languages)
     from .loading import load_observations, load_targets, plan_name
 
     # Validate the inputs here, once, before any kernel starts.
@@ -473,7 +477,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
             "several --data files cannot travel to a Dask cluster yet: run without --scheduler, "
             "or merge them into one file first"
         )
-    language = args.language or "en"
     title = (  # the plan's name: --title, the config's, the targets file's
         args.title
         or next((r["parameters"]["title"] for r in runs or () if r["parameters"].get("title")), "")
