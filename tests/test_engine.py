@@ -282,6 +282,16 @@ def test_outlooks_keeps_the_order_and_says_why():
     assert_allclose(found["done"].floor, 0.0)
 
 
+def _problems(observations, targets, as_of):
+    """Every region's Problem of the group, as of ``as_of``."""
+    problems = {}
+    for region in sorted(observations["region"].unique()):
+        rows = observations.loc[observations["region"] == region].set_index("year")
+        spec = target_spec(targets, "x", region)
+        problems[region] = make_problem(spec, rows["value"], rows["qualifier"], as_of=as_of)
+    return problems
+
+
 def test_kept_projections_are_reused_for_the_same_problems(group, monkeypatch):
     """outlooks(projections=...) keeps each problem's own projection: asked again with the
     same Problem objects and one new one, it projects only the new one, and every P(met) is
@@ -289,11 +299,7 @@ def test_kept_projections_are_reused_for_the_same_problems(group, monkeypatch):
     import brandstats.engine as engine
 
     observations, targets = group
-    problems = {}
-    for region in sorted(observations["region"].unique()):
-        rows = observations.loc[observations["region"] == region].set_index("year")
-        spec = target_spec(targets, "x", region)
-        problems[region] = make_problem(spec, rows["value"], rows["qualifier"], as_of=2019)
+    problems = _problems(observations, targets, as_of=2019)
     kept: dict = {}
     first = outlooks(problems, projections=kept)
     assert len(kept) == len(problems)  # every problem projected (none observed by 2019)
@@ -331,11 +337,7 @@ def test_a_series_own_projection_is_worked_out_once(group, monkeypatch):
     import brandstats.engine as engine
 
     observations, targets = group
-    problems = {}
-    for region in sorted(observations["region"].unique()):
-        rows = observations.loc[observations["region"] == region].set_index("year")
-        spec = target_spec(targets, "x", region)
-        problems[region] = make_problem(spec, rows["value"], rows["qualifier"], as_of=2019)
+    problems = _problems(observations, targets, as_of=2019)
     monkeypatch.setattr(engine, "_PROJECTIONS", type(engine._PROJECTIONS)())
     first = outlooks(problems)
     pooled = []  # the pooled= argument of every projection worked out

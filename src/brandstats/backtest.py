@@ -30,6 +30,7 @@ import pandas as pd
 from scipy import stats
 
 from brandstats.errors import BrandstatsError, InsufficientDataError
+from brandstats.memo import recent
 from brandstats.models import (
     MODELS,
     Mixture,
@@ -408,14 +409,7 @@ def _fit(series: pd.Series, model: str, seed: int) -> ModelFit:
     """
     years, values = check_series(series)
     key = (model, seed, years.tobytes(), values.tobytes())
-    fit = _FITS.get(key)
-    if fit is None:
-        fit = _FITS[key] = fit_model(series, model, seed=seed)
-        while len(_FITS) > FIT_CACHE_SIZE:
-            _FITS.popitem(last=False)
-    else:
-        _FITS.move_to_end(key)
-    return fit
+    return recent(_FITS, key, FIT_CACHE_SIZE, lambda: fit_model(series, model, seed=seed))
 
 
 def _weights(cases: pd.DataFrame, fits: dict[str, ModelFit], m: int) -> dict[str, float]:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from .config import MODEL_CHOICES, VINTAGE_BASES
 from .errors import BrandstatsError, DataError
-from .format import count, spreadsheet_cell
+from .format import LANGUAGES, count, spreadsheet_cell
 
 if TYPE_CHECKING:  # pandas is imported where it is used: `brandstats run` starts its runner first
     import pandas as pd
@@ -444,7 +444,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     spoken = {str(r["parameters"]["language"]) for r in runs or () if "language" in r["parameters"]}
     # the scorecard's language (and its plan name's): --language, else the config's one language
     language = args.language or (
-        next(iter(spoken)) if len(spoken) == 1 and spoken <= {"en", "zh"} else "en"
+        next(iter(spoken)) if len(spoken) == 1 and spoken <= set(LANGUAGES) else "en"
     )
     if not args.scheduler:  # its kernel templates import while the inputs are checked here
         from .batch.local import start_runner
@@ -452,7 +452,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         from .config import NOTEBOOKS_DIR
 
         notebook = (runs or [{}])[0].get("notebook") or NOTEBOOKS_DIR / TARGET_NOTEBOOK
-        languages = sorted({language, *spoken} & {"en", "zh"}) or ["en"]
+        languages = sorted({language, *spoken} & set(LANGUAGES)) or ["en"]
         start_runner([notebook, NOTEBOOKS_DIR / SCORECARD_NOTEBOOK], languages)
     from .loading import load_observations, load_targets, plan_name
 

@@ -33,6 +33,7 @@ import pandas as pd
 from . import backtest
 from .config import YEAR_RANGE, YEARS_TEXT
 from .errors import BrandstatsError, InsufficientDataError
+from .memo import recent
 from .models import Censored, Mixture, Transformed, Truncated, to_unbounded
 from .notes import Note, note_of
 from .pooling import pool_backtests
@@ -365,14 +366,7 @@ def _project(
     seen = problem.seen
     years, values = seen.index.to_numpy(np.int64).tobytes(), seen.to_numpy(float).tobytes()
     key = (years, values, spec.support, spec.accumulation, spec.target_year, model, levels, seed)
-    found = _PROJECTIONS.get(key)
-    if found is None:
-        found = _PROJECTIONS[key] = compute()
-        while len(_PROJECTIONS) > PROJECTION_CACHE_SIZE:
-            _PROJECTIONS.popitem(last=False)
-    else:
-        _PROJECTIONS.move_to_end(key)
-    return found
+    return recent(_PROJECTIONS, key, PROJECTION_CACHE_SIZE, compute)
 
 
 def _outlook(

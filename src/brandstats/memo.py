@@ -22,11 +22,12 @@ import hashlib
 import os
 import pickle
 import tempfile
-from collections.abc import Callable, Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-__all__ = ["ENV", "active", "cached", "file_key", "key"]
+__all__ = ["ENV", "active", "cached", "file_key", "key", "recent"]
 
 ENV = "BRANDSTATS_CACHE"
 """The environment variable naming the batch's cache folder."""
@@ -127,3 +128,17 @@ def _locked(path: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # releases the lock
+
+
+def recent(store: OrderedDict[Any, T], key: Hashable, size: int, compute: Callable[[], T]) -> T:
+    """``compute()``, kept in ``store`` (this process's) under ``key`` with the ``size`` most
+    recently used: an LRU for what :func:`functools.lru_cache` cannot key (arrays by their
+    bytes, results computed from objects outside the key). Failures are not kept."""
+    found = store.get(key)
+    if found is None:
+        found = store[key] = compute()
+        while len(store) > size:
+            store.popitem(last=False)
+    else:
+        store.move_to_end(key)
+    return found

@@ -10,7 +10,6 @@ differs (a revision), or, with the same data, the models' re-weighting.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 from collections.abc import Sequence
@@ -89,27 +88,16 @@ def assess_vintages(
 
     with contextlib.suppress(OSError):  # no such folder can be made: no cache, same numbers
         Path(cache).mkdir(parents=True, exist_ok=True)
-    found = memo.cached(f"vintages-{_key(group, catalogue, indicator, options)}", everyone, cache)
+    from . import __version__
+
+    # its name: the indicator's figures (every release), its targets, the options, the version
+    rows = catalogue.loc[catalogue["indicator"] == indicator]
+    name = memo.key(indicator, release_table(group), rows, json.dumps(options, sort_keys=True),
+                    __version__)  # fmt: skip
+    found = memo.cached(f"vintages-{name}", everyone, cache)
     if region not in found:  # not in the group (or its data failed): as without a cache
         return _group_vintages(group, catalogue, indicator, [region], up_to, options)[region]
     return [v for v in found[region] if up_to is None or v["as_of"] <= up_to]
-
-
-def _key(group: pd.DataFrame, catalogue: pd.DataFrame, indicator: str, options: dict) -> str:
-    """A name for the vintages of ``indicator``: a hash of its figures (every release), its
-    targets, the options and brandstats' version."""
-    from . import __version__
-
-    digest = hashlib.sha256()
-    for part in (
-        indicator,
-        release_table(group).to_csv(index=False),
-        catalogue.loc[catalogue["indicator"] == indicator].to_csv(index=False),
-        json.dumps(options, sort_keys=True),
-        __version__,
-    ):
-        digest.update(part.encode("utf-8") + b"\0")
-    return digest.hexdigest()[:32]
 
 
 def _group_vintages(
