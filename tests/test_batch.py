@@ -516,6 +516,7 @@ def test_the_batch_kernel_client_is_ready_with_iopub_drained(tmp_path, delay):
     # late answers the requests sent meanwhile in order: the first answer must do.
     import asyncio
 
+    import zmq
     from jupyter_client.kernelspec import KernelSpecManager
 
     from brandstats.batch.kernels import BatchKernelManager, ReadyClient
@@ -536,6 +537,8 @@ def test_the_batch_kernel_client_is_ready_with_iopub_drained(tmp_path, delay):
         try:
             assert isinstance(kc, ReadyClient)
             kc.start_channels()
+            # a refused connection (the kernel not yet listening) is retried after 10 ms
+            assert kc.shell_channel.socket.getsockopt(zmq.RECONNECT_IVL) == 10
             await kc.wait_for_ready(timeout=30)
             request, seen = kc.execute("1 + 1"), []
             while True:
@@ -552,6 +555,64 @@ def test_the_batch_kernel_client_is_ready_with_iopub_drained(tmp_path, delay):
     assert ("execute_result", "2") in [(k, c.get("data", {}).get("text/plain")) for k, c in ours]
     if not delay:  # nothing was left over from before
         assert all(parent == request for parent, _, _ in seen)
+
+
+def test_the_batch_kernel_client_asks_again_at_iopub_welcome():
+    # ipykernel 7 welcomes each IOPub subscription (JEP 65). A kernel_info request answered
+    # before the subscription took hold has lost its idle status: at the welcome the client
+    # must ask again at once, not wait on a silent IOPub, and IOPub must end up drained.
+    import asyncio
+    from queue import Empty
+
+    from brandstats.batch.kernels import ReadyClient
+
+    def status(parent: str, state: str) -> dict:
+        return {"msg_type": "status", "parent_header": {"msg_id": parent},
+                "content": {"execution_state": state}}  # fmt: skip
+
+    class Channel:
+        def __init__(self) -> None:
+            self.queue: list[dict] = []
+            self.silent_waits = 0  # waits on an empty channel that were allowed to last
+
+        async def get_msg(self, timeout: float) -> dict:
+            if not self.queue:
+                self.silent_waits += timeout > 0
+                raise Empty
+            return self.queue.pop(0)
+
+    class Kernel(ReadyClient):
+        """Answers kernel_info at once; the first answer's statuses go before IOPub's welcome."""
+
+        shell, iopub, requests = Channel(), Channel(), []
+
+        @property
+        def shell_channel(self):
+            return self.shell
+
+        @property
+        def iopub_channel(self):
+            return self.iopub
+
+        def kernel_info(self) -> str:
+            msg_id = f"info-{len(self.requests)}"
+            self.requests.append(msg_id)
+            reply = {"parent_header": {"msg_id": msg_id}, "content": {"protocol_version": "5.4"}}
+            self.shell.queue.append(reply)
+            if len(self.requests) == 1:  # published before the subscription: lost
+                self.iopub.queue.append({"msg_type": "iopub_welcome", "parent_header": {}})
+            else:
+                self.iopub.queue += [status(msg_id, "busy"), status(msg_id, "idle")]
+            return msg_id
+
+        async def is_alive(self) -> bool:
+            return True
+
+    client = Kernel()
+    asyncio.run(client.wait_for_ready(timeout=30))
+    assert client.requests == ["info-0", "info-1"]
+    assert client.iopub.silent_waits == 0  # asked again at the welcome
+    assert client.iopub.queue == [] and client.shell.queue == []
 
 
 @pytest.mark.slow

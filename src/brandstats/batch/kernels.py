@@ -131,9 +131,22 @@ class ReadyClient(AsyncKernelClient):  # type: ignore[misc]
     jupyter_client's waits, after the kernel's ``kernel_info_reply``, until its IOPub channel
     has been silent for 0.2 s: a fifth of a second for every notebook of a batch. This one
     waits for the ``idle`` status that the kernel publishes on IOPub after that very request:
-    IOPub is then connected and drained up to it. Written here because jupyter_client has no
-    setting for it; everything it uses is jupyter_client's public client API.
+    IOPub is then connected and drained up to it. A kernel that welcomes the IOPub
+    subscription (``iopub_welcome``, ipykernel 7, JEP 65) may have published that status
+    before the subscription took hold, so it is lost: at the welcome the client asks again at
+    once (waiting out half a second for a status that will not come was the slow start of
+    half the batch's kernels). Its sockets retry a refused connection after 10 ms, not ZeroMQ's
+    100 ms: a kernel forked from a template binds its ports some 40 ms after the client has
+    connected, and a tenth of a second passed before every notebook's first cell. Written
+    here because jupyter_client has no setting for either; everything it uses is
+    jupyter_client's public client API and pyzmq's context options.
     """
+
+    def start_channels(self, *args: Any, **kwargs: Any) -> None:
+        import zmq
+
+        self.context.setsockopt(zmq.RECONNECT_IVL, 10)  # for the sockets it creates from now
+        super().start_channels(*args, **kwargs)
 
     async def wait_for_ready(self, timeout: float | None = None) -> None:
         import math
@@ -142,18 +155,20 @@ class ReadyClient(AsyncKernelClient):  # type: ignore[misc]
         # A kernel that starts late answers every request sent meanwhile, in order, and the
         # idle statuses of the first ones may be lost (IOPub not yet subscribed): ready once
         # some request has both its reply and its idle status.
-        sent: set[str] = set()
+        sent = 0
+        counted: set[str] = set()  # the requests that count: since IOPub's welcome, if any
         replied: dict[str, dict[str, Any]] = {}
         idle: set[str] = set()
         while True:
-            sent.add(self.kernel_info())
-            for wait in (1.0, *[0.0] * len(sent)):  # the next reply, then any already there
+            counted.add(self.kernel_info())
+            sent += 1
+            for wait in (1.0, *[0.0] * sent):  # the next reply, then any already there
                 reply = await self._next(self.shell_channel, wait)
                 if reply is None:
                     break
-                if reply["parent_header"].get("msg_id") in sent:
+                if reply["parent_header"].get("msg_id") in counted:
                     replied[reply["parent_header"]["msg_id"]] = reply
-            ready = await self._idle_status(replied, idle, timeout=0.5) if replied else None
+            ready = await self._idle_status(counted, replied, idle) if replied else None
             if ready is not None:
                 version = int(replied[ready]["content"]["protocol_version"].split(".")[0])
                 if version != protocol_version_info[0]:  # as jupyter_client does
@@ -174,14 +189,19 @@ class ReadyClient(AsyncKernelClient):  # type: ignore[misc]
             return None
 
     async def _idle_status(
-        self, replied: dict[str, Any], idle: set[str], timeout: float
+        self, counted: set[str], replied: dict[str, Any], idle: set[str], timeout: float = 0.5
     ) -> str | None:
         """A replied request whose idle status has come on IOPub (waiting up to ``timeout``
-        seconds for one, noting every idle status seen in ``idle``); None if none came."""
+        seconds for one, noting every idle status seen in ``idle``); None if none came, or at
+        once at IOPub's welcome: the requests sent before it no longer count."""
         deadline = time.monotonic() + timeout
         while not (done := idle & replied.keys()):
             msg = await self._next(self.iopub_channel, max(deadline - time.monotonic(), 0))
             if msg is None:
+                return None
+            if msg["msg_type"] == "iopub_welcome":
+                for seen in (counted, replied, idle):
+                    seen.clear()
                 return None
             if msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle":
                 idle.add(msg["parent_header"].get("msg_id"))
