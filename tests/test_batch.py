@@ -999,7 +999,9 @@ def test_warm_kernels_are_like_cold_ones(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("no_leftover_processes")
+@pytest.mark.parametrize("stampmod", ["lib", "site-packages"], indirect=True)
 def test_a_template_whose_modules_change_is_replaced(tmp_path, stampmod):
+    # A project's own module is edited in place; an installed one is replaced, as pip does.
     notebook = tmp_path / "nb" / "stamp.ipynb"
     notebook.parent.mkdir()
     text = (
@@ -1013,9 +1015,14 @@ def test_a_template_whose_modules_change_is_replaced(tmp_path, stampmod):
     notebook.write_text(text, encoding="utf-8")
 
     run_batch([Job("one", notebook)], output_dir=tmp_path / "out", workers=1, progress=False)
-    stampmod.write_text("STAMP = 2\n", encoding="utf-8")
-    later = time.time() + 5
-    os.utime(stampmod, (later, later))  # whatever the clock's resolution
+    later = time.time() + 5  # a time stamp that changes whatever the clock's resolution
+    if "site-packages" in stampmod.parts:  # a new file, renamed over the old one
+        stampmod.with_suffix(".new").write_text("STAMP = 2\n", encoding="utf-8")
+        stampmod.with_suffix(".new").replace(stampmod)
+        os.utime(stampmod.parent, (later, later))
+    else:
+        stampmod.write_text("STAMP = 2\n", encoding="utf-8")
+    os.utime(stampmod, (later, later))
     run_batch([Job("two", notebook)], output_dir=tmp_path / "out", workers=1, progress=False)
 
     assert read_json(tmp_path / "out" / "one.json")["value"] == 1
@@ -1116,13 +1123,15 @@ def write_notebook(path: Path, *sources: str, parameters: int | None = None) -> 
 
 
 @pytest.fixture
-def stampmod(tmp_path, monkeypatch) -> Path:
-    """A module ``stampmod`` (``STAMP = 1``) importable here and in kernels; its file."""
-    package = tmp_path / "lib" / "stampmod"
+def stampmod(tmp_path, monkeypatch, request) -> Path:
+    """A module ``stampmod`` (``STAMP = 1``) importable here and in kernels; its file. In a
+    folder ``lib`` (a project's own code), or ``site-packages`` (installed) if so parametrized."""
+    folder = tmp_path / getattr(request, "param", "lib")
+    package = folder / "stampmod"
     package.mkdir(parents=True)
     (package / "__init__.py").write_text("STAMP = 1\n", encoding="utf-8")
-    monkeypatch.syspath_prepend(str(tmp_path / "lib"))
-    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "lib"))
+    monkeypatch.syspath_prepend(str(folder))
+    monkeypatch.setenv("PYTHONPATH", str(folder))
     return package / "__init__.py"
 
 

@@ -10,6 +10,7 @@ batch process) reads a notebook's imports to tell the template what to import.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import signal
@@ -315,19 +316,30 @@ def _warm_caches() -> None:
 def _first_party(module: Any) -> bool:
     """Whether ``module`` is a project's own code: not from the standard library or from
     site-packages (an editable install of a project under development counts)."""
+    file = getattr(module, "__file__", None)
+    return bool(file) and not _installed(str(Path(file).resolve()))
+
+
+def _installed(file: str) -> bool:
+    """Whether the module file at ``file`` (an absolute path) belongs to the standard library
+    or to site-packages."""
+    if any(f"{os.sep}{name}{os.sep}" in file for name in ("site-packages", "dist-packages")):
+        return True
+    return file.startswith(_library_roots())
+
+
+@functools.cache
+def _library_roots() -> tuple[str, ...]:
+    """The standard library's and site-packages' folders, each as given and resolved, with a
+    trailing separator."""
     import site
     import sysconfig
 
-    file = getattr(module, "__file__", None)
-    if not file:
-        return False
-    path = Path(file).resolve()
-    if {"site-packages", "dist-packages"} & set(path.parts):
-        return False
     paths = sysconfig.get_paths()
     roots = [paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")]
     roots += [*site.getsitepackages(), site.getusersitepackages()]
-    return not any(path.is_relative_to(Path(root).resolve()) for root in roots)
+    folders = {folder for root in roots for folder in (root, str(Path(root).resolve()))}
+    return tuple(folder.rstrip(os.sep) + os.sep for folder in folders)
 
 
 def _import_package(top: str, here: str) -> list[str]:
@@ -390,9 +402,21 @@ def _import_package(top: str, here: str) -> list[str]:
 
 
 def _module_files(previous: dict[str, int] | None = None) -> dict[str, int]:
-    """Modification times of the imported modules' files (of those in ``previous``, if given)."""
+    """Modification times that tell whether an imported module changed (of the paths in
+    ``previous``, if given).
+
+    A project's own module is watched by its file (an editor may rewrite it in place). An
+    installed one (standard library, site-packages) is watched by its folder: pip and uv
+    replace a package's files, which changes their folder. A template checks before every
+    fork, and the folders are a seventh as many stats as the two thousand files.
+    """
     if previous is None:
-        paths = {getattr(m, "__file__", None) for m in list(sys.modules.values())}
+        files = {getattr(m, "__file__", None) for m in list(sys.modules.values())}
+        paths = {
+            str(Path(file).parent) if _installed(file) else file
+            for file in files
+            if isinstance(file, str)
+        }
     else:
         paths = set(previous)
     times = {}
