@@ -143,6 +143,18 @@ def _charmap(path: str, face_index: int = 0) -> frozenset[int]:
     return frozenset(font.get_charmap())
 
 
+@functools.cache
+def _drawn(faces: tuple[tuple[str, int], ...]) -> frozenset[int]:
+    """The code points the font files ``faces`` (see _family_path) draw between them: a union
+    of tens of thousands, made once per set of files rather than for every chart."""
+    return frozenset().union(*(_charmap(*face) for face in faces))
+
+
+def _faces(families: Iterable[str]) -> tuple[tuple[str, int], ...]:
+    """The font files matplotlib would use for ``families`` (those it finds)."""
+    return tuple(found for family in families if (found := _family_path(family)))
+
+
 def _family_path(family: str) -> tuple[str, int] | None:
     """The font file matplotlib would use for one family name (generic names included)."""
     try:
@@ -243,8 +255,7 @@ class _Typeset:
         face has no Chinese)."""
         style = self.bold
         if style["fontweight"] == "bold":
-            faces = [found for f in style["fontfamily"] if (found := _family_path(f))]
-            drawn = frozenset().union(*(_charmap(*found) for found in faces))
+            drawn = _drawn(_faces(style["fontfamily"]))
             if all(c.isspace() or ord(c) in drawn for c in text):
                 return style
         return {**self.font, "fontweight": "normal"}
@@ -286,12 +297,7 @@ def _typeset(language: str) -> _Typeset:
         families = (cjk, *base)
     else:
         families = (*base, cjk)
-    covered: set[int] = set()
-    for family in families:
-        found = _family_path(family)
-        if found is not None:
-            covered |= _charmap(*found)
-    return _Typeset(language, families, frozenset(covered))
+    return _Typeset(language, families, _drawn(_faces(families)))
 
 
 def _style(typeset: _Typeset) -> dict[str, Any]:
