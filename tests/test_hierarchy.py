@@ -4,6 +4,7 @@ other four comfortably ahead; the city's own series absent, then present."""
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 from scipy import stats
 
 import brandstats as bs
+from brandstats import format as fmt
 from brandstats.cli import main
 from brandstats.hierarchy import combine, dependence
 from brandstats.league import league_table
@@ -317,3 +319,34 @@ def test_a_districts_next_year_value_keeps_even_odds_in_its_tree(root):
         data = pd.concat([data, added], ignore_index=True)
         p = bs.assess(data, targets, "high_tech_enterprises", "天桥区", as_of=2020).probability
         assert (p >= 0.5) == even, (factor, p)
+
+
+def test_a_citys_vintages_include_the_years_only_its_districts_have_figures():
+    """A city assessed with its districts gets news when they do: its vintage of a year
+    without a city figure equals assess as of that year, moved for its districts' figures."""
+    targets = _targets()
+    observations = _observations(targets, city=True)
+    gap = YEARS[-2]
+    data = observations.loc[~((observations["region"] == "Jinan") & (observations["year"] == gap))]
+    vintages = bs.assess_vintages(data, targets, "firms", "Jinan")
+    assert [v["as_of"] for v in vintages] == list(YEARS)  # the gap year too
+    for before, now in itertools.pairwise(vintages):
+        p = bs.assess(data, targets, "firms", "Jinan", as_of=now["as_of"]).probability
+        assert now["probability"] == p
+        assert now["change"] == p - before["probability"]
+    why = next(v["why"] for v in vintages if v["as_of"] == gap)
+    assert (why["reason"], why["year"], why["regions"]) == ("districts", gap, sorted(DISTRICTS))
+    assert fmt.vintage_reason(why, "count", "en").startswith(f"new {gap} figures of its districts")
+    assert f"下辖区县新增{gap}年数据" in fmt.vintage_reason(why, "count", "zh")
+    # a percentage without the districts' weights is not read from them: its own years only
+    shares = bs.validate_targets(
+        _targets().assign(unit="%", target=50.0).astype(str).replace("nan", "")
+    )
+    rows = pd.DataFrame(_district_rows()).assign(value=lambda t: t["value"] / 10, unit="%")
+    city = rows.groupby("year", as_index=False)["value"].mean()
+    city = city.loc[city["year"] != gap].assign(
+        indicator="firms", region="Jinan", unit="%", qualifier="illustrative"
+    )
+    own = bs.validate_observations(pd.concat([rows, city]).astype(str), shares)
+    years = [v["as_of"] for v in bs.assess_vintages(own, shares, "firms", "Jinan")]
+    assert years == [y for y in YEARS if y != gap]

@@ -904,6 +904,13 @@ def vintage_reason(
             if zh
             else f"{why['year']} revised: {value(why['old'])} -> {value(why['new'])}"
         )
+    elif reason == "districts":
+        names = ("、" if zh else ", ").join(why["regions"])
+        text = (
+            f"下辖区县新增{why['year']}年数据：{names}"
+            if zh
+            else f"new {why['year']} figures of its districts: {names}"
+        )
     else:
         text = "数据未变，模型权重调整" if zh else "same data, models re-weighted"
     moved = why.get("reweighted") or []

@@ -4,13 +4,15 @@
 (:func:`brandstats.assess` with ``as_of``: the same engine, so each vintage equals what
 ``brandstats assess --as-of YEAR`` gives) and says, between two vintages, what changed: the new
 observation against what the earlier vintage expected for that year, an earlier figure that
-differs (a revision), or, with the same data, the models' re-weighting.
+differs (a revision), new figures of a parent's districts, or, with the same data, the models'
+re-weighting.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,9 +23,10 @@ import pandas as pd
 from . import memo
 from .attainment import Assessment, assess, assess_group, default_region
 from .errors import BrandstatsError, InsufficientDataError
+from .hierarchy import aggregation, tree_of
 from .loading import check_vintage_basis, on_basis, release_table
 from .models import check_levels
-from .spec import peer_regions
+from .spec import peer_regions, target_spec
 
 __all__ = ["REWEIGHTED", "assess_vintages", "why_moved"]
 
@@ -45,7 +48,8 @@ def assess_vintages(
     vintage_basis: str = "latest",
     cache: str | os.PathLike[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """The target's outlook as of each year with an observation (up to ``up_to``).
+    """The target's outlook as of each year with an observation (up to ``up_to``): of the
+    region, or of one of its districts when the region is a parent assessed with them.
 
     Each vintage is :func:`brandstats.assess` as of its year, with the same options;
     ``vintage_basis="published"`` assesses each on the figures as published by the end of its
@@ -66,7 +70,8 @@ def assess_vintages(
         In year order: ``as_of``, ``probability`` (None without one), ``probability_bound``,
         ``verdict``, ``median`` (the target-year forecast median, None without one),
         ``change`` (P(met) minus the previous vintage's, None when either has none) and
-        ``why`` (None for the first; else :func:`why_moved`).
+        ``why`` (None for the first; else :func:`why_moved`, or ``{"reason": "districts",
+        "year", "regions", "reweighted"}`` when only a parent's districts have new figures).
     """
     options = {"model": model, "levels": list(check_levels(levels)), "base_year": base_year,
                "seed": seed, "vintage_basis": check_vintage_basis(vintage_basis)}  # fmt: skip
@@ -116,13 +121,20 @@ def _group_vintages(
     """
     basis = options["vintage_basis"]
     kwargs = {k: v for k, v in options.items() if k != "vintage_basis"}
-    years_of = {}
+    years_of, news_of = {}, {}
     for region in regions:
-        rows = group.loc[group["region"] == region]
+        rows = group.loc[group["region"].isin(_read_by(catalogue, indicator, region))]
         # a vintage per year with a new figure: its year (latest), or the year it came out
         # (published: a revision that came out later makes a vintage of its own)
         found = rows["year"] if basis == "latest" else release_table(rows)["_released"]
-        years_of[region] = sorted({int(y) for y in found if up_to is None or int(y) <= up_to})
+        found = found.astype(int)
+        found = found[found <= up_to] if up_to is not None else found
+        years_of[region] = sorted(set(found))
+        # the districts with a new figure in each year (a parent assessed with its districts)
+        news_of[region] = {
+            year: sorted(set(rows.loc[found.index[found == year], "region"]) - {region})
+            for year in years_of[region]
+        }
     assessed: dict[tuple[str, int], Assessment | Exception] = {}
     for year in sorted({y for years in years_of.values() for y in years}):
         view = on_basis(group, year, basis)
@@ -142,15 +154,41 @@ def _group_vintages(
     out: dict[str, Any] = {}
     for region in regions:
         try:
-            out[region] = _vintages([(y, assessed[region, y]) for y in years_of[region]])
+            out[region] = _vintages(
+                [(y, assessed[region, y]) for y in years_of[region]], news_of[region]
+            )
         except BrandstatsError as exc:
             out[region] = exc
     return out
 
 
-def _vintages(assessed: Sequence[tuple[int, Assessment | Exception]]) -> list[dict[str, Any]]:
+def _read_by(catalogue: pd.DataFrame, indicator: str, region: str) -> list[str]:
+    """The regions whose figures ``region``'s assessment reads: its own and, for a parent
+    assessed with its districts (their sum or weighted mean, :mod:`brandstats.hierarchy`),
+    theirs, and so on down the tree. A district's new figure is news for its parent too."""
+    _, children, weights = tree_of(catalogue, indicator)
+    found, todo = [region], [region]
+    while todo:
+        parent = todo.pop()
+        kids = children.get(parent, [])
+        if not kids:
+            continue
+        try:
+            unit = target_spec(catalogue, indicator, parent).unit
+        except BrandstatsError:  # no target of its own: assess says why
+            continue
+        if aggregation(unit, [weights.get(k, math.nan) for k in kids])[0] is not None:
+            found += kids
+            todo += kids
+    return found
+
+
+def _vintages(
+    assessed: Sequence[tuple[int, Assessment | Exception]], districts: dict[int, list[str]]
+) -> list[dict[str, Any]]:
     """The vintage records of one region, from its Assessment (or error) of each year: a year
-    without data (InsufficientDataError) is left out; another error is raised."""
+    without data (InsufficientDataError) is left out; another error is raised. ``districts``
+    names, for each year, the districts whose new figures a parent's assessment read."""
     out: list[dict[str, Any]] = []
     before: Assessment | None = None
     for year, now in assessed:
@@ -170,11 +208,23 @@ def _vintages(assessed: Sequence[tuple[int, Assessment | Exception]]) -> list[di
                 "verdict": now.verdict,
                 "median": median,
                 "change": change,
-                "why": None if before is None else why_moved(before, now),
+                "why": None if before is None else _why(before, now, year, districts),
             }
         )
         before = now
     return out
+
+
+def _why(
+    before: Assessment, now: Assessment, year: int, districts: dict[int, list[str]]
+) -> dict[str, Any]:
+    """:func:`why_moved`, where the same own data with new figures of its districts (a
+    parent's vintage) is ``"districts"`` (``year``, ``regions``), not a re-weighting."""
+    why = why_moved(before, now)
+    if why["reason"] == "reweighting" and districts.get(year):
+        return {"reason": "districts", "year": year, "regions": districts[year],
+                "reweighted": why["reweighted"]}  # fmt: skip
+    return why
 
 
 def why_moved(before: Assessment, now: Assessment) -> dict[str, Any]:
