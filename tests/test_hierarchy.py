@@ -350,3 +350,27 @@ def test_a_citys_vintages_include_the_years_only_its_districts_have_figures():
     own = bs.validate_observations(pd.concat([rows, city]).astype(str), shares)
     years = [v["as_of"] for v in bs.assess_vintages(own, shares, "firms", "Jinan")]
     assert years == [y for y in YEARS if y != gap]
+
+
+@pytest.mark.parametrize("dist", [stats.lognorm(s=3, scale=600), stats.norm(500, 40),
+                                  stats.t(df=1.5, loc=600, scale=30)])  # fmt: skip
+def test_the_draws_quantiles_follow_the_ppf_even_in_a_heavy_tail(dist):
+    """hierarchy._quantiles against scipy's ppf: a log-normal whose 99.9 % quantile is 6
+    million (median 600) once came out in multiples of 3,000, its sum's median 5x too high."""
+    from brandstats.hierarchy import _quantiles
+
+    u = np.linspace(0.01, 0.99, 99)
+    assert np.allclose(_quantiles(dist, u), dist.ppf(u), rtol=0.01)
+
+
+def test_the_example_citys_early_vintage_agrees_with_its_districts(root):
+    """As of 2018 every district of the example is unlikely to meet its part; the city, their
+    sum, cannot be very likely (it was, at 90 %, when its draws were coarse)."""
+    examples = root / "data" / "examples"
+    targets = bs.load_targets(examples / "districts_targets.csv")
+    observations = bs.load_observations(examples / "districts_observations.csv", targets=targets)
+    every = bs.assess_all(observations, targets, as_of=2018).set_index("region")
+    city = bs.assess(observations, targets, "high_tech_enterprises", "Jinan", as_of=2018)
+    assert (every.drop(index="Jinan")["probability"] <= 0.1).all()
+    assert city.probability <= 0.1
+    assert city.aggregate["median"] < 1.5 * city.aggregate["sum_of_medians"]
