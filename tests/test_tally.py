@@ -108,3 +108,13 @@ def test_districts_sub_targets_are_not_targets_of_the_plan():
     with_district = pd.concat([card, pd.DataFrame([district])], ignore_index=True)
     assert targets_met(with_district) == targets_met(card)
     assert verdict_counts(with_district) == verdict_counts(card)
+
+
+def test_the_chinese_summary_names_each_class_in_the_verdicts_words():
+    """很可能 is the verdict "very likely" (90 % or more): the plan's summary and the charts'
+    legends must not call the 66 % class by it, nor the 33-66 % class by another word."""
+    text = fmt.plan_summary(targets_met(_card()), verdict_counts(_card()), "zh")
+    likely, even = fmt.verdict("likely", "zh"), fmt.verdict("about as likely as not", "zh")
+    assert f"{likely}达成" in text and f"{even}达成" in text and "很可能达成" not in text
+    assert fmt.word("chart:outlook_likely", "zh").startswith(f"{likely}（")
+    assert fmt.word("chart:outlook_even", "zh").startswith(f"{even}（")

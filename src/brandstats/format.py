@@ -309,8 +309,9 @@ _WORDS: dict[str, dict[str, str]] = {
     },
     "chart:illustrative_suffix": {"en": " (illustrative)", "zh": "（示意）"},
     "chart:outlook_met": {"en": "met", "zh": "已达成"},
-    "chart:outlook_likely": {"en": "likely (P(met) ≥ 66 %)", "zh": "很可能（≥66%）"},
-    "chart:outlook_even": {"en": "about as likely as not", "zh": "可能性约各半"},
+    # in the verdicts' words above (很可能 is "very likely" there: 90 % or more)
+    "chart:outlook_likely": {"en": "likely (P(met) ≥ 66 %)", "zh": "可能（≥66%）"},
+    "chart:outlook_even": {"en": "about as likely as not", "zh": "或许可能（33%–66%）"},
     "chart:outlook_unlikely": {"en": "unlikely (P(met) < 33 %)", "zh": "不太可能（<33%）"},
     "chart:outlook_not met": {"en": "not met", "zh": "未达成"},
     "chart:outlook_none": {"en": "no probability", "zh": "无法估计概率"},
@@ -738,8 +739,8 @@ def plan_summary(
     both = probability(tally["both_headline"], language) if tally["headline"] else None
     if language == "zh":
         text = (
-            f"**计划总览。** 共{tally['targets']}个目标：已达成{counts['met']}个，很可能达成"
-            f"{counts['likely']}个（达成概率不低于66%），可能性约各半{counts['even']}个，"
+            f"**计划总览。** 共{tally['targets']}个目标：已达成{counts['met']}个，可能达成"
+            f"{counts['likely']}个（达成概率不低于66%），或许可能达成{counts['even']}个，"
             f"不太可能{counts['unlikely']}个（低于33%），未达成{counts['not_met']}个，"
             f"无法估计概率{counts['unassessed']}个。预计达成{tally['expected']:.1f}个"
             f"（在{counted}个已有结果或有概率的目标中；{level}区间{low}–{high}个）。"
