@@ -831,3 +831,20 @@ def test_a_vintage_without_a_probability_is_said_not_drawn_at_zero(ax, language,
     points = np.concatenate([c.get_offsets() for c in ax.collections])
     assert sorted(points[:, 0].tolist()) == [2017, 2018]  # no dot at 0 % for 2016
     assert_allclose(sorted(points[:, 1].tolist()), [0.1, 0.31])
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_vintages_without_any_probability_keep_their_years_on_the_axis(language):
+    """Only words drawn (no point): the axis still spans the years, labelled 2019 and 2020,
+    not matplotlib's default 0-1 with an offset of +2.02e3; the words stay inside the axes."""
+    vintages = [{"as_of": y, "probability": None, "verdict": None} for y in (2019, 2020)]
+    ax = plots.plot_vintages(vintages, language=language)
+    fig = ax.figure
+    fig.canvas.draw()
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2019", "2020"]
+    assert ax.xaxis.get_offset_text().get_text() == ""
+    inside = ax.get_window_extent()
+    for text in ax.texts:
+        box = text.get_window_extent()
+        assert inside.x0 <= box.x0 and box.x1 <= inside.x1, text.get_text()
+    plt.close(fig)

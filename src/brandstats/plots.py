@@ -1238,16 +1238,19 @@ def plot_vintages(
                         **typeset.font)  # fmt: skip
                 continue
             if np.isnan(prob):  # said in words: a grey dot at 0 % would read as P(met) = 0
-                edge = {years[0]: "left", years[-1]: "right"}.get(year, "center")
-                ax.text(year, 0.03, typeset.word("n/a"), ha=edge if len(years) > 1 else "center",
-                        va="bottom", fontsize="small", color=_INK, gid=f"vintage:{year}",
+                ax.text(year, 0.03, typeset.word("n/a"), ha="center", va="bottom",
+                        rotation=90 if len(years) > 4 else 0,  # side by side, they would touch
+                        fontsize="small", color=_INK, gid=f"vintage:{year}",
                         **typeset.font)  # fmt: skip
                 continue
             colour = OUTLOOK_COLOURS.get(_outlook_class(prob, None) or "", _NOT_ASSESSED_COLOUR)
             ax.scatter([year], [prob], color=colour, zorder=3, s=36, gid=f"vintage:{year}")
         ax.axhline(0.5, color="0.35", ls=":", lw=1.2, zorder=1)
         ax.set_ylim(-0.02, 1.02)
+        if years:  # the years' span, also when no point is drawn (words only)
+            ax.set_xlim(min(years) - 0.5, max(years) + 0.5)
         ax.set_xticks(years)
+        ax.xaxis.set_major_formatter(mticker.FormatStrFormatter("%d"))  # 2020, never +2.02e3
         ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=0))
         if illustrative:
             _note_below(ax, typeset)
