@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import pandas as pd
 import pytest
 
 from brandstats import results
@@ -69,6 +70,16 @@ def test_write_scorecard_writes_csv_and_summary(folder):
     assert summary["runs"] == ["a", "b"]  # high_tech before unicorn, same goal
     assert summary["results"] == 2
     assert summary["scorecard"] == path.name  # beside it: a batch moves both from staging
+
+
+def test_the_scorecard_csv_holds_next_years_record_as_json(folder):
+    """Read back with pandas, the cell parses as JSON (it held Python's repr: None, False)."""
+    coming = {"year": 2022, "value_for_even_odds": 5180.0, "reason": None, "strict": False}
+    record = {**_record("high_tech_enterprises", "a"), "next_year": coming}
+    (folder / "a.json").write_text(json.dumps(record), "utf-8")
+    path = results.write_scorecard(results.read_results(folder, runs=["a"]), folder / "out")
+    cell = pd.read_csv(path, encoding="utf-8-sig")["next_year_record"].iloc[0]
+    assert json.loads(cell) == coming
 
 
 def test_a_target_without_data_up_to_its_year_is_explained(targets, observations):

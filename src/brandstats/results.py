@@ -321,6 +321,15 @@ def read_results(
     return table
 
 
+def _csv_cell(value: object) -> object:
+    """A scorecard cell as the CSV holds it: a record (next year's) as JSON, not Python's
+    repr; text a spreadsheet would run as a formula kept as text
+    (:func:`brandstats.format.spreadsheet_cell`: a name such as '=HYPERLINK(...)')."""
+    if isinstance(value, dict | list):
+        value = json.dumps(jsonable(value), ensure_ascii=False, sort_keys=True)
+    return fmt.spreadsheet_cell(value)
+
+
 LEAGUE_SUMMARY = ["indicator", "parent", "region", "rank_in_parent", "of", "probability",
                   "verdict", "completion", "elapsed", "as_of"]  # fmt: skip
 """The league table's columns in the scorecard's JSON summary."""
@@ -353,7 +362,7 @@ def write_scorecard(
         raise BrandstatsError("no results to write a scorecard of")
     folder = Path(output_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    cells = table.map(fmt.spreadsheet_cell)  # a name such as '=HYPERLINK(...)' stays text
+    cells = table.map(_csv_cell)
     path = write_text_atomic(
         folder / "scorecard.csv", "\ufeff" + cells.to_csv(index=False, lineterminator="\n")
     )
