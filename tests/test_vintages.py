@@ -254,3 +254,23 @@ def test_vintages_kept_for_the_group_are_the_same_numbers(observations, targets,
     changed = data.assign(value=data["value"].where(data["region"] != "R2", data["value"] - 1))
     bs.assess_vintages(changed, catalogue, indicator, "R1", cache=tmp_path)
     assert len(list(tmp_path.glob("vintages-*.pickle"))) == 2  # other figures, another entry
+
+
+def test_why_keeps_a_bound_and_an_outcome_after_the_target_year(observations, targets):
+    """A bound stays a bound in the words ("rank 11 or lower"); after the target year a new
+    figure is not read and the outcome stands: neither is "same data, re-weighted"."""
+    rank = bs.assess_vintages(observations, targets, "public_service_rank", "Jinan")
+    row = observations.loc[(observations["indicator"] == "public_service_rank")
+                           & (observations["year"] == rank[-1]["as_of"])].iloc[0]  # fmt: skip
+    why = rank[-1]["why"]
+    assert why["qualifier"] == row["qualifier"] == "lower_bound"  # rank 11 or a worse one
+    assert fmt.vintage_reason(why, "rank", "en").endswith("rank 11 or lower")
+    assert fmt.vintage_reason(why, "rank", "zh").endswith("第11位或更靠后")
+    firms = bs.assess_vintages(observations, targets, "high_tech_enterprises", "Jinan")
+    target_year = int(targets.loc[targets["indicator"] == "high_tech_enterprises",
+                                  "target_year"].iloc[0])  # fmt: skip
+    after = [v for v in firms if v["as_of"] > target_year]
+    assert after and all(v["why"]["reason"] == "outcome" for v in after)
+    assert fmt.vintage_reason(after[0]["why"], "count", "en") == (
+        "the target year has passed: the outcome stands"
+    )

@@ -879,7 +879,10 @@ def vintage_reason(
     if not why:
         return None
     zh = language == "zh"
-    value = lambda v: quantity(v, unit, language, indicator=indicator)  # noqa: E731
+
+    def value(v: float, qualifier: str | None = why.get("qualifier")) -> str:
+        return quantity(v, unit, language, indicator=indicator, qualifier=qualifier)
+
     reason = why.get("reason")
     if reason == "new_observation":
         seen = value(why["value"])
@@ -892,7 +895,7 @@ def vintage_reason(
         else:
             side = {"above": ("高于", "above"), "below": ("低于", "below"),
                     "as expected": ("符合", "as")}[why["direction"]]  # fmt: skip
-            expected = value(why["expected"])
+            expected = value(why["expected"], None)  # a forecast, never a bound
             text = (
                 f"新增{why['year']}年观测值{seen}，{side[0]}上一版预测的{expected}"
                 if zh
@@ -901,10 +904,12 @@ def vintage_reason(
             )
     elif reason == "revision":
         text = (
-            f"{why['year']}年数据修订：{value(why['old'])} → {value(why['new'])}"
+            f"{why['year']}年数据修订：{value(why['old'], None)} → {value(why['new'])}"
             if zh
-            else f"{why['year']} revised: {value(why['old'])} -> {value(why['new'])}"
+            else f"{why['year']} revised: {value(why['old'], None)} -> {value(why['new'])}"
         )
+    elif reason == "outcome":
+        text = "目标年份已过，结果不变" if zh else "the target year has passed: the outcome stands"
     elif reason == "districts":
         names = ("、" if zh else ", ").join(why["regions"])
         text = (

@@ -71,7 +71,8 @@ def assess_vintages(
         ``verdict``, ``median`` (the target-year forecast median, None without one),
         ``change`` (P(met) minus the previous vintage's, None when either has none) and
         ``why`` (None for the first; else :func:`why_moved`, or ``{"reason": "districts",
-        "year", "regions", "reweighted"}`` when only a parent's districts have new figures).
+        "year", "regions", "reweighted"}`` when only a parent's districts have new figures,
+        ``{"reason": "outcome", "year"}`` after the target year, the outcome unchanged).
     """
     options = {"model": model, "levels": list(check_levels(levels)), "base_year": base_year,
                "seed": seed, "vintage_basis": check_vintage_basis(vintage_basis)}  # fmt: skip
@@ -219,11 +220,17 @@ def _why(
     before: Assessment, now: Assessment, year: int, districts: dict[int, list[str]]
 ) -> dict[str, Any]:
     """:func:`why_moved`, where the same own data with new figures of its districts (a
-    parent's vintage) is ``"districts"`` (``year``, ``regions``), not a re-weighting."""
+    parent's vintage) is ``"districts"`` (``year``, ``regions``), and a vintage after the
+    target year, whose outcome stands (a figure after it is not read), ``"outcome"``; neither
+    is a re-weighting."""
     why = why_moved(before, now)
-    if why["reason"] == "reweighting" and districts.get(year):
+    if why["reason"] != "reweighting":
+        return why
+    if districts.get(year):
         return {"reason": "districts", "year": year, "regions": districts[year],
                 "reweighted": why["reweighted"]}  # fmt: skip
+    if before.verdict == now.verdict and now.verdict in ("met", "not met"):
+        return {"reason": "outcome", "year": year, "reweighted": []}  # after the target year
     return why
 
 
@@ -234,10 +241,17 @@ def why_moved(before: Assessment, now: Assessment) -> dict[str, Any]:
     vintage's median forecast for that year, ``direction``: ``"above"``, ``"below"`` or
     ``"as expected"``), ``"revision"`` (``year``, ``old``, ``new``: an earlier figure that
     changed) or ``"reweighting"`` (the same data, weights moved). ``reweighted`` lists the
-    models whose weight moved by :data:`REWEIGHTED` or more.
+    models whose weight moved by :data:`REWEIGHTED` or more; ``qualifier`` (``lower_bound``
+    or ``upper_bound``) says when the figure is a bound ("at least 5,700").
     """
     old = before.history.set_index("year")["value"]
     new = now.history.set_index("year")["value"]
+    qualifiers = now.history.set_index("year")["qualifier"]
+
+    def bound(year: int) -> dict[str, str]:  # "at least 3,499", "rank 11 or lower"
+        found = qualifiers.get(year)
+        return {"qualifier": found} if found in ("lower_bound", "upper_bound") else {}
+
     weights = {}
     for result, name in ((before, "before"), (now, "now")):
         table = result.backtest
@@ -252,7 +266,7 @@ def why_moved(before: Assessment, now: Assessment) -> dict[str, Any]:
     if revised:
         year = revised[0]
         return {"reason": "revision", "year": year, "old": float(old[year]),
-                "new": float(new[year]), "reweighted": moved}  # fmt: skip
+                "new": float(new[year]), "reweighted": moved, **bound(year)}  # fmt: skip
     added = [int(y) for y in new.index.difference(old.index)]
     if not added:
         return {"reason": "reweighting", "reweighted": moved}
@@ -271,4 +285,4 @@ def why_moved(before: Assessment, now: Assessment) -> dict[str, Any]:
             else "as expected"
         )  # fmt: skip
     return {"reason": "new_observation", "year": year, "value": value, "expected": expected,
-            "direction": direction, "reweighted": moved}  # fmt: skip
+            "direction": direction, "reweighted": moved, **bound(year)}  # fmt: skip
