@@ -155,3 +155,12 @@ def test_the_scorecard_says_latest_data_for_a_run_on_all_data(folder):
     assert table["as_of"].isna().all()
     assert '<td class="short">最新数据</td>' in results.scorecard_html(table, language="zh")
     assert "全部数据" not in results.scorecard_html(table, language="zh")
+
+
+def test_a_chinese_cell_as_wide_as_14_latin_letters_may_wrap():
+    """A Chinese character is two columns wide: 真实数据（部分为界值） (22 columns) must wrap in
+    a narrow window, or the scorecard's last column runs off the page; 4,397 (2021) need not."""
+    from brandstats.results import _short
+
+    assert _short("真实数据（部分为界值）") == ""
+    assert _short("4,397 (2021)") == _short("济南市") == ' class="short"'

@@ -13,6 +13,7 @@ import json
 import math
 import os
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -398,9 +399,11 @@ def write_scorecard(
 
 
 def _short(cell: object) -> str:
-    """The class of a cell short enough never to wrap (a number, a year, a place)."""
+    """The class of a cell short enough never to wrap (a number, a year, a place): at most 14
+    columns, a Chinese character taking two (真实数据（部分为界值） must be free to wrap)."""
     text = re.sub(r"<[^>]+>", "", str(cell))
-    return ' class="short"' if len(text) <= 14 else ""
+    width = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return ' class="short"' if width <= 14 else ""
 
 
 def _table_html(header: list[str], rows: Iterable[Iterable[str]], *, raw: bool = False) -> str:
