@@ -118,3 +118,20 @@ def test_the_chinese_summary_names_each_class_in_the_verdicts_words():
     assert f"{likely}达成" in text and f"{even}达成" in text and "很可能达成" not in text
     assert fmt.word("chart:outlook_likely", "zh").startswith(f"{likely}（")
     assert fmt.word("chart:outlook_even", "zh").startswith(f"{even}（")
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_the_summary_says_which_rows_it_leaves_out(language):
+    """6 targets counted, 8 rows below: 1 earlier vintage and 1 district's share, said so."""
+    card = _card().assign(parent="")
+    district = {"indicator": "a", "region": "历下区", "probability": 0.1, "verdict": "unlikely",
+                "as_of": None, "data": "real", "parent": "X"}  # fmt: skip
+    card = pd.concat([card, pd.DataFrame([district])], ignore_index=True)
+    text, counted = results.plan_markdown(card, language=language)
+    assert counted["targets"] == 6 and len(card) == 8
+    if language == "en":
+        assert "also has 1 earlier vintage and 1 row of districts' shares" in text
+    else:
+        assert "另有1行较早版本和1行区县分解目标" in text
+    alone, _ = results.plan_markdown(_card().iloc[:-1], language=language)
+    assert "league" not in alone and "排名表" not in alone  # nothing left out: nothing said

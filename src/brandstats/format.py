@@ -177,6 +177,13 @@ _WORDS: dict[str, dict[str, str]] = {
     "completion": {"en": "Completion (latest / target)", "zh": "完成率（最新值/目标）"},
     "elapsed": {"en": "Time elapsed", "zh": "时间进度"},
     "still_required": {"en": "Growth still required a year", "zh": "尚需年均增长"},
+    "plan_uncounted": {
+        "en": "Each target of the plan is counted once, as of its latest vintage: the table "
+        "below also has {vintages} and {districts} of districts' shares of a target (the "
+        "league table), not counted here.",
+        "zh": "计划的每个目标按其最新一版只计一次：下表另有{vintages}行较早版本和{districts}行"
+        "区县分解目标（见排名表），未计入上述个数。",
+    },
     "league_intro": {
         "en": "Each parent region first, then its districts by P(met) (equal P(met): by name). "
         "Completion is the latest figure over the sub-target (target over latest for an "

@@ -851,7 +851,18 @@ def plan_markdown(
         )
         for r in table.to_dict("records")
     }
-    return fmt.plan_summary(counted, tally.verdict_counts(table), language, names), counted
+    text = fmt.plan_summary(counted, tally.verdict_counts(table), language, names)
+    parent = table["parent"] if "parent" in table else pd.Series("", index=table.index)
+    districts = int(parent.fillna("").astype(str).str.strip().ne("").sum())
+    vintages = max(len(table) - districts - counted["targets"], 0)
+    if districts or vintages:  # rows of the table below that the count leaves out: say so
+        en = language == "en"
+        text += (" " if en else "") + fmt.word(
+            "plan_uncounted", language,
+            vintages=fmt.count(vintages, "earlier vintage") if en else vintages,
+            districts=fmt.count(districts, "row") if en else districts,
+        )  # fmt: skip
+    return text, counted
 
 
 def scorecard_html(table: pd.DataFrame, *, language: str = "en") -> str:
