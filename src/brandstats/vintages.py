@@ -127,13 +127,14 @@ def _group_vintages(
         rows = group.loc[group["region"].isin(_read_by(catalogue, indicator, region))]
         # a vintage per year with a new figure: its year (latest), or the year it came out
         # (published: a revision that came out later makes a vintage of its own)
-        found = rows["year"] if basis == "latest" else release_table(rows)["_released"]
-        found = found.astype(int)
-        found = found[found <= up_to] if up_to is not None else found
+        table = rows if basis == "latest" else release_table(rows)
+        found = (table["year"] if basis == "latest" else table["_released"]).astype(int)
+        if up_to is not None:
+            table, found = table.loc[found <= up_to], found.loc[found <= up_to]
         years_of[region] = sorted(set(found))
         # the districts with a new figure in each year (a parent assessed with its districts)
         news_of[region] = {
-            year: sorted(set(rows.loc[found.index[found == year], "region"]) - {region})
+            year: sorted(set(table.loc[found == year, "region"]) - {region})
             for year in years_of[region]
         }
     assessed: dict[tuple[str, int], Assessment | Exception] = {}
