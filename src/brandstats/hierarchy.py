@@ -32,17 +32,18 @@ import pandas as pd
 from scipy import stats
 
 from .engine import Outlook, Problem, outlooks, p_met
-from .errors import InsufficientDataError
+from .errors import BrandstatsError, InsufficientDataError
 from .loading import ancestors, region_tree
 from .models import Sample
 from .notes import Note
-from .spec import MAX_ABS
+from .spec import MAX_ABS, target_spec
 
 __all__ = [
     "ADDITIVE_UNITS",
     "aggregation",
     "combine",
     "dependence",
+    "regions_read",
     "summed_series",
     "tree_findings",
     "tree_of",
@@ -83,6 +84,27 @@ def tree_of(
         children.setdefault(parent, []).append(region)
     given = rows["weight"] if "weight" in rows else pd.Series(np.nan, index=rows.index)
     return tree, children, dict(zip(rows["region"], given, strict=True))
+
+
+def regions_read(targets: pd.DataFrame, indicator: str, region: str) -> list[str]:
+    """The regions whose figures ``region``'s assessment reads: its own and, for a parent
+    assessed with its districts (their sum or weighted mean, see :func:`aggregation`), theirs,
+    and so on down the tree. A district's new figure is news for its parent too."""
+    _, children, weights = tree_of(targets, indicator)
+    found, todo = [region], [region]
+    while todo:
+        parent = todo.pop()
+        kids = children.get(parent, [])
+        if not kids:
+            continue
+        try:
+            unit = target_spec(targets, indicator, parent).unit
+        except BrandstatsError:  # no target of its own: assess says why
+            continue
+        if aggregation(unit, [weights.get(k, math.nan) for k in kids])[0] is not None:
+            found += kids
+            todo += kids
+    return found
 
 
 def aggregation(unit: str, weights: Sequence[float]) -> tuple[str | None, Note | None]:

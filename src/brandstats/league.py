@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pandas as pd
 
-__all__ = ["LEAGUE_COLUMNS", "league_table", "rank_in_parent"]
+__all__ = ["LEAGUE_COLUMNS", "has_parent", "league_table", "rank_in_parent"]
 
 LEAGUE_COLUMNS = [
     "indicator", "parent", "region", "rank_in_parent", "of", "probability", "verdict",
@@ -36,6 +36,13 @@ def _standing(row: pd.Series) -> float:
     return -1.0 if p is None or pd.isna(p) else float(p)
 
 
+def has_parent(table: pd.DataFrame) -> pd.Series:
+    """Per row: whether it is a district's sub-target (it names a ``parent``)."""
+    if "parent" not in table:
+        return pd.Series(False, index=table.index)
+    return table["parent"].fillna("").astype(str) != ""
+
+
 def rank_in_parent(table: pd.DataFrame) -> pd.Series:
     """Each region's rank among the regions with the same parent, indicator and vintage.
 
@@ -47,8 +54,7 @@ def rank_in_parent(table: pd.DataFrame) -> pd.Series:
     standing = table.apply(_standing, axis=1)
     keys = [table["indicator"], table["parent"].fillna(""), table["as_of"].fillna(-1)]
     ranks = standing.groupby(keys).rank(method="min", ascending=False)
-    has_parent = table["parent"].fillna("").astype(str) != ""
-    return ranks.where(has_parent).astype("Int64")
+    return ranks.where(has_parent(table)).astype("Int64")
 
 
 def _completion(r: pd.Series) -> float:
@@ -82,7 +88,7 @@ def league_table(table: pd.DataFrame) -> pd.DataFrame:
         :data:`LEAGUE_COLUMNS`: per indicator, vintage and parent, the parent first, then its
         districts by rank, equal ranks by name. Empty when no region has a parent.
     """
-    if table.empty or "parent" not in table or not table["parent"].fillna("").astype(bool).any():
+    if table.empty or not has_parent(table).any():
         return pd.DataFrame(columns=LEAGUE_COLUMNS)
     work = table.assign(
         parent=table["parent"].fillna("").astype(str),

@@ -21,11 +21,12 @@ import contextlib
 import hashlib
 import os
 import pickle
-import tempfile
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
+
+from .atomic import write_bytes_atomic
 
 __all__ = ["ENV", "active", "cached", "file_key", "key", "recent"]
 
@@ -89,14 +90,9 @@ def cached(name: str, compute: Callable[[], T], folder: str | os.PathLike[str] |
         if found is not _MISSING:
             return found
         result = compute()
-        try:
-            data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-            # written whole or not at all: another kernel may read it at the same moment
-            with tempfile.NamedTemporaryFile(dir=folder, delete=False, suffix=".part") as f:
-                f.write(data)
-            Path(f.name).replace(path)
-        except (OSError, pickle.PicklingError, TypeError, AttributeError):
-            pass
+        # written whole or not at all: another kernel may read it at the same moment
+        with contextlib.suppress(OSError, pickle.PicklingError, TypeError, AttributeError):
+            write_bytes_atomic(path, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
     return result
 
 

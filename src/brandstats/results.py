@@ -26,7 +26,7 @@ from .atomic import write_json_atomic, write_text_atomic
 from .attainment import Assessment, jsonable
 from .errors import BrandstatsError
 from .format import describe
-from .league import league_table, rank_in_parent
+from .league import has_parent, league_table, rank_in_parent
 from .notes import Note
 from .workbook import write_scorecard_xlsx
 
@@ -852,8 +852,7 @@ def plan_markdown(
         for r in table.to_dict("records")
     }
     text = fmt.plan_summary(counted, tally.verdict_counts(table), language, names)
-    parent = table["parent"] if "parent" in table else pd.Series("", index=table.index)
-    districts = int(parent.fillna("").astype(str).str.strip().ne("").sum())
+    districts = int(has_parent(table).sum())
     vintages = max(len(table) - districts - counted["targets"], 0)
     if districts or vintages:  # rows of the table below that the count leaves out: say so
         en = language == "en"

@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .league import has_parent
+
 __all__ = ["SHARED_SHOCK", "targets_met", "verdict_counts"]
 
 SHARED_SHOCK = 0.5
@@ -33,8 +35,7 @@ def _latest(table: pd.DataFrame) -> pd.DataFrame:
 
     A district's sub-target (a row with a ``parent``, :mod:`brandstats.hierarchy`) is not a
     target of the plan: its parent's row counts, and the districts are in the league table."""
-    if "parent" in table:
-        table = table.loc[table["parent"].fillna("").astype(str) == ""]
+    table = table.loc[~has_parent(table)]
     if table.empty:
         return table
     vintage = pd.to_numeric(table["as_of"], errors="coerce").fillna(np.inf)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,10 +22,10 @@ import pandas as pd
 from . import memo
 from .attainment import Assessment, assess, assess_group, default_region
 from .errors import BrandstatsError, InsufficientDataError
-from .hierarchy import aggregation, tree_of
+from .hierarchy import regions_read
 from .loading import check_vintage_basis, on_basis, release_table
 from .models import check_levels
-from .spec import peer_regions, target_spec
+from .spec import peer_regions
 
 __all__ = ["REWEIGHTED", "assess_vintages", "why_moved"]
 
@@ -124,7 +123,7 @@ def _group_vintages(
     kwargs = {k: v for k, v in options.items() if k != "vintage_basis"}
     years_of, news_of = {}, {}
     for region in regions:
-        rows = group.loc[group["region"].isin(_read_by(catalogue, indicator, region))]
+        rows = group.loc[group["region"].isin(regions_read(catalogue, indicator, region))]
         # a vintage per year with a new figure: its year (latest), or the year it came out
         # (published: a revision that came out later makes a vintage of its own)
         table = rows if basis == "latest" else release_table(rows)
@@ -164,27 +163,6 @@ def _group_vintages(
     return out
 
 
-def _read_by(catalogue: pd.DataFrame, indicator: str, region: str) -> list[str]:
-    """The regions whose figures ``region``'s assessment reads: its own and, for a parent
-    assessed with its districts (their sum or weighted mean, :mod:`brandstats.hierarchy`),
-    theirs, and so on down the tree. A district's new figure is news for its parent too."""
-    _, children, weights = tree_of(catalogue, indicator)
-    found, todo = [region], [region]
-    while todo:
-        parent = todo.pop()
-        kids = children.get(parent, [])
-        if not kids:
-            continue
-        try:
-            unit = target_spec(catalogue, indicator, parent).unit
-        except BrandstatsError:  # no target of its own: assess says why
-            continue
-        if aggregation(unit, [weights.get(k, math.nan) for k in kids])[0] is not None:
-            found += kids
-            todo += kids
-    return found
-
-
 def _vintages(
     assessed: Sequence[tuple[int, Assessment | Exception]], districts: dict[int, list[str]]
 ) -> list[dict[str, Any]]:
@@ -221,17 +199,12 @@ def _why(
     before: Assessment, now: Assessment, year: int, districts: dict[int, list[str]]
 ) -> dict[str, Any]:
     """:func:`why_moved`, where the same own data with new figures of its districts (a
-    parent's vintage) is ``"districts"`` (``year``, ``regions``), and a vintage after the
-    target year, whose outcome stands (a figure after it is not read), ``"outcome"``; neither
-    is a re-weighting."""
+    parent's vintage, ``year``) is ``"districts"`` (``year``, ``regions``), not a
+    re-weighting."""
     why = why_moved(before, now)
-    if why["reason"] != "reweighting":
-        return why
-    if districts.get(year):
+    if why["reason"] == "reweighting" and districts.get(year):
         return {"reason": "districts", "year": year, "regions": districts[year],
                 "reweighted": why["reweighted"]}  # fmt: skip
-    if before.verdict == now.verdict and now.verdict in ("met", "not met"):
-        return {"reason": "outcome", "year": year, "reweighted": []}  # after the target year
     return why
 
 
@@ -241,9 +214,11 @@ def why_moved(before: Assessment, now: Assessment) -> dict[str, Any]:
     ``reason`` is ``"new_observation"`` (``year``, ``value``, ``expected``: the earlier
     vintage's median forecast for that year, ``direction``: ``"above"``, ``"below"`` or
     ``"as expected"``), ``"revision"`` (``year``, ``old``, ``new``: an earlier figure that
-    changed) or ``"reweighting"`` (the same data, weights moved). ``reweighted`` lists the
-    models whose weight moved by :data:`REWEIGHTED` or more; ``qualifier`` (``lower_bound``
-    or ``upper_bound``) says when the figure is a bound ("at least 5,700").
+    changed), ``"outcome"`` (``year``: ``now``'s ``as_of``; both after the target year, the
+    same outcome: a figure after it is not read) or ``"reweighting"`` (the same data, weights
+    moved). ``reweighted`` lists the models whose weight moved by :data:`REWEIGHTED` or more;
+    ``qualifier`` (``lower_bound`` or ``upper_bound``) says when the figure is a bound ("at
+    least 5,700").
     """
     old = before.history.set_index("year")["value"]
     new = now.history.set_index("year")["value"]
@@ -269,6 +244,8 @@ def why_moved(before: Assessment, now: Assessment) -> dict[str, Any]:
         return {"reason": "revision", "year": year, "old": float(old[year]),
                 "new": float(new[year]), "reweighted": moved, **bound(year)}  # fmt: skip
     added = [int(y) for y in new.index.difference(old.index)]
+    if not added and before.verdict == now.verdict and now.verdict in ("met", "not met"):
+        return {"reason": "outcome", "year": now.as_of, "reweighted": []}
     if not added:
         return {"reason": "reweighting", "reweighted": moved}
     year = added[-1]

@@ -34,7 +34,7 @@ from . import outputs
 from .jobs import Job, check_declared, shares_work, writes_result
 from .report import BatchInterrupted, BatchReport, JobResult
 from .runner import INTERRUPTED, one_line
-from .runners import RunnerConfig, _pool, result, run_job
+from .runners import RunnerConfig, result, run_job, start_ahead
 
 __all__ = ["run_batch"]
 
@@ -181,7 +181,7 @@ def _run(
     ]  # fmt: skip
     languages = {str(spec["parameters"].get("language", "en")) for spec in specs}
     hints = _hints(entries, languages)
-    config = RunnerConfig(tuple(sorted(_kernel_env().items())))
+    config = _runner_config()
     bar = tqdm(
         total=len(jobs), initial=len(jobs) - len(todo), disable=not progress,
         file=sys.stderr, unit="job", desc="notebooks",
@@ -248,9 +248,7 @@ def start_runner(notebooks: Sequence[str | os.PathLike[str]], languages: Iterabl
     from .template import preload_entries
 
     entries = {Path(nb).resolve(): preload_entries(Path(nb).resolve()) for nb in notebooks}
-    pool = _pool(RunnerConfig(tuple(sorted(_kernel_env().items()))))
-    with contextlib.suppress(OSError):  # no runner ahead: the batch starts one or says why not
-        pool.give_back(pool.take(_hints(entries, languages)))
+    start_ahead(_runner_config(), _hints(entries, languages))
 
 
 class Executor:
@@ -383,6 +381,11 @@ def _sigterm_interrupts() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
+def _runner_config() -> RunnerConfig:
+    """The runners this process's batches use: with the kernels' environment (_kernel_env)."""
+    return RunnerConfig(tuple(sorted(_kernel_env().items())))
 
 
 def _kernel_env() -> dict[str, str]:

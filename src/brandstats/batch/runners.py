@@ -39,7 +39,7 @@ from . import outputs
 from .jobs import SHARED_PARAMETER
 from .runner import INTERRUPTED, RUNNER_COMMAND, STOP_GRACE, one_line
 
-__all__ = ["RunnerConfig", "close_pools", "run_job"]
+__all__ = ["RunnerConfig", "close_pools", "run_job", "start_ahead"]
 
 _IDLE = 10.0  # seconds an idle runner is kept for the next job or batch
 _POLL = 0.5  # seconds between checks of the stop signal
@@ -341,6 +341,14 @@ class RunnerPool:
 
 _POOLS: dict[tuple[RunnerConfig, tuple[tuple[str, str], ...]], RunnerPool] = {}
 _POOLS_LOCK = threading.Lock()
+
+
+def start_ahead(config: RunnerConfig, hints: dict[str, Any]) -> None:
+    """Start this process's runner for ``config`` now, preparing ``hints``, and leave it idle
+    for the batch to take; none if it cannot start (the batch then says why)."""
+    pool = _pool(config)
+    with contextlib.suppress(OSError):
+        pool.give_back(pool.take(hints))
 
 
 def _pool(config: RunnerConfig) -> RunnerPool:
